@@ -1,0 +1,185 @@
+/**
+ * The real channel: a /dev/fuse (or /dev/cuse) file descriptor, read on the
+ * main thread without ever blocking it.
+ *
+ * How requests are read, and why (figures from scripts/bench-channel.ts on a
+ * 2-core VM, statx round trips of a hello filesystem, client and server
+ * pinned to one CPU; µs per statx = LOOKUP + GETATTR):
+ *
+ *   blocking read loop on the main thread (ceiling; blocks the event loop)  11.6
+ *   O_ASYNC + SIGIO, nonblocking reads on the main thread (this file)       18.6
+ *   fs.read() in the libuv thread pool                                      24.4
+ *   worker thread with blocking reads, postMessage to the main thread       27.3
+ *   worker thread with blocking reads, SharedArrayBuffer + Atomics.waitAsync 27.4
+ *
+ * Unpinned, every design pays this VM's very expensive cross-CPU wakeups
+ * (90-260 µs), and the designs that hop threads pay them twice per request.
+ * So: the fd is nonblocking with O_ASYNC, the kernel raises SIGIO whenever
+ * it queues a request (fuse_dev_fasync), libuv turns the signal into an
+ * event-loop callback, and the callback reads until EAGAIN. Requests are
+ * decoded and dispatched on the same thread that runs the filesystem, with
+ * no thread hop, and the libuv thread pool stays free for the filesystem's
+ * own fs calls (a thread-pool read would hold one of its four threads
+ * forever and can starve a passthrough filesystem under load).
+ *
+ * Reads go through koffi's read(2): on EAGAIN it returns -1 and errno in
+ * 0.2 µs, where fs.readSync throws an exception costing about 5 µs.
+ *
+ * Caveats: SIGIO is process-wide (its default action kills the process, so
+ * the listener is installed before O_ASYNC is set and removed after it is
+ * cleared); signals reach only the main thread, so a session in a worker
+ * thread uses the thread-pool fallback (`mode: 'threadpool'`).
+ */
+import fs from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
+import { Errno } from '../protocol';
+import { readBufferSize, type Channel, type ChannelCloseReason, type RequestSink } from './channel';
+import { deviceRead, errno, setAsyncIo } from './device-io';
+
+/** Requests read per callback before yielding to the event loop, so timers and I/O are not starved. */
+const BATCH = 64;
+
+export interface DeviceChannelOptions {
+  /** 'sigio' (default on the main thread) or 'threadpool' (fs.read, one thread of the libuv pool). */
+  mode?: 'sigio' | 'threadpool';
+  /** Initial read buffer size; setBufferSize raises it after INIT. */
+  bufferSize?: number;
+}
+
+export class DeviceChannel implements Channel {
+  private bufferSize: number;
+  private readonly pool: Buffer[] = [];
+  private buf: Buffer;
+  private sink: RequestSink | null = null;
+  private onClose: ((r: ChannelCloseReason) => void) | null = null;
+  private closed = false;
+  private scheduled = false;
+  private keepAlive: NodeJS.Timeout | null = null;
+  private readonly mode: 'sigio' | 'threadpool';
+  private readonly onSignal = (): void => this.drain();
+
+  constructor(
+    readonly fd: number,
+    opts: DeviceChannelOptions = {},
+  ) {
+    this.bufferSize = opts.bufferSize ?? readBufferSize(128 * 1024);
+    this.buf = Buffer.allocUnsafe(this.bufferSize);
+    this.mode = opts.mode ?? (isMainThread ? 'sigio' : 'threadpool');
+  }
+
+  start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void): void {
+    this.sink = sink;
+    this.onClose = onClose;
+    // The session must keep the process alive while mounted; signal listeners do not.
+    this.keepAlive = setInterval(() => undefined, 0x7fffffff);
+    if (this.mode === 'sigio') {
+      process.on('SIGIO', this.onSignal);
+      setAsyncIo(this.fd, true);
+      // Requests queued before O_ASYNC was set raised no signal (INIT, typically).
+      this.drain();
+    } else {
+      this.readAsync();
+    }
+  }
+
+  setBufferSize(bytes: number): void {
+    if (bytes <= this.bufferSize) return;
+    this.bufferSize = bytes;
+    this.pool.length = 0;
+    this.buf = Buffer.allocUnsafe(bytes);
+  }
+
+  private takeBuffer(): Buffer {
+    return this.pool.pop() ?? Buffer.allocUnsafe(this.bufferSize);
+  }
+
+  release(buf: Buffer): void {
+    // Buffers from before a setBufferSize are simply dropped.
+    if (buf.length === this.bufferSize && this.pool.length < 64) this.pool.push(buf);
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    for (let i = 0; i < BATCH && !this.closed; i++) {
+      const n = deviceRead(this.fd, this.buf);
+      if (n < 0) {
+        const e = errno();
+        if (e === Errno.EAGAIN) return;
+        if (this.readError(e)) continue;
+        return;
+      }
+      this.deliver(n);
+    }
+    // More may be queued: come back after other event-loop work had its turn.
+    if (!this.closed && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  private deliver(n: number): void {
+    const buf = this.buf;
+    if (this.sink!(buf, n)) this.buf = this.takeBuffer();
+  }
+
+  /** Handles a failed read; true to read again. */
+  private readError(e: number): boolean {
+    // ENOENT: the request was interrupted before we got it. EINTR: a signal.
+    if (e === Errno.ENOENT || e === Errno.EINTR) return true;
+    if (e === Errno.ENODEV) this.finish({ kind: 'unmounted' });
+    else this.finish({ kind: 'error', error: new Error(`read from /dev/fuse failed: errno ${e}`) });
+    return false;
+  }
+
+  private readAsync(): void {
+    if (this.closed) return;
+    const buf = this.buf;
+    fs.read(this.fd, buf, 0, buf.length, null, (err, n) => {
+      if (this.closed) return;
+      if (err) {
+        const e = (err as NodeJS.ErrnoException).errno;
+        if (e === undefined || !this.readError(-e)) return;
+      } else {
+        this.deliver(n);
+      }
+      this.readAsync();
+    });
+  }
+
+  write(data: Buffer | readonly Buffer[]): number {
+    if (this.closed) return Errno.ENODEV;
+    try {
+      if (Buffer.isBuffer(data)) fs.writeSync(this.fd, data);
+      else if (data.length === 1) fs.writeSync(this.fd, data[0]!);
+      else fs.writevSync(this.fd, data as Buffer[]);
+      return 0;
+    } catch (e) {
+      const n = (e as NodeJS.ErrnoException).errno;
+      return typeof n === 'number' ? -n : Errno.EIO;
+    }
+  }
+
+  close(): void {
+    this.finish({ kind: 'closed' });
+  }
+
+  private finish(reason: ChannelCloseReason): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.mode === 'sigio') {
+      try {
+        setAsyncIo(this.fd, false);
+      } catch {
+        // the fd may already be gone
+      }
+      process.removeListener('SIGIO', this.onSignal);
+    }
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    this.onClose?.(reason);
+  }
+}

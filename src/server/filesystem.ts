@@ -1,0 +1,234 @@
+/**
+ * The filesystem interface: low-level and inode-based, in the spirit of
+ * libfuse's fuse_lowlevel_ops, with async handlers.
+ *
+ * - Every method is optional. A missing one is answered the way libfuse
+ *   answers it (see MISSING in dispatch.ts): ENOSYS for most, which makes
+ *   the kernel stop asking where the protocol allows (flush, fsync,
+ *   xattrs, ...); a successful no-op for open/opendir/release/releasedir.
+ * - Handlers return values (or promises of them) and fail by throwing a
+ *   FuseError, or any Node error with an errno `code` (fs.promises errors
+ *   work as they are). Anything else thrown is answered EIO and logged.
+ * - `ino` is the FUSE node id the filesystem chose in an Entry; 1 is the
+ *   root. Lookup counting follows libfuse: each Entry returned by lookup,
+ *   mknod, mkdir, symlink, link, create, tmpfile and each readdirplus entry
+ *   with a nonzero ino is one reference, and `forget(ino, n)` gives n back.
+ * - Attributes use the kernel's own struct (fuse_attr: seconds + nsec
+ *   fields); `attrFromStats` converts Node's fs.Stats/BigIntStats.
+ */
+import type { Attr, FileLock, Kstatfs, Opcode, StatxOut } from '../protocol';
+
+/** Who is asking, and for what. One per request. */
+export interface RequestContext {
+  readonly unique: number;
+  readonly opcode: Opcode;
+  readonly nodeid: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly pid: number;
+  /** The caller's umask, for create/mknod/mkdir/tmpfile (0 when the kernel already applied it). */
+  readonly umask: number;
+  /** FUSE_CREATE_SUPP_GROUP: the caller's supplementary group matching the parent, when the kernel sent one. */
+  readonly groups: readonly number[] | undefined;
+  /** Aborted when the kernel sends INTERRUPT for this request. Handlers that wait should honour it. */
+  readonly signal: AbortSignal;
+  /**
+   * The counterpart of the kernel's FUSE_DIO_CUSE: true for requests that
+   * came through a CUSE session, which skip the writeback-ordering check
+   * (there are no FUSE inodes and no page cache behind a CUSE device).
+   */
+  readonly cuse: boolean;
+  /** READ/WRITE that bypass the page cache (O_DIRECT, or an open with directIo). */
+  readonly directIo: boolean;
+}
+
+/** Attributes as a filesystem may give them: `mode` is required, the rest defaults (nlink 1, blksize 4096, 0 otherwise). */
+export type AttrInput = Partial<Attr> & { mode: number };
+
+/** The answer to a lookup, and to everything that creates a name. */
+export interface Entry {
+  /** Node id of the inode; 0 makes a negative entry (the name is cached as absent for entryTimeout). */
+  ino: number;
+  /** With `ino`, must be unique for the filesystem's lifetime (NFS export). */
+  generation?: number;
+  attr: AttrInput;
+  /** Seconds the kernel may cache the name; defaults to the session's entry_timeout. */
+  entryTimeout?: number;
+  /** Seconds the kernel may cache the attributes; defaults to the session's attr_timeout. */
+  attrTimeout?: number;
+}
+
+/** getattr/setattr answer: attributes, or attributes with their own cache timeout. */
+export type AttrReplyInput = AttrInput | { attr: AttrInput; attrTimeout?: number };
+
+/** What an open (file or directory) answers. */
+export interface OpenResult {
+  /** File handle passed back in every request on this open file. */
+  fh?: number;
+  /** FOPEN_DIRECT_IO: bypass the page cache for this open file. */
+  directIo?: boolean;
+  /** FOPEN_KEEP_CACHE: keep cached data from earlier opens. */
+  keepCache?: boolean;
+  /** FOPEN_NONSEEKABLE */
+  nonseekable?: boolean;
+  /** FOPEN_CACHE_DIR: the kernel may cache this directory's entries. */
+  cacheDir?: boolean;
+  /** FOPEN_STREAM: no file position at all. */
+  stream?: boolean;
+  /** FOPEN_NOFLUSH: no FLUSH on close. */
+  noflush?: boolean;
+  /** FOPEN_PARALLEL_DIRECT_WRITES */
+  parallelDirectWrites?: boolean;
+  /** FOPEN_PASSTHROUGH with a backing id from session.openBacking(fd). */
+  backingId?: number;
+}
+
+/** Changes requested by SETATTR; absent fields are unchanged. Times are { sec, nsec } or 'now'. */
+export interface SetattrChanges {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  atime?: Timespec | 'now';
+  mtime?: Timespec | 'now';
+  ctime?: Timespec;
+  /** FATTR_KILL_SUIDGID: drop setuid/setgid as a write by this caller would. */
+  killSuidgid?: boolean;
+  /** The lock owner when FATTR_LOCKOWNER is set (truncate through an fd). */
+  lockOwner?: bigint;
+}
+
+export interface Timespec {
+  sec: number;
+  nsec: number;
+}
+
+/** READDIR output: add entries until it says false (full); `nextOffset` is the cookie READDIR resumes at. */
+export interface DirentSink {
+  /** `mode` only needs the S_IFMT bits. Returns false, adding nothing, once the reply is full. */
+  add(name: string, ino: number, mode: number, nextOffset: number): boolean;
+}
+
+/** READDIRPLUS output: each entry also answers a lookup (and counts as one when `entry.ino` is nonzero). */
+export interface DirentPlusSink {
+  add(name: string, entry: Entry, nextOffset: number): boolean;
+}
+
+export interface ReadInfo {
+  /** open(2) flags of the file. */
+  flags: number;
+  lockOwner: bigint | undefined;
+}
+
+export interface WriteInfo extends ReadInfo {
+  /** FUSE_WRITE_CACHE: writeback from the page cache; `fh` is one the kernel picked among the inode's opens. */
+  writeback: boolean;
+  /** FUSE_WRITE_KILL_SUIDGID: clear setuid/setgid as the write of an unprivileged caller would. */
+  killSuidgid: boolean;
+}
+
+export interface ReleaseInfo {
+  flags: number;
+  /** FUSE_RELEASE_FLUSH: flush before releasing. */
+  flush: boolean;
+  /** FUSE_RELEASE_FLOCK_UNLOCK: drop the flock held through this open file. */
+  flockUnlock: boolean;
+  lockOwner: bigint;
+}
+
+/** A POSIX lock as fcntl(2) describes it; `end` is inclusive, OFFSET_MAX for "to the end". */
+export type Lock = FileLock;
+
+export interface IoctlIovec {
+  base: bigint;
+  len: number;
+}
+
+export type IoctlResult =
+  /** Done: ioctl(2) returns `result`, and `data` (≤ outSize bytes) is copied to the caller. */
+  | { result: number; data?: Buffer }
+  /** Unrestricted ioctls only: fetch these regions of the caller's memory and ask again. */
+  | { retry: { in: IoctlIovec[]; out: IoctlIovec[] } };
+
+/** Lets a filesystem wake up a poll(2) waiter later (FUSE_NOTIFY_POLL). */
+export interface PollHandle {
+  readonly kh: number;
+  notify(): void;
+}
+
+export interface StatfsResult extends Partial<Kstatfs> {}
+
+export interface Filesystem {
+  /** After INIT; `session` is the place to send notifications from. */
+  init?(session: SessionApi): void | Promise<void>;
+  /** DESTROY, or the session ending. */
+  destroy?(): void | Promise<void>;
+
+  lookup?(ctx: RequestContext, parent: number, name: string): Promise<Entry> | Entry;
+  forget?(ino: number, nlookup: number): void;
+  getattr?(ctx: RequestContext, ino: number, fh: number | undefined): Promise<AttrReplyInput> | AttrReplyInput;
+  setattr?(ctx: RequestContext, ino: number, changes: SetattrChanges, fh: number | undefined): Promise<AttrReplyInput> | AttrReplyInput;
+  readlink?(ctx: RequestContext, ino: number): Promise<string> | string;
+  mknod?(ctx: RequestContext, parent: number, name: string, mode: number, rdev: number): Promise<Entry> | Entry;
+  mkdir?(ctx: RequestContext, parent: number, name: string, mode: number): Promise<Entry> | Entry;
+  unlink?(ctx: RequestContext, parent: number, name: string): Promise<void> | void;
+  rmdir?(ctx: RequestContext, parent: number, name: string): Promise<void> | void;
+  symlink?(ctx: RequestContext, parent: number, name: string, target: string): Promise<Entry> | Entry;
+  /** `flags`: RENAME_NOREPLACE (1), RENAME_EXCHANGE (2), RENAME_WHITEOUT (4). */
+  rename?(ctx: RequestContext, parent: number, name: string, newparent: number, newname: string, flags: number): Promise<void> | void;
+  link?(ctx: RequestContext, ino: number, newparent: number, newname: string): Promise<Entry> | Entry;
+  open?(ctx: RequestContext, ino: number, flags: number): Promise<OpenResult> | OpenResult;
+  read?(ctx: RequestContext, ino: number, fh: number, offset: number, size: number, info: ReadInfo): Promise<Buffer | Buffer[]> | Buffer | Buffer[];
+  /** Returns the bytes written. `data` is only valid until the returned promise settles: copy what you keep. */
+  write?(ctx: RequestContext, ino: number, fh: number, offset: number, data: Buffer, info: WriteInfo): Promise<number> | number;
+  flush?(ctx: RequestContext, ino: number, fh: number, lockOwner: bigint): Promise<void> | void;
+  release?(ctx: RequestContext, ino: number, fh: number, info: ReleaseInfo): Promise<void> | void;
+  fsync?(ctx: RequestContext, ino: number, fh: number, datasync: boolean): Promise<void> | void;
+  opendir?(ctx: RequestContext, ino: number, flags: number): Promise<OpenResult> | OpenResult;
+  readdir?(ctx: RequestContext, ino: number, fh: number, offset: number, out: DirentSink): Promise<void> | void;
+  readdirplus?(ctx: RequestContext, ino: number, fh: number, offset: number, out: DirentPlusSink): Promise<void> | void;
+  releasedir?(ctx: RequestContext, ino: number, fh: number): Promise<void> | void;
+  fsyncdir?(ctx: RequestContext, ino: number, fh: number, datasync: boolean): Promise<void> | void;
+  statfs?(ctx: RequestContext, ino: number): Promise<StatfsResult> | StatfsResult;
+  /** `flags`: XATTR_CREATE (1), XATTR_REPLACE (2). */
+  setxattr?(ctx: RequestContext, ino: number, name: string, value: Buffer, flags: number): Promise<void> | void;
+  /** The whole value; the session does the size probe (size 0) and ERANGE. Throw ENODATA when absent. */
+  getxattr?(ctx: RequestContext, ino: number, name: string): Promise<Buffer> | Buffer;
+  /** All names; the session encodes them and does the size protocol. */
+  listxattr?(ctx: RequestContext, ino: number): Promise<string[]> | string[];
+  removexattr?(ctx: RequestContext, ino: number, name: string): Promise<void> | void;
+  access?(ctx: RequestContext, ino: number, mask: number): Promise<void> | void;
+  create?(ctx: RequestContext, parent: number, name: string, mode: number, flags: number): Promise<{ entry: Entry; open: OpenResult }> | { entry: Entry; open: OpenResult };
+  getlk?(ctx: RequestContext, ino: number, fh: number, owner: bigint, lock: Lock): Promise<Lock> | Lock;
+  /** `sleep`: F_SETLKW (wait; honour ctx.signal) rather than F_SETLK. */
+  setlk?(ctx: RequestContext, ino: number, fh: number, owner: bigint, lock: Lock, sleep: boolean): Promise<void> | void;
+  /** BSD flock(2): op is LOCK_SH (1), LOCK_EX (2) or LOCK_UN (8), with LOCK_NB (4) when not waiting. */
+  flock?(ctx: RequestContext, ino: number, fh: number, owner: bigint, op: number): Promise<void> | void;
+  bmap?(ctx: RequestContext, ino: number, blocksize: number, block: number): Promise<number> | number;
+  ioctl?(ctx: RequestContext, ino: number, fh: number, cmd: number, arg: bigint, input: Buffer, outSize: number, flags: number): Promise<IoctlResult> | IoctlResult;
+  poll?(ctx: RequestContext, ino: number, fh: number, events: number, handle: PollHandle | null): Promise<number> | number;
+  fallocate?(ctx: RequestContext, ino: number, fh: number, mode: number, offset: number, length: number): Promise<void> | void;
+  /** SEEK_DATA (3) / SEEK_HOLE (4); returns the new offset. */
+  lseek?(ctx: RequestContext, ino: number, fh: number, offset: number, whence: number): Promise<number> | number;
+  copyFileRange?(ctx: RequestContext, inoIn: number, fhIn: number, offIn: number, inoOut: number, fhOut: number, offOut: number, len: number, flags: number): Promise<number> | number;
+  statx?(ctx: RequestContext, ino: number, fh: number | undefined, flags: number, mask: number): Promise<StatxOut> | StatxOut;
+  tmpfile?(ctx: RequestContext, parent: number, mode: number, flags: number): Promise<{ entry: Entry; open: OpenResult }> | { entry: Entry; open: OpenResult };
+  syncfs?(ctx: RequestContext, ino: number): Promise<void> | void;
+}
+
+/** What a filesystem can do to the kernel's caches (the notifications), available from init(). */
+export interface SessionApi {
+  /** Negotiated protocol minor and flags. */
+  readonly minor: number;
+  readonly flags: bigint;
+  /** Drop cached data of `ino` in [off, off+len) (len 0: to the end); off < 0 drops attributes only. */
+  notifyInvalInode(ino: number, off?: number, len?: number): void;
+  /** Drop the cached name `name` in `parent`. */
+  notifyInvalEntry(parent: number, name: string, expireOnly?: boolean): void;
+  /** As inval_entry, and if the name points to `child`, delete it from the dcache as if unlinked. */
+  notifyDelete(parent: number, child: number, name: string): void;
+  /** Put `data` in the page cache of `ino` at `offset`. */
+  notifyStore(ino: number, offset: number, data: Buffer): void;
+  /** Read back what the kernel has cached of `ino`. */
+  notifyRetrieve(ino: number, offset: number, size: number): Promise<Buffer>;
+}

@@ -1,0 +1,441 @@
+/**
+ * A FUSE session: one connection's life, from INIT to unmount.
+ *
+ * It reads requests from a Channel, decodes them (src/protocol), answers the
+ * session-level ones itself (INIT, INTERRUPT, FORGET, BATCH_FORGET, DESTROY,
+ * NOTIFY_REPLY) and hands the rest to the dispatch table (dispatch.ts),
+ * which calls the Filesystem. It owns:
+ *
+ * - the requests in flight, keyed by unique: each is answered exactly once
+ *   (a second answer is a bug, logged, never written);
+ * - interrupts: INTERRUPT aborts the request's ctx.signal; a request the
+ *   session has not seen yet gets EAGAIN so the kernel queues the interrupt
+ *   again; one already answered is ignored;
+ * - the lookup ledger: every entry the kernel receives counts one lookup,
+ *   every FORGET takes some back; an entry reply the kernel refused (the
+ *   request was gone) is forgotten right away so the filesystem does not
+ *   leak it;
+ * - the writeback/direct-IO ordering rule (write-order.ts);
+ * - errors: a handler's FuseError or errno-coded error becomes that errno;
+ *   anything else thrown, and any value the protocol cannot carry, is logged
+ *   with the request and answered EIO, and the session goes on.
+ */
+import {
+  Errno, InitFlags, InvalidReplyError, KERNEL_MINOR_VERSION, Opcode, ProtocolError, ROOT_ID, decodeRequest,
+  describeHeader, errnoName, initFlagNames, negotiateInit, notifyDelete, notifyInvalEntry, notifyInvalInode,
+  notifyPoll, notifyRetrieve, notifyStore, opcodeName, replyEntry, replyError, replyInit,
+  type DecodeContext, type EntryOut, type ReplyBytes, type Request,
+} from '../protocol';
+import type { Timeouts } from './attr';
+import { readBufferSize, type Channel, type ChannelCloseReason } from './channel';
+import { Context } from './context';
+import { formatReply, formatRequest } from './debug';
+import { DISPATCH, isDirectFlags, type DispatchHost, type MaybePromise } from './dispatch';
+import { errnoOf, FuseError } from './errors';
+import type { Filesystem, PollHandle, SessionApi } from './filesystem';
+import { resolveOptions, wantedInitFlags, type ResolvedOptions, type SessionOptions } from './options';
+import { WriteOrder } from './write-order';
+
+interface InFlight {
+  readonly unique: number;
+  readonly opcode: number;
+  readonly ctx: Context;
+  /** The request buffer, when the request holds views into it (WRITE, SETXATTR, IOCTL). */
+  buf: Buffer | null;
+  /** Node ids this reply hands to the kernel (entry replies, readdirplus). */
+  lookups: number[] | null;
+  readonly started: bigint;
+}
+
+/** How a session ended. */
+export type SessionEnd = ChannelCloseReason;
+
+/** Opcodes whose decoded request holds views into the read buffer. */
+const HOLDS_BUFFER = new Set<number>([Opcode.WRITE, Opcode.SETXATTR, Opcode.IOCTL]);
+
+export class Session implements SessionApi, DispatchHost {
+  readonly options: ResolvedOptions;
+  readonly timeouts: Timeouts;
+  readonly writeOrder: WriteOrder | null;
+  /** Negotiated at INIT. */
+  minor: number = KERNEL_MINOR_VERSION;
+  flags = 0n;
+  maxWrite = 0;
+  initialized = false;
+  /** The kernel's lookup count of each node id, as far as this session has seen. */
+  readonly lookups = new Map<number, number>([[ROOT_ID, 1]]);
+  /** Problems seen by the ledger (over-forgets), for tests and the emulator's report. */
+  readonly ledgerErrors: string[] = [];
+
+  private decodeCtx: DecodeContext = { minor: KERNEL_MINOR_VERSION, setxattrExt: false };
+  private readonly inflight = new Map<number, InFlight>();
+  private highestUnique = 0;
+  private readonly directOpens = new Map<number, Set<number>>();
+  private readonly retrieves = new Map<number, { resolve: (b: Buffer) => void }>();
+  private nextRetrieve = 1;
+  private endResolve!: (r: SessionEnd) => void;
+  /** Resolves when the channel closes (unmount, abort, or close()). */
+  readonly ended: Promise<SessionEnd>;
+  private initWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  private destroyed = false;
+
+  constructor(
+    readonly fs: Filesystem,
+    readonly channel: Channel,
+    options: SessionOptions = {},
+    /** CUSE sessions flag every request (FUSE_DIO_CUSE) so the ordering check skips them. */
+    readonly cuse = false,
+  ) {
+    this.options = resolveOptions(options);
+    const o = this.options;
+    this.timeouts = { entry: o.entryTimeout, attr: o.attrTimeout, negative: o.negativeTimeout };
+    this.writeOrder = o.writeOrdering ? new WriteOrder() : null;
+    this.ended = new Promise((resolve) => (this.endResolve = resolve));
+  }
+
+  get forceDirectIo(): boolean {
+    return this.options.directIo;
+  }
+
+  /** Starts reading requests. */
+  start(): this {
+    this.channel.start(
+      (buf, len) => this.onRequest(buf, len),
+      (reason) => this.onClosed(reason),
+    );
+    return this;
+  }
+
+  /** Resolves once INIT has been answered (the mount is usable), rejects if the session ends first. */
+  whenInitialized(): Promise<void> {
+    if (this.initialized) return Promise.resolve();
+    return new Promise((resolve, reject) => this.initWaiters.push({ resolve, reject }));
+  }
+
+  private onClosed(reason: ChannelCloseReason): void {
+    for (const f of this.inflight.values()) f.ctx.interrupt();
+    for (const w of this.initWaiters) w.reject(new Error(`session ended before INIT (${reason.kind})`));
+    this.initWaiters = [];
+    for (const r of this.retrieves.values()) r.resolve(Buffer.alloc(0));
+    this.retrieves.clear();
+    const finish = (): void => this.endResolve(reason);
+    if (this.fs.destroy && this.initialized && !this.destroyed) {
+      this.destroyed = true;
+      Promise.resolve()
+        .then(() => this.fs.destroy!())
+        .catch((e: unknown) => this.options.log(`destroy failed: ${String(e)}`))
+        .finally(finish);
+    } else {
+      finish();
+    }
+  }
+
+  // ---- requests -------------------------------------------------------------
+
+  /** The channel's sink: one request in buf[0, len). Returns true to keep the buffer. */
+  private onRequest(buf: Buffer, len: number): boolean {
+    const req = decodeRequest(buf, len, this.decodeCtx);
+    if (req instanceof ProtocolError) {
+      this.protocolError(req);
+      return false;
+    }
+    const u = req.header.unique;
+    if (u > this.highestUnique) this.highestUnique = u;
+    switch (req.opcode) {
+      case Opcode.INIT:
+        this.init(req);
+        return false;
+      case Opcode.FORGET:
+        this.forget(req.header.nodeid, req.arg.nlookup);
+        return false;
+      case Opcode.BATCH_FORGET:
+        for (const n of req.nodes) this.forget(n.nodeid, n.nlookup);
+        return false;
+      case Opcode.INTERRUPT:
+        this.interrupt(req.header.unique, req.arg.unique);
+        return false;
+      case Opcode.NOTIFY_REPLY:
+        this.retrieved(req.header.unique, req.data);
+        return false;
+      case Opcode.DESTROY:
+        this.destroy(req.header.unique);
+        return false;
+      case Opcode.CUSE_INIT:
+        this.cuseInit(req);
+        return false;
+    }
+    if (!this.initialized) {
+      this.write(req.header.unique, replyError(req.header.unique, Errno.EIO));
+      this.options.log(`${describeHeader(req.header)} arrived before INIT; answered EIO`);
+      return false;
+    }
+    return this.dispatch(req, buf);
+  }
+
+  private dispatch(req: Request, buf: Buffer): boolean {
+    const h = req.header;
+    const ext = req.ext;
+    const umask = 'arg' in req && typeof req.arg === 'object' && req.arg !== null && 'umask' in req.arg ? (req.arg.umask as number) : 0;
+    const ctx = new Context(h, umask, ext?.groups, this.cuse);
+    if (req.opcode === Opcode.READ || req.opcode === Opcode.WRITE) ctx.directIo = this.isDirect(h.nodeid, req.arg.fh, req.arg.flags);
+    const f: InFlight = { unique: h.unique, opcode: h.opcode, ctx, buf: null, lookups: null, started: this.options.debug ? process.hrtime.bigint() : 0n };
+    if (this.inflight.has(h.unique)) {
+      this.options.log(`${describeHeader(h)}: a request with this unique is already in flight; answered EIO`);
+      this.write(h.unique, replyError(h.unique, Errno.EIO));
+      return false;
+    }
+    this.inflight.set(h.unique, f);
+    this.options.debug?.(formatRequest(req, { direct: ctx.directIo, cuse: this.cuse }));
+    const handler = DISPATCH[req.opcode as Opcode] as ((h: DispatchHost, r: Request, c: Context) => MaybePromise<ReplyBytes>) | undefined;
+    let result: MaybePromise<ReplyBytes>;
+    try {
+      if (!handler) throw new FuseError(Errno.ENOSYS);
+      result = handler(this, req, ctx);
+    } catch (e) {
+      this.fail(f, e);
+      return false;
+    }
+    if (typeof (result as Promise<ReplyBytes>).then === 'function') {
+      (result as Promise<ReplyBytes>).then(
+        (bytes) => this.finish(f, bytes),
+        (e: unknown) => this.fail(f, e),
+      );
+      if (HOLDS_BUFFER.has(req.opcode)) {
+        f.buf = buf;
+        return true;
+      }
+      return false;
+    }
+    this.finish(f, result as ReplyBytes);
+    return false;
+  }
+
+  /** Answers a request once; later answers are bugs and are dropped. */
+  private finish(f: InFlight, bytes: ReplyBytes): void {
+    if (this.inflight.get(f.unique) !== f) {
+      this.options.log(`${opcodeName(f.opcode)} unique=${f.unique}: answered twice; the second answer was dropped`);
+      return;
+    }
+    this.inflight.delete(f.unique);
+    if (f.buf) {
+      this.channel.release(f.buf);
+      f.buf = null;
+    }
+    const err = this.write(f.unique, bytes);
+    if (this.options.debug) this.options.debug(formatReply(f.unique, f.opcode, bytes, f.started) + (err ? ` [write: ${errnoName(err)}]` : ''));
+    if (f.lookups) {
+      if (err === 0) for (const id of f.lookups) this.lookups.set(id, (this.lookups.get(id) ?? 0) + 1);
+      // The kernel never saw these entries (the request was interrupted and is gone): give them back.
+      else for (const id of f.lookups) this.fs.forget?.(id, 1);
+    }
+  }
+
+  private fail(f: InFlight, e: unknown): void {
+    let errno = errnoOf(e);
+    if (errno === undefined || errno <= 0 || errno > 511) {
+      const what = e instanceof InvalidReplyError ? 'returned a value the protocol cannot carry' : 'threw';
+      this.options.log(`${opcodeName(f.opcode)} unique=${f.unique} nodeid=${f.ctx.nodeid}: handler ${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)} — answered EIO`);
+      errno = Errno.EIO;
+    }
+    f.lookups = null;
+    this.finish(f, replyError(f.unique, errno));
+  }
+
+  /** Writes a reply; returns 0 or the errno of the write (ENOENT: the kernel no longer waits for it). */
+  private write(unique: number, bytes: ReplyBytes): number {
+    const err = this.channel.write(bytes);
+    if (err !== 0 && err !== Errno.ENOENT && err !== Errno.ENODEV) {
+      this.options.log(`writing the reply to unique=${unique} failed: ${errnoName(err)} — a malformed reply (a devfuse bug)`);
+    }
+    return err;
+  }
+
+  private protocolError(e: ProtocolError): void {
+    const what = e.opcode === undefined ? 'request' : opcodeName(e.opcode);
+    this.options.log(`malformed ${what} from the kernel: ${e.message} (${e.code})`);
+    // Requests that take no answer get none; others are answered with the error's errno so the caller is not left waiting.
+    const silent = e.opcode === Opcode.FORGET || e.opcode === Opcode.BATCH_FORGET || e.opcode === Opcode.NOTIFY_REPLY || e.opcode === Opcode.INTERRUPT;
+    if (e.unique !== undefined && e.unique !== 0 && !silent) this.write(e.unique, replyError(e.unique, e.errno));
+  }
+
+  // ---- session-level opcodes -----------------------------------------------
+
+  private init(req: Extract<Request, { opcode: Opcode.INIT }>): void {
+    const o = this.options;
+    const outcome = negotiateInit(req.arg, {
+      want: wantedInitFlags(o, this.fs),
+      maxWrite: o.maxWrite,
+      maxReadahead: o.maxReadahead,
+      maxBackground: o.maxBackground,
+      congestionThreshold: o.congestionThreshold,
+      timeGran: 1,
+      requestTimeout: o.requestTimeout,
+    });
+    const u = req.header.unique;
+    if (outcome.kind === 'error') {
+      o.log(outcome.message);
+      this.write(u, replyError(u, outcome.errno));
+      return;
+    }
+    if (outcome.kind === 'major') {
+      this.write(u, replyInit(u, outcome.out, req.arg.minor));
+      return;
+    }
+    this.minor = outcome.minor;
+    this.flags = outcome.flags;
+    this.maxWrite = outcome.maxWrite;
+    this.decodeCtx = { minor: outcome.minor, setxattrExt: (outcome.flags & InitFlags.SETXATTR_EXT) !== 0n };
+    this.channel.setBufferSize(readBufferSize(outcome.maxWrite));
+    o.debug?.(`INIT: kernel ${req.arg.major}.${req.arg.minor} offers ${initFlagNames(outcome.offered)}; agreed 7.${outcome.minor} ${initFlagNames(outcome.flags)} max_write=${outcome.maxWrite}`);
+    const reply = (): void => {
+      this.initialized = true;
+      this.write(u, replyInit(u, outcome.out, req.arg.minor));
+      for (const w of this.initWaiters) w.resolve();
+      this.initWaiters = [];
+    };
+    let r: void | Promise<void>;
+    try {
+      r = this.fs.init?.(this);
+    } catch (e) {
+      o.log(`init failed: ${String(e)}; refusing the mount`);
+      this.write(u, replyError(u, Errno.EIO));
+      return;
+    }
+    if (r && typeof r.then === 'function') {
+      r.then(reply, (e: unknown) => {
+        o.log(`init failed: ${String(e)}; refusing the mount`);
+        this.write(u, replyError(u, Errno.EIO));
+      });
+    } else reply();
+  }
+
+  /** CUSE sessions override this; on /dev/fuse a CUSE_INIT is a protocol error. */
+  protected cuseInit(req: Extract<Request, { opcode: Opcode.CUSE_INIT }>): void {
+    this.write(req.header.unique, replyError(req.header.unique, Errno.ENOSYS));
+  }
+
+  private forget(nodeid: number, nlookup: number): void {
+    const have = this.lookups.get(nodeid) ?? 0;
+    if (nlookup > have) this.ledgerErrors.push(`FORGET of node ${nodeid} by ${nlookup}, but only ${have} lookups were handed out`);
+    const left = have - nlookup;
+    if (left > 0) this.lookups.set(nodeid, left);
+    else this.lookups.delete(nodeid);
+    try {
+      this.fs.forget?.(nodeid, nlookup);
+    } catch (e) {
+      this.options.log(`forget(${nodeid}, ${nlookup}) threw: ${String(e)}`);
+    }
+  }
+
+  private interrupt(ownUnique: number, target: number): void {
+    const f = this.inflight.get(target);
+    if (f) {
+      this.options.debug?.(`INTERRUPT ${target} (${opcodeName(f.opcode)})`);
+      f.ctx.interrupt();
+      return;
+    }
+    // Not seen yet: the kernel sends INTERRUPT ahead of the request it names. EAGAIN makes it try again later.
+    if (target > this.highestUnique) this.write(ownUnique, replyError(ownUnique, Errno.EAGAIN));
+  }
+
+  private destroy(unique: number): void {
+    this.options.debug?.('DESTROY');
+    const done = (): void => void this.write(unique, replyError(unique, 0));
+    if (this.fs.destroy && !this.destroyed) {
+      this.destroyed = true;
+      Promise.resolve()
+        .then(() => this.fs.destroy!())
+        .catch((e: unknown) => this.options.log(`destroy failed: ${String(e)}`))
+        .finally(done);
+    } else done();
+  }
+
+  // ---- dispatch host --------------------------------------------------------
+
+  entryReply(unique: number, entry: EntryOut): Buffer {
+    if (entry.nodeid !== 0) this.countLookups(unique, [entry.nodeid]);
+    return replyEntry(unique, entry, this.minor);
+  }
+
+  countLookups(unique: number, nodeids: number[]): void {
+    if (nodeids.length === 0) return;
+    const f = this.inflight.get(unique);
+    if (!f) return;
+    (f.lookups ??= []).push(...nodeids);
+  }
+
+  openedDirect(ino: number, fh: number, direct: boolean): void {
+    if (!direct) return;
+    let s = this.directOpens.get(ino);
+    if (!s) this.directOpens.set(ino, (s = new Set()));
+    s.add(fh);
+  }
+
+  isDirect(ino: number, fh: number, openFlags: number): boolean {
+    if (this.options.directIo || isDirectFlags(openFlags)) return true;
+    return this.directOpens.size !== 0 && this.directOpens.get(ino)?.has(fh) === true;
+  }
+
+  closed(ino: number, fh: number): void {
+    const s = this.directOpens.get(ino);
+    if (s && s.delete(fh) && s.size === 0) this.directOpens.delete(ino);
+  }
+
+  pollHandle(kh: number): PollHandle {
+    return { kh, notify: () => void this.channel.write(notifyPoll(kh)) };
+  }
+
+  // ---- notifications --------------------------------------------------------
+
+  private notify(bytes: Buffer[], what: string): void {
+    const err = this.channel.write(bytes);
+    if (err === Errno.ENOENT) return; // the inode or entry is not cached: nothing to do
+    if (err !== 0) throw new FuseError(err, `${what}: ${errnoName(err)}`);
+  }
+
+  notifyInvalInode(ino: number, off = 0, len = 0): void {
+    this.notify(notifyInvalInode(ino, off, len), 'notify inval_inode');
+  }
+
+  notifyInvalEntry(parent: number, name: string, expireOnly = false): void {
+    this.notify(notifyInvalEntry(parent, name, expireOnly ? 1 : 0), 'notify inval_entry');
+  }
+
+  notifyDelete(parent: number, child: number, name: string): void {
+    this.notify(notifyDelete(parent, child, name), 'notify delete');
+  }
+
+  notifyStore(ino: number, offset: number, data: Buffer): void {
+    this.notify(notifyStore(ino, offset, data), 'notify store');
+  }
+
+  notifyRetrieve(ino: number, offset: number, size: number): Promise<Buffer> {
+    const id = this.nextRetrieve++;
+    return new Promise((resolve, reject) => {
+      this.retrieves.set(id, { resolve });
+      try {
+        this.notify(notifyRetrieve(id, ino, offset, size), 'notify retrieve');
+      } catch (e) {
+        this.retrieves.delete(id);
+        reject(e);
+      }
+    });
+  }
+
+  private retrieved(notifyUnique: number, data: Buffer): void {
+    const r = this.retrieves.get(notifyUnique);
+    if (!r) return;
+    this.retrieves.delete(notifyUnique);
+    r.resolve(Buffer.from(data));
+  }
+
+  /** Requests being served right now (for tests and debug). */
+  get inFlightCount(): number {
+    return this.inflight.size;
+  }
+
+  /** Ends the session from our side: closes the device (the kernel aborts the connection). */
+  close(): void {
+    this.channel.close();
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The writeback/direct-IO ordering rule, on the server side.
+ *
+ * The kernel fix "fuse: Fix O_DIRECT operations vs cached writeback
+ * misorder" made direct IO wait for in-flight writeback on the overlapping
+ * range (fuse_range_is_writeback + fuse_sync_writes), because a server that
+ * reorders requests could otherwise let an O_DIRECT read overtake a cached
+ * write the kernel had already acknowledged, and return stale bytes. A Node
+ * server with asynchronous handlers reorders by nature: requests are
+ * dispatched concurrently and their promises settle in any order. So the
+ * dispatcher keeps, per inode, every WRITE it has received and not yet
+ * answered, and holds a direct-IO READ or WRITE until the writes that
+ * overlap its range and were in flight when it arrived have been applied.
+ * Page-cache requests never wait. Requests from a CUSE session (the
+ * kernel's FUSE_DIO_CUSE) skip the check: a character device has no inode
+ * cache behind it.
+ *
+ * The kernel walked a list of writes for this check and said in its own
+ * comment that this "can be pretty inefficient". Here each inode has an
+ * interval treap (keyed by start, each node carrying the largest end in its
+ * subtree), so "does anything in flight overlap [from, to)?" costs
+ * O(log n) and collecting the k overlaps O(k + log n).
+ */
+
+export interface InflightWrite {
+  readonly start: number;
+  /** Exclusive. */
+  readonly end: number;
+  /** Resolvers of requests waiting for this write; created only when someone waits. */
+  waiters: (() => void)[] | null;
+}
+
+interface Node {
+  w: InflightWrite;
+  prio: number;
+  maxEnd: number;
+  left: Node | null;
+  right: Node | null;
+}
+
+function maxEnd(n: Node | null): number {
+  return n ? n.maxEnd : -Infinity;
+}
+
+function fix(n: Node): Node {
+  n.maxEnd = Math.max(n.w.end, maxEnd(n.left), maxEnd(n.right));
+  return n;
+}
+
+/** Splits by (start, identity) order: left < key ≤ right. */
+function insert(root: Node | null, node: Node): Node {
+  if (!root) return node;
+  if (node.w.start < root.w.start) {
+    root.left = insert(root.left, node);
+    if (root.left.prio > root.prio) {
+      const l = root.left;
+      root.left = l.right;
+      l.right = fix(root);
+      return fix(l);
+    }
+  } else {
+    root.right = insert(root.right, node);
+    if (root.right.prio > root.prio) {
+      const r = root.right;
+      root.right = r.left;
+      r.left = fix(root);
+      return fix(r);
+    }
+  }
+  return fix(root);
+}
+
+function merge(a: Node | null, b: Node | null): Node | null {
+  if (!a) return b;
+  if (!b) return a;
+  if (a.prio > b.prio) {
+    a.right = merge(a.right, b);
+    return fix(a);
+  }
+  b.left = merge(a, b.left);
+  return fix(b);
+}
+
+function remove(root: Node | null, w: InflightWrite): Node | null {
+  if (!root) return null;
+  if (root.w === w) return merge(root.left, root.right);
+  if (w.start < root.w.start) root.left = remove(root.left, w);
+  else if (w.start > root.w.start) root.right = remove(root.right, w);
+  else {
+    // equal starts may sit on either side of an equal-start node
+    const before = root.left;
+    root.left = remove(root.left, w);
+    if (root.left === before) root.right = remove(root.right, w);
+  }
+  return fix(root);
+}
+
+function anyOverlap(n: Node | null, from: number, to: number): boolean {
+  while (n) {
+    if (n.maxEnd <= from) return false;
+    if (n.w.start < to && n.w.end > from) return true;
+    // The left subtree can hold an overlap only if its ends reach past `from`.
+    if (n.left && n.left.maxEnd > from) n = n.left;
+    else if (n.w.start < to) n = n.right;
+    else return false;
+  }
+  return false;
+}
+
+function collect(n: Node | null, from: number, to: number, out: InflightWrite[]): void {
+  if (!n || n.maxEnd <= from) return;
+  collect(n.left, from, to, out);
+  if (n.w.start < to && n.w.end > from) out.push(n.w);
+  if (n.w.start < to) collect(n.right, from, to, out);
+}
+
+class IntervalTreap {
+  root: Node | null = null;
+  size = 0;
+  add(w: InflightWrite): void {
+    this.root = insert(this.root, { w, prio: Math.random(), maxEnd: w.end, left: null, right: null });
+    this.size++;
+  }
+  delete(w: InflightWrite): void {
+    this.root = remove(this.root, w);
+    this.size--;
+  }
+}
+
+export class WriteOrder {
+  private readonly inodes = new Map<number, IntervalTreap>();
+  /** Direct requests that had to wait, for --debug and tests. */
+  waits = 0;
+
+  /** Records a WRITE received for [offset, offset + size) of `ino`. */
+  begin(ino: number, offset: number, size: number): InflightWrite {
+    let t = this.inodes.get(ino);
+    if (!t) {
+      t = new IntervalTreap();
+      this.inodes.set(ino, t);
+    }
+    const w: InflightWrite = { start: offset, end: offset + Math.max(size, 1), waiters: null };
+    t.add(w);
+    return w;
+  }
+
+  /** The WRITE has been applied and answered (or failed): release whoever waits on it. */
+  end(ino: number, w: InflightWrite): void {
+    const t = this.inodes.get(ino);
+    if (t) {
+      t.delete(w);
+      if (t.size === 0) this.inodes.delete(ino);
+    }
+    if (w.waiters) for (const wake of w.waiters) wake();
+  }
+
+  /** Is any write in flight on [offset, offset + size) of `ino`? O(log n). */
+  overlaps(ino: number, offset: number, size: number): boolean {
+    const t = this.inodes.get(ino);
+    return t !== undefined && anyOverlap(t.root, offset, offset + Math.max(size, 1));
+  }
+
+  /**
+   * null when nothing overlaps (the request goes on at once, synchronously);
+   * otherwise a promise that settles when every write overlapping the range
+   * at this moment has ended. Later writes do not delay it.
+   */
+  waitFor(ino: number, offset: number, size: number, signal?: () => AbortSignal): Promise<void> | null {
+    const t = this.inodes.get(ino);
+    if (!t || !anyOverlap(t.root, offset, offset + Math.max(size, 1))) return null;
+    const ws: InflightWrite[] = [];
+    collect(t.root, offset, offset + Math.max(size, 1), ws);
+    this.waits++;
+    let pending = ws.length;
+    return new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        if (--pending === 0) resolve();
+      };
+      for (const w of ws) (w.waiters ??= []).push(done);
+      if (signal) {
+        // An INTERRUPT of a waiting request ends the wait: nothing was done yet, so EINTR is safe.
+        const sig = signal();
+        if (sig.aborted) reject(sig.reason);
+        else sig.addEventListener('abort', () => reject(sig.reason), { once: true });
+      }
+    });
+  }
+
+  /** Writes in flight on `ino` (for tests and debug output). */
+  inflight(ino: number): number {
+    return this.inodes.get(ino)?.size ?? 0;
+  }
+}
