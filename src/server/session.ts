@@ -139,8 +139,8 @@ export class Session implements SessionApi, DispatchHost {
       this.protocolError(req);
       return false;
     }
-    const u = req.header.unique;
-    if (u > this.highestUnique) this.highestUnique = u;
+    // An INTERRUPT's own unique is its target's plus one: it says nothing about which requests were sent.
+    if (req.opcode !== Opcode.INTERRUPT && req.header.unique > this.highestUnique) this.highestUnique = req.header.unique;
     switch (req.opcode) {
       case Opcode.INIT:
         this.init(req);
