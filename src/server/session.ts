@@ -242,7 +242,7 @@ export class Session implements SessionApi, DispatchHost {
   }
 
   /** Writes a reply; returns 0 or the errno of the write (ENOENT: the kernel no longer waits for it). */
-  private write(unique: number, bytes: ReplyBytes): number {
+  protected write(unique: number, bytes: ReplyBytes): number {
     const err = this.channel.write(bytes);
     if (err !== 0 && err !== Errno.ENOENT && err !== Errno.ENODEV) {
       this.options.log(`writing the reply to unique=${unique} failed: ${errnoName(err)} — a malformed reply (a devfuse bug)`);
@@ -281,15 +281,26 @@ export class Session implements SessionApi, DispatchHost {
       this.write(u, replyInit(u, outcome.out, req.arg.minor));
       return;
     }
-    this.minor = outcome.minor;
-    this.flags = outcome.flags;
-    this.maxWrite = outcome.maxWrite;
-    this.decodeCtx = { minor: outcome.minor, setxattrExt: (outcome.flags & InitFlags.SETXATTR_EXT) !== 0n };
-    this.channel.setBufferSize(readBufferSize(outcome.maxWrite));
+    this.negotiated(outcome.minor, outcome.flags, outcome.maxWrite);
     o.debug?.(`INIT: kernel ${req.arg.major}.${req.arg.minor} offers ${initFlagNames(outcome.offered)}; agreed 7.${outcome.minor} ${initFlagNames(outcome.flags)} max_write=${outcome.maxWrite}`);
-    const reply = (): void => {
+    this.initFilesystem(u, () => replyInit(u, outcome.out, req.arg.minor));
+  }
+
+  /** Records what INIT (or CUSE_INIT) agreed. */
+  protected negotiated(minor: number, flags: bigint, maxWrite: number): void {
+    this.minor = minor;
+    this.flags = flags;
+    this.maxWrite = maxWrite;
+    this.decodeCtx = { minor, setxattrExt: (flags & InitFlags.SETXATTR_EXT) !== 0n };
+    this.channel.setBufferSize(readBufferSize(maxWrite));
+  }
+
+  /** Runs fs.init, then answers the INIT with `reply()`: the mount is usable from then on. */
+  protected initFilesystem(u: number, reply: () => ReplyBytes): void {
+    const o = this.options;
+    const done = (): void => {
       this.initialized = true;
-      this.write(u, replyInit(u, outcome.out, req.arg.minor));
+      this.write(u, reply());
       for (const w of this.initWaiters) w.resolve();
       this.initWaiters = [];
     };
@@ -302,11 +313,11 @@ export class Session implements SessionApi, DispatchHost {
       return;
     }
     if (r && typeof r.then === 'function') {
-      r.then(reply, (e: unknown) => {
+      r.then(done, (e: unknown) => {
         o.log(`init failed: ${String(e)}; refusing the mount`);
         this.write(u, replyError(u, Errno.EIO));
       });
-    } else reply();
+    } else done();
   }
 
   /** CUSE sessions override this; on /dev/fuse a CUSE_INIT is a protocol error. */

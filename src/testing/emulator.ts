@@ -20,9 +20,9 @@
  * Each problem is recorded in `violations` with the request it concerns.
  */
 import {
-  Errno, INT_REQ_BIT, InitFlags, KERNEL_MINOR_VERSION, NotifyCode, OPS, Opcode, ProtocolError, ROOT_ID, decodeNotification,
+  CuseInitFlags, Errno, INT_REQ_BIT, InitFlags, decodeCuseInfo, KERNEL_MINOR_VERSION, NotifyCode, OPS, Opcode, ProtocolError, ROOT_ID, decodeNotification,
   decodeReply, encodeRequest, errnoName, opcodeName,
-  type Attr, type DecodedReply, type EntryOut, type Extensions, type InitOut, type Notification, type RequestInput,
+  type Attr, type CuseInitOut, type DecodedReply, type EntryOut, type Extensions, type InitOut, type Notification, type RequestInput,
 } from '../protocol';
 import type { Filesystem } from '../server/filesystem';
 import { MemoryChannel } from '../server/memory-channel';
@@ -141,6 +141,20 @@ export class KernelEmulator {
     this.init_out = r.body.init;
     this.minor = Math.min(minor, r.body.init.minor);
     return r.body.init;
+  }
+
+  /** Sends CUSE_INIT as the kernel does when /dev/cuse is opened; resolves with the device's info strings. */
+  async cuseInit(p: { minor?: number; flags?: number } = {}): Promise<{ init: CuseInitOut; info: Record<string, string> }> {
+    const minor = p.minor ?? KERNEL_MINOR_VERSION;
+    this.minor = minor;
+    const r = await this.send(Opcode.CUSE_INIT, 0, { arg: { major: 7, minor, flags: p.flags ?? CuseInitFlags.UNRESTRICTED_IOCTL } }).reply;
+    if (r.error) throw new ProtocolViolation(`CUSE_INIT answered ${errnoName(-r.error)}`);
+    if (r.body?.kind !== 'cuse_init') throw new ProtocolViolation('CUSE_INIT reply has no cuse_init_out');
+    const info = decodeCuseInfo(r.body.info);
+    if (!info.DEVNAME) this.violation('CUSE_INIT reply has no DEVNAME');
+    if (r.body.init.max_write < 4096) this.violation(`CUSE_INIT max_write ${r.body.init.max_write} < 4096`);
+    this.minor = Math.min(minor, r.body.init.minor);
+    return { init: r.body.init, info };
   }
 
   /**
