@@ -20,7 +20,7 @@
  * Each problem is recorded in `violations` with the request it concerns.
  */
 import {
-  CuseInitFlags, Errno, INT_REQ_BIT, InitFlags, decodeCuseInfo, KERNEL_MINOR_VERSION, NotifyCode, OPS, Opcode, ProtocolError, ROOT_ID, decodeNotification,
+  CuseInitFlags, Errno, INT_REQ_BIT, InitFlags, IoctlFlags, decodeCuseInfo, KERNEL_MINOR_VERSION, NotifyCode, OPS, Opcode, ProtocolError, ROOT_ID, decodeNotification,
   decodeReply, encodeRequest, errnoName, opcodeName,
   type Attr, type CuseInitOut, type DecodedReply, type EntryOut, type Extensions, type InitOut, type Notification, type RequestInput,
 } from '../protocol';
@@ -77,6 +77,31 @@ interface PendingInternal extends Pending {
   size: number | undefined;
   resolve: (r: DecodedReply) => void;
   reject: (e: Error) => void;
+}
+
+/** Emulated user memory for ioctls: a sparse byte store addressed by bigint pointers. */
+export class UserMemory {
+  private readonly regions: { base: bigint; buf: Buffer }[] = [];
+  /** Places `buf` at address `base` (the buffer is shared, not copied: writes land in it). */
+  map(base: bigint, buf: Buffer): bigint {
+    this.regions.push({ base, buf });
+    return base;
+  }
+  private find(addr: bigint, len: number): { buf: Buffer; off: number } {
+    for (const r of this.regions) {
+      const off = Number(addr - r.base);
+      if (addr >= r.base && off + len <= r.buf.length) return { buf: r.buf, off };
+    }
+    throw new ProtocolViolation(`EFAULT: ${len} bytes at 0x${addr.toString(16)} are not mapped`);
+  }
+  read(addr: bigint, len: number): Buffer {
+    const { buf, off } = this.find(addr, len);
+    return Buffer.from(buf.subarray(off, off + len));
+  }
+  write(addr: bigint, data: Buffer): void {
+    const { buf, off } = this.find(addr, data.length);
+    data.copy(buf, off);
+  }
 }
 
 export class ProtocolViolation extends Error {
@@ -208,6 +233,51 @@ export class KernelEmulator {
     }
     this.channel.deliver(bytes);
     return p;
+  }
+
+  /**
+   * An ioctl as the kernel's fuse_do_ioctl runs it, against an emulated user
+   * memory: restricted ioctls send the input their number describes;
+   * unrestricted ones start with none and follow FUSE_IOCTL_RETRY answers,
+   * copying the requested regions in from `memory` and the output back out
+   * to it, up to the kernel's limit of rounds.
+   */
+  async ioctl(nodeid: number, fh: number, cmd: number, arg: bigint, memory: UserMemory, opts: { unrestricted: boolean; flags?: number }): Promise<{ result: number; error: number }> {
+    const dir = cmd >>> 30;
+    const size = (cmd >>> 16) & 0x3fff;
+    let inIovs: { base: bigint; len: number }[] = [];
+    let outIovs: { base: bigint; len: number }[] = [];
+    if (!opts.unrestricted) {
+      if (dir & 1) inIovs = [{ base: arg, len: size }];
+      if (dir & 2) outIovs = [{ base: arg, len: size }];
+    }
+    const flags = (opts.flags ?? 0) | (opts.unrestricted ? IoctlFlags.UNRESTRICTED : 0);
+    for (let round = 0; round < 16; round++) {
+      const data = Buffer.concat(inIovs.map((v) => memory.read(v.base, v.len)));
+      const outSize = outIovs.reduce((n, v) => n + v.len, 0);
+      const r = await this.request(Opcode.IOCTL, nodeid, { arg: { fh, flags, cmd, arg, in_size: data.length, out_size: outSize }, data });
+      if (r.error) return { result: -1, error: r.error };
+      if (r.body?.kind !== 'ioctl') throw new ProtocolViolation('IOCTL reply without fuse_ioctl_out');
+      if (r.body.iovs) {
+        if (!opts.unrestricted) {
+          this.violation(`IOCTL retry on a restricted ioctl (cmd 0x${cmd.toString(16)})`);
+          return { result: -1, error: -Errno.EIO };
+        }
+        inIovs = r.body.iovs.in.map((v) => ({ base: v.base, len: v.len }));
+        outIovs = r.body.iovs.out.map((v) => ({ base: v.base, len: v.len }));
+        continue;
+      }
+      let pos = 0;
+      for (const v of outIovs) {
+        const n = Math.min(v.len, r.body.data.length - pos);
+        if (n <= 0) break;
+        memory.write(v.base, r.body.data.subarray(pos, pos + n));
+        pos += n;
+      }
+      return { result: r.body.out.result, error: 0 };
+    }
+    this.violation(`IOCTL 0x${cmd.toString(16)}: more than 16 retries`);
+    return { result: -1, error: -Errno.EIO };
   }
 
   /** Sends INTERRUPT for a request in flight (or any unique). */
