@@ -44,6 +44,11 @@ export interface DeviceChannelOptions {
   mode?: 'sigio' | 'threadpool';
   /** Initial read buffer size; setBufferSize raises it after INIT. */
   bufferSize?: number;
+  /**
+   * Whether the channel closes the fd when it finishes (default true). The
+   * mount layer owns it instead when it must unmount before closing.
+   */
+  ownsFd?: boolean;
 }
 
 export class DeviceChannel implements Channel {
@@ -56,6 +61,7 @@ export class DeviceChannel implements Channel {
   private scheduled = false;
   private keepAlive: NodeJS.Timeout | null = null;
   private readonly mode: 'sigio' | 'threadpool';
+  private readonly ownsFd: boolean;
   private readonly onSignal = (): void => this.drain();
 
   constructor(
@@ -65,6 +71,7 @@ export class DeviceChannel implements Channel {
     this.bufferSize = opts.bufferSize ?? readBufferSize(128 * 1024);
     this.buf = Buffer.allocUnsafe(this.bufferSize);
     this.mode = opts.mode ?? (isMainThread ? 'sigio' : 'threadpool');
+    this.ownsFd = opts.ownsFd ?? true;
   }
 
   start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void): void {
@@ -175,10 +182,12 @@ export class DeviceChannel implements Channel {
       process.removeListener('SIGIO', this.onSignal);
     }
     if (this.keepAlive) clearInterval(this.keepAlive);
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // already closed
+    if (this.ownsFd) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // already closed
+      }
     }
     this.onClose?.(reason);
   }

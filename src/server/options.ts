@@ -61,13 +61,19 @@ export interface SessionOptions {
   /** FUSE_REQUEST_TIMEOUT (7.43): seconds after which the kernel aborts the connection over an unanswered request. */
   requestTimeout?: number;
   /**
+   * Only these uids may use the mount (libfuse's allow_root: the mounter and
+   * root). Others get EACCES, except for requests on files already open.
+   */
+  allowUids?: readonly number[];
+  /**
    * The writeback/direct-IO ordering rule (default on): direct IO waits for
    * overlapping writes still in flight. Off only to measure what it costs.
    */
   writeOrdering?: boolean;
 }
 
-export type ResolvedOptions = Required<Omit<SessionOptions, 'debug' | 'log' | 'requestTimeout'>> & {
+export type ResolvedOptions = Required<Omit<SessionOptions, 'debug' | 'log' | 'requestTimeout' | 'allowUids'>> & {
+  allowUids: ReadonlySet<number> | null;
   debug: ((line: string) => void) | null;
   log: (line: string) => void;
   requestTimeout: number;
@@ -105,6 +111,7 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
     createSuppGroup: o.createSuppGroup ?? false,
     requestTimeout: o.requestTimeout ?? 0,
     writeOrdering: o.writeOrdering ?? true,
+    allowUids: o.allowUids ? new Set(o.allowUids) : null,
   };
 }
 

@@ -1,70 +1,82 @@
 /**
  * The high-level entry point: mount a filesystem and serve it.
  *
- *   const m = await serve(myFs, '/mnt/x', { fsname: 'myfs', options: { writebackCache: true } });
+ *   const m = await serve(myFs, '/mnt/x', { options: 'allow_other,writeback_cache' });
  *   ...
  *   await m.unmount();
+ *
+ * `options` takes `-o` strings (mount-level and session-level names mixed,
+ * as on the command line) or objects; serve() splits them, mounts
+ * (mount(2) as root, fusermount3 otherwise: mount.ts), starts a Session on
+ * the device and resolves once the kernel's INIT has been answered, so the
+ * mount is usable by other processes. The session ends when the filesystem
+ * is unmounted from anywhere (umount, fusermount3 -u, unmount()).
  */
-import fs from 'node:fs';
-import koffi from 'koffi';
 import { DeviceChannel } from './device-channel';
 import type { Filesystem } from './filesystem';
-import type { SessionOptions } from './options';
+import { mount, type MountControl, type MountedFuse } from './mount';
+import { parseMountOptions, type MountOptions } from './mount-options';
+import { sessionOptionsFromMountOptions, type SessionOptions } from './options';
 import { Session, type SessionEnd } from './session';
 
 export interface ServeOptions {
-  /** Source shown in /proc/mounts (default "devfuse"). */
-  fsname?: string;
-  /** Mount type "fuse.<subtype>". */
-  subtype?: string;
-  /** Session options (timeouts, writeback cache, debug...). */
-  options?: SessionOptions;
-  /** Extra mount(2) data options such as "allow_other,default_permissions". */
-  mountData?: string;
+  /** `-o` style options ("allow_other,attr_timeout=0"), mount- and session-level mixed. */
+  options?: string | readonly string[];
+  /** Mount-level options as an object (override `options`). */
+  mount?: Partial<MountOptions>;
+  /** Session options as an object (override `options`). */
+  session?: SessionOptions;
+  /** How to mount: mount(2), fusermount3, or auto (default). */
+  control?: MountControl;
 }
 
 export interface Served {
   readonly session: Session;
   readonly mountpoint: string;
+  /** The mount: method taken, fstype, connection number... */
+  readonly mounted: MountedFuse;
   /** Resolves when the session ends (unmounted from anywhere). */
   readonly ended: Promise<SessionEnd>;
-  /** Unmounts (lazily if busy) and waits for the session to end. */
+  /** Unmounts (lazily if the mount is busy) and waits for the session to end. */
   unmount(): Promise<SessionEnd>;
 }
 
-// Temporary direct mount(2) until the mount layer (mount.ts) lands.
-function rawMount(mountpoint: string, o: ServeOptions): number {
-  const libc = koffi.load('libc.so.6');
-  const mount = libc.func('int mount(const char*, const char*, const char*, unsigned long, const char*)');
-  const fd = fs.openSync('/dev/fuse', fs.constants.O_RDWR);
-  const data = [`fd=${fd}`, 'rootmode=40000', `user_id=${process.getuid?.() ?? 0}`, `group_id=${process.getgid?.() ?? 0}`];
-  if (o.mountData) data.push(o.mountData);
-  const type = o.subtype ? `fuse.${o.subtype}` : 'fuse';
-  // MS_NOSUID | MS_NODEV
-  if (mount(o.fsname ?? 'devfuse', mountpoint, type, 6, data.join(',')) !== 0) {
-    fs.closeSync(fd);
-    throw new Error(`mount ${mountpoint}: errno ${koffi.errno()}`);
-  }
-  return fd;
-}
-
-function rawUnmount(mountpoint: string, lazy: boolean): number {
-  const libc = koffi.load('libc.so.6');
-  const umount2 = libc.func('int umount2(const char*, int)');
-  return umount2(mountpoint, lazy ? 2 : 0) === 0 ? 0 : koffi.errno();
+/** Splits `-o` strings into mount options and session options; unknown names are an error. */
+export function resolveServeOptions(o: ServeOptions): { mount: MountOptions; session: SessionOptions } {
+  const parsed = parseMountOptions(o.options === undefined ? [] : typeof o.options === 'string' ? [o.options] : o.options);
+  const session = { ...sessionOptionsFromMountOptions(parsed.rest), ...o.session };
+  return { mount: { ...parsed.mount, ...o.mount }, session };
 }
 
 export async function serve(filesystem: Filesystem, mountpoint: string, o: ServeOptions = {}): Promise<Served> {
-  const fd = rawMount(mountpoint, o);
-  const session = new Session(filesystem, new DeviceChannel(fd), o.options).start();
-  await session.whenInitialized();
+  const { mount: mountOptions, session: sessionOptions } = resolveServeOptions(o);
+  if (mountOptions.allow_root) sessionOptions.allowUids ??= [0, process.getuid?.() ?? 0];
+  const m = mount(mountpoint, mountOptions, o.control);
+  // The mount layer owns the fd: it must unmount (and dismiss its watchdog) before closing it.
+  const session = new Session(filesystem, new DeviceChannel(m.fd, { ownsFd: false }), sessionOptions).start();
+  const ended = session.ended.then((end) => {
+    m.close();
+    return end;
+  });
+  try {
+    await session.whenInitialized();
+  } catch (e) {
+    m.close();
+    throw e;
+  }
   return {
     session,
-    mountpoint,
-    ended: session.ended,
+    mountpoint: m.mountpoint,
+    mounted: m,
+    ended,
     async unmount() {
-      if (rawUnmount(mountpoint, false) !== 0) rawUnmount(mountpoint, true);
-      return session.ended;
+      try {
+        m.unmount();
+      } catch {
+        // busy: detach now, the kernel finishes when the last user leaves
+        m.unmount({ lazy: true });
+      }
+      return ended;
     },
   };
 }

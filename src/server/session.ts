@@ -50,6 +50,13 @@ interface InFlight {
 /** How a session ended. */
 export type SessionEnd = ChannelCloseReason;
 
+/**
+ * Requests allowed from any uid under allow_root (as libfuse's deny_others):
+ * they act on files already open, and writeback or release may come from
+ * another context than the opener.
+ */
+const ANY_UID = new Set<number>([Opcode.READ, Opcode.WRITE, Opcode.FSYNC, Opcode.RELEASE, Opcode.READDIR, Opcode.READDIRPLUS, Opcode.FSYNCDIR, Opcode.RELEASEDIR, Opcode.IOCTL, Opcode.POLL, Opcode.FLUSH]);
+
 /** Opcodes whose decoded request holds views into the read buffer. */
 const HOLDS_BUFFER = new Set<number>([Opcode.WRITE, Opcode.SETXATTR, Opcode.IOCTL]);
 
@@ -167,6 +174,11 @@ export class Session implements SessionApi, DispatchHost {
     if (!this.initialized) {
       this.write(req.header.unique, replyError(req.header.unique, Errno.EIO));
       this.options.log(`${describeHeader(req.header)} arrived before INIT; answered EIO`);
+      return false;
+    }
+    const allow = this.options.allowUids;
+    if (allow && !allow.has(req.header.uid) && !ANY_UID.has(req.opcode)) {
+      this.write(req.header.unique, replyError(req.header.unique, Errno.EACCES));
       return false;
     }
     return this.dispatch(req, buf);

@@ -9,7 +9,8 @@
  * SIGTERM or SIGINT; exits when the mount goes away.
  */
 import path from 'node:path';
-import { serve } from '../../src/server/serve';
+import { serve, type ServeOptions } from '../../src/server/serve';
+import type { SessionOptions } from '../../src/server/options';
 import type { Filesystem } from '../../src/server/filesystem';
 
 async function main(): Promise<void> {
@@ -18,8 +19,11 @@ async function main(): Promise<void> {
   const loaded = require(path.resolve(mod)) as Record<string, () => Filesystem>;
   const factory = loaded[exp];
   if (typeof factory !== 'function') throw new Error(`${mod} has no export ${exp}`);
-  const options = json ? (JSON.parse(json) as Record<string, unknown>) : {};
-  const served = await serve(factory(), mountpoint, { fsname: 'devfuse-test', options });
+  // Either ServeOptions ({ options, session, mount }) or, for short, session options alone.
+  const parsed = json ? (JSON.parse(json) as Record<string, unknown>) : {};
+  const serveOptions: ServeOptions = 'options' in parsed || 'session' in parsed || 'mount' in parsed ? (parsed as ServeOptions) : { session: parsed as SessionOptions };
+  serveOptions.mount = { fsname: 'devfuse-test', ...serveOptions.mount };
+  const served = await serve(factory(), mountpoint, serveOptions);
   process.stdout.write('ready\n');
   const stop = (): void => void served.unmount();
   process.on('SIGTERM', stop);

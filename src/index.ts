@@ -1,0 +1,27 @@
+/**
+ * devfuse: FUSE and CUSE servers in Node.js, speaking /dev/fuse directly.
+ *
+ *   serve(fs, mountpoint, options)     mount a Filesystem and serve it
+ *   createCuseDevice({ name, ... })    a character device in userspace
+ *   memfs(), passthrough(source)       the filesystems shipped with devfuse
+ *
+ * The wire protocol is `devfuse/protocol`; the kernel emulator and the
+ * conformance kit are `devfuse/testing`.
+ */
+export { serve, resolveServeOptions, type ServeOptions, type Served } from './server/serve';
+export { Session, type SessionEnd } from './server/session';
+export { FuseError, fuseError, errnoOf } from './server/errors';
+export { attrFromStats } from './server/attr';
+export { DeviceChannel, type DeviceChannelOptions } from './server/device-channel';
+export { MemoryChannel } from './server/memory-channel';
+export type { Channel, RequestSink, ChannelCloseReason } from './server/channel';
+export { mount, MountError, type MountedFuse, type MountControl } from './server/mount';
+export { parseMountOptions, type MountOptions } from './server/mount-options';
+export { INIT_POLICY, sessionOptionsFromMountOptions, type SessionOptions } from './server/options';
+export type * from './server/filesystem';
+export { createCuseDevice, cuseFilesystem, type CuseDevice, type CuseDeviceOptions, type CuseDeviceHandlers } from './cuse/device';
+export { CuseSession } from './cuse/session';
+export { echoDevice } from './cuse/examples/echo';
+export { fiocDevice } from './cuse/examples/fioc';
+export { helloFs } from './examples/hello';
+export { Errno, OFFSET_MAX, ROOT_ID } from './protocol';
