@@ -6,7 +6,8 @@
  * `size` bytes; `add` writes an entry only if the whole padded record fits
  * and otherwise returns false and writes nothing, so a filesystem loops
  * `while (buf.add(...))` and resumes the next READDIR at the `off` of the
- * last entry that went in.
+ * last entry that went in. Once an entry has not fit, every later one is
+ * refused as well.
  */
 import { InvalidReplyError } from './errors';
 import { decodeName, nameByteLength, writeName } from './names';
@@ -36,6 +37,8 @@ export class DirentBuffer {
   private readonly buf: Buffer;
   private pos = 0;
   private count = 0;
+  /** An entry did not fit: later ones are refused too, so no entry is skipped. */
+  private full = false;
 
   constructor(
     /** The `size` of the READDIR request. */
@@ -54,12 +57,18 @@ export class DirentBuffer {
     return this.count;
   }
 
-  /** Adds a fuse_dirent; false (and nothing written) if it does not fit. */
+  /**
+   * Adds a fuse_dirent; false (and nothing written) if it does not fit, and
+   * from then on false for every entry, even a smaller one: the next READDIR
+   * resumes after the last entry added, so an entry skipped here would be
+   * lost to the caller that did not stop at the first false.
+   */
   add(d: DirentInput): boolean {
     checkName(d.name);
+    if (this.full) return false;
     const namelen = nameByteLength(d.name);
     const rec = direntAlign(Dirent.size + namelen);
-    if (this.pos + rec > this.maxSize) return false;
+    if (this.pos + rec > this.maxSize) return this.refuse();
     Dirent.write(this.buf, this.pos, { ino: d.ino, off: d.off, namelen, type: d.type });
     this.finishRecord(this.pos + Dirent.size, d.name, namelen, rec);
     return true;
@@ -72,13 +81,19 @@ export class DirentBuffer {
    */
   addPlus(entry: EntryOut, d: DirentInput): boolean {
     checkName(d.name);
+    if (this.full) return false;
     const namelen = nameByteLength(d.name);
     const rec = direntAlign(Direntplus.size + namelen);
-    if (this.pos + rec > this.maxSize) return false;
+    if (this.pos + rec > this.maxSize) return this.refuse();
     EntryOut.write(this.buf, this.pos, entry);
     Dirent.write(this.buf, this.pos + EntryOut.size, { ino: d.ino, off: d.off, namelen, type: d.type });
     this.finishRecord(this.pos + Direntplus.size, d.name, namelen, rec);
     return true;
+  }
+
+  private refuse(): false {
+    this.full = true;
+    return false;
   }
 
   private finishRecord(nameAt: number, name: string, namelen: number, rec: number): void {

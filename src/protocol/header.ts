@@ -18,9 +18,22 @@ const RESEND_HI = 0x80000000;
 /** Where the resend bit lives inside a `unique` number. */
 export const UNIQUE_RESEND_FOLDED = 2 ** 52;
 
+// Byte by byte rather than Buffer's readUInt32LE/writeUInt32LE, which V8
+// does not inline on Node 20 (see layout.ts). The callers check bounds.
+function u32(b: Buffer, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 16777216;
+}
+
+function put32(b: Buffer, o: number, x: number): void {
+  b[o] = x;
+  b[o + 1] = x >>> 8;
+  b[o + 2] = x >>> 16;
+  b[o + 3] = x >>> 24;
+}
+
 export function readUnique(buf: Buffer, offset: number): number {
-  const lo = buf.readUInt32LE(offset);
-  const hi = buf.readUInt32LE(offset + 4);
+  const lo = u32(buf, offset);
+  const hi = u32(buf, offset + 4);
   if (hi & RESEND_HI) return lo + (hi & 0xfffff) * TWO32 + UNIQUE_RESEND_FOLDED;
   return lo + hi * TWO32;
 }
@@ -28,21 +41,21 @@ export function readUnique(buf: Buffer, offset: number): number {
 export function writeUnique(buf: Buffer, offset: number, unique: number): void {
   let hi = Math.floor(unique / TWO32);
   if (unique >= UNIQUE_RESEND_FOLDED) hi = ((hi - 0x100000) | RESEND_HI) >>> 0;
-  buf.writeUInt32LE(unique >>> 0, offset);
-  buf.writeUInt32LE(hi, offset + 4);
+  put32(buf, offset, unique >>> 0);
+  put32(buf, offset + 4, hi);
 }
 
 /** Reads a fuse_in_header at offset 0; the caller has checked there are 40 bytes. */
 export function readInHeader(buf: Buffer): InHeader {
   return {
-    len: buf.readUInt32LE(0),
-    opcode: buf.readUInt32LE(4),
+    len: u32(buf, 0),
+    opcode: u32(buf, 4),
     unique: readUnique(buf, 8),
-    nodeid: buf.readUInt32LE(16) + buf.readUInt32LE(20) * TWO32,
-    uid: buf.readUInt32LE(24),
-    gid: buf.readUInt32LE(28),
-    pid: buf.readUInt32LE(32),
-    total_extlen: buf.readUInt16LE(36),
+    nodeid: u32(buf, 16) + u32(buf, 20) * TWO32,
+    uid: u32(buf, 24),
+    gid: u32(buf, 28),
+    pid: u32(buf, 32),
+    total_extlen: buf[36]! | (buf[37]! << 8),
   };
 }
 
@@ -53,8 +66,8 @@ export function writeInHeader(buf: Buffer, offset: number, h: InHeader): void {
 
 /** Writes a fuse_out_header; `error` is 0 or a negative errno (or a notify code when unique is 0). */
 export function writeOutHeader(buf: Buffer, len: number, error: number, unique: number): void {
-  buf.writeUInt32LE(len, 0);
-  buf.writeInt32LE(error, 4);
+  put32(buf, 0, len);
+  put32(buf, 4, error);
   writeUnique(buf, 8, unique);
 }
 

@@ -5,6 +5,7 @@
  * emulator.
  */
 import { NotifyCode } from './constants';
+import { Errno } from './errno';
 import { ProtocolError } from './errors';
 import { OUT_HEADER_SIZE, readOutHeader, writeOutHeader } from './header';
 import type { Struct } from './layout';
@@ -103,6 +104,8 @@ export function decodeNotification(msg: Buffer): Notification | ProtocolError {
       if (body.length !== n) throw new ProtocolError('BAD_VALUE', `notify ${NotifyCode[h.error]}: body is ${body.length} bytes, expected ${n}`);
     };
     const nameAfter = (at: number, namelen: number): string => {
+      // FUSE_NAME_MAX (fs/fuse/fuse_i.h): the kernel answers ENAMETOOLONG before looking further.
+      if (namelen > 1024) throw new ProtocolError('BAD_VALUE', `notify ${NotifyCode[h.error]}: namelen ${namelen} exceeds FUSE_NAME_MAX (1024)`, Errno.ENAMETOOLONG);
       exact(at + namelen + 1);
       if (body[at + namelen] !== 0) throw new ProtocolError('UNTERMINATED_STRING', `notify ${NotifyCode[h.error]}: name is not NUL-terminated`);
       return decodeName(body, at, at + namelen);
@@ -110,6 +113,7 @@ export function decodeNotification(msg: Buffer): Notification | ProtocolError {
     switch (h.error) {
       case NotifyCode.POLL:
         need(NotifyPollWakeupOut);
+        exact(NotifyPollWakeupOut.size); // fuse_notify_poll: size != sizeof(outarg) is EINVAL
         return { code: h.error, ...NotifyPollWakeupOut.read(body, 0) };
       case NotifyCode.INVAL_INODE:
         need(NotifyInvalInodeOut);

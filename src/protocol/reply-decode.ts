@@ -6,7 +6,7 @@
  * negotiated minor, and a variable reply is no longer than was asked for.
  * The emulator and the round-trip tests use it.
  */
-import { CompatSize, IoctlFlags } from './constants';
+import { CompatSize, CUSE_INIT_INFO_MAX, IoctlFlags } from './constants';
 import { MAX_ERRNO } from './errno';
 import { ProtocolError } from './errors';
 import { OUT_HEADER_SIZE, readOutHeader } from './header';
@@ -155,6 +155,8 @@ function decodeBody(kind: ReplyKind, body: Buffer, x: ReplyExpectation): ReplyBo
     }
     case 'cuse_init':
       if (body.length < CuseInitOut.size) bad(`cuse_init reply body is ${body.length} bytes, cuse_init_out is ${CuseInitOut.size}`);
+      // cuse_send_init asks for at most CUSE_INIT_INFO_MAX bytes of info strings.
+      atMost(body.subarray(CuseInitOut.size), CUSE_INIT_INFO_MAX, 'cuse_init info');
       return { kind: 'cuse_init', init: CuseInitOut.read(body, 0), info: body.subarray(CuseInitOut.size) };
   }
 }

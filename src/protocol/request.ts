@@ -24,6 +24,9 @@ export type { Request } from './ops';
 export const DEFAULT_DECODE_CONTEXT: DecodeContext = { minor: KERNEL_MINOR_VERSION, setxattrExt: false };
 
 export function decodeRequest(buf: Buffer, length: number = buf.length, ctx: DecodeContext = DEFAULT_DECODE_CONTEXT): Request | ProtocolError {
+  if (!(length >= 0 && length <= buf.length)) {
+    return new ProtocolError('TRUNCATED', `decodeRequest: length ${length} is outside the ${buf.length}-byte buffer`);
+  }
   if (length < IN_HEADER_SIZE) {
     const e = new ProtocolError('SHORT_HEADER', `request of ${length} bytes is shorter than fuse_in_header (${IN_HEADER_SIZE})`);
     // With 16 bytes the unique is there and the error can still be answered.

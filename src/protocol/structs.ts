@@ -81,9 +81,11 @@ export const Kstatfs = struct('fuse_kstatfs', [
 export type Kstatfs = StructType<typeof Kstatfs>;
 
 export const FileLock = struct('fuse_file_lock', [
-  // loff_t values carried in u64 fields: OFFSET_MAX (2^63-1) means "to the end".
-  ['start', 'u64'],
-  ['end', 'u64'],
+  // loff_t values carried in u64 fields: OFFSET_MAX (2^63-1) means "to the
+  // end". Declared i64 so that OFFSET_MAX (the double 2^63) is written back
+  // as 2^63-1, as the kernel sends it, not as 2^63.
+  ['start', 'i64'],
+  ['end', 'i64'],
   ['type', 'u32'],
   ['pid', 'u32'], // tgid
 ]);

@@ -6,13 +6,19 @@
  * FUSE_IOCTL_RETRY, the iovecs the kernel should fetch and resend with.
  */
 import { Opcode } from '../constants';
+import { ProtocolError } from '../errors';
 import { defineOp, type RequestOf } from '../op';
 import { IoctlIn } from '../structs';
 
 export const IOCTL = defineOp(Opcode.IOCTL, 'IOCTL', 'ioctl', {
   decode: (c) => {
     const arg = c.struct(IoctlIn);
-    return { arg, data: c.rest() };
+    const data = c.rest();
+    // fuse_do_ioctl sends exactly in_size bytes of input after fuse_ioctl_in.
+    if (data.length !== arg.in_size) {
+      throw new ProtocolError('BAD_VALUE', `IOCTL: fuse_ioctl_in.in_size is ${arg.in_size} but ${data.length} bytes of input follow`);
+    }
+    return { arg, data };
   },
   encode: (w, b) => void w.struct(IoctlIn, b.arg).raw(b.data),
 });
