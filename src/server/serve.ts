@@ -13,6 +13,7 @@
  * is unmounted from anywhere (umount, fusermount3 -u, unmount()).
  */
 import { DeviceChannel } from './device-channel';
+import { RecordingChannel } from './recording-channel';
 import type { Filesystem } from './filesystem';
 import { mount, type MountControl, type MountedFuse } from './mount';
 import { parseMountOptions, type MountOptions } from './mount-options';
@@ -28,6 +29,8 @@ export interface ServeOptions {
   session?: SessionOptions;
   /** How to mount: mount(2), fusermount3, or auto (default). */
   control?: MountControl;
+  /** Record every request and reply to this file (a devfuse trace: `devfuse trace show|replay`). */
+  trace?: string;
 }
 
 export interface Served {
@@ -53,7 +56,9 @@ export async function serve(filesystem: Filesystem, mountpoint: string, o: Serve
   if (mountOptions.allow_root) sessionOptions.allowUids ??= [0, process.getuid?.() ?? 0];
   const m = mount(mountpoint, mountOptions, o.control);
   // The mount layer owns the fd: it must unmount (and dismiss its watchdog) before closing it.
-  const session = new Session(filesystem, new DeviceChannel(m.fd, { ownsFd: false }), sessionOptions).start();
+  const device = new DeviceChannel(m.fd, { ownsFd: false });
+  const channel = o.trace ? new RecordingChannel(device, o.trace) : device;
+  const session = new Session(filesystem, channel, sessionOptions).start();
   const ended = session.ended.then((end) => {
     m.close();
     return end;

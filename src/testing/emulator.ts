@@ -401,6 +401,8 @@ export class KernelEmulator {
       if (e.entry_valid_nsec >= 1e9 || e.attr_valid_nsec >= 1e9) this.violation(`${where}: ${what} timeout nsec ≥ 1e9`);
       if (e.nodeid !== 0) {
         this.checkAttr(e.attr, `${where}: ${what}`);
+        // A name points to it, so it has a link (GETATTR of an unlinked, still-open file may say 0).
+        if (e.attr.nlink === 0) this.violation(`${where}: ${what} with nlink 0`);
         this.hold(e.nodeid);
       }
     };
@@ -428,7 +430,6 @@ export class KernelEmulator {
     const type = a.mode & 0o170000;
     if (![0o140000, 0o120000, 0o100000, 0o060000, 0o040000, 0o020000, 0o010000].includes(type)) this.violation(`${where}: mode 0${a.mode.toString(8)} has no valid file type`);
     if (a.atimensec >= 1e9 || a.mtimensec >= 1e9 || a.ctimensec >= 1e9) this.violation(`${where}: a timestamp's nsec is ≥ 1e9`);
-    if (a.nlink === 0) this.violation(`${where}: nlink 0 on a live entry`);
   }
 
   private onNotification(msg: Buffer): number {

@@ -130,6 +130,14 @@ export class Vfs {
     return Buffer.concat(chunks);
   }
 
+  /** CREATE: creates and opens a file; returns its node id and handle (one lookup is held). */
+  async create(path: string, mode = 0o644, flags = O_WRONLY | 0o100): Promise<{ nodeid: number; fh: number; entry: EntryOut }> {
+    const { parent, name } = this.split(path);
+    const r = await this.k.request(Opcode.CREATE, await this.nodeid(parent), { arg: { flags, mode: 0o100000 | mode, umask: 0o022, open_flags: 0 }, name });
+    const c = this.expect(r, 'create', 'create', path);
+    return { nodeid: c.entry.nodeid, fh: c.open.fh, entry: c.entry };
+  }
+
   /** Creates (CREATE) or truncates and writes a whole file. */
   async writeFile(path: string, data: Buffer | string, mode = 0o644): Promise<void> {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
