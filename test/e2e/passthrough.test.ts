@@ -1,0 +1,223 @@
+/**
+ * The passthrough on a real mount, served by a child process, in both I/O
+ * modes: a tree copied in with cp -a and compared with diff -r, the
+ * syscalls Node lacks (through python3), files made by a non-root caller
+ * (owned by them in the source), and paths deeper than PATH_MAX.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { canMount } from '../helpers/mounted';
+import { py, pyAsync, sh, withPassthrough, type IoMode } from '../helpers/pt-syscalls';
+
+const OPTIONS = 'allow_other,default_permissions';
+const TREE = path.join(__dirname, '..', '..', '..', 'src');
+const ALICE = { uid: 1000, gid: 1000 };
+
+/** Every entry of a tree: type, mode, size, mtime (ns), link target. */
+function manifest(dir: string): string {
+  return sh('find', ['.', '-printf', '%P %y %m %s %T@ %l\\n'], { cwd: dir }).split('\n').sort().join('\n');
+}
+
+const RENAMEAT2 = `
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+def renameat2(a, b, flags):
+    if libc.renameat2(-100, a.encode(), -100, b.encode(), flags) != 0:
+        e = ctypes.get_errno(); raise OSError(e, os.strerror(e))
+`;
+
+for (const io of ['async', 'sync'] as IoMode[]) {
+  describe(`passthrough e2e (${io})`, { skip: !canMount() && 'needs root and /dev/fuse' }, () => {
+    test('files, trees, syscalls and a non-root caller through one mount', async () => {
+      await withPassthrough(io, OPTIONS, async ({ dir, src, stderr }) => {
+        // ---- a tree in with cp -a, out identical
+        sh('cp', ['-a', TREE, path.join(dir, 'tree')]);
+        sh('diff', ['-r', TREE, path.join(dir, 'tree')]);
+        sh('diff', ['-r', TREE, path.join(src, 'tree')]);
+        assert.equal(manifest(path.join(dir, 'tree')), manifest(TREE));
+        assert.equal(manifest(path.join(src, 'tree')), manifest(TREE));
+
+        // ---- plain fs calls
+        const f = path.join(dir, 'f');
+        fs.writeFileSync(f, 'hello');
+        fs.appendFileSync(f, ' world');
+        assert.equal(fs.readFileSync(path.join(src, 'f'), 'utf8'), 'hello world');
+        fs.truncateSync(f, 5);
+        assert.equal(fs.readFileSync(f, 'utf8'), 'hello');
+        fs.linkSync(f, path.join(dir, 'hard'));
+        assert.equal(fs.statSync(path.join(dir, 'hard')).ino, fs.statSync(f).ino);
+        assert.equal(fs.statSync(f).nlink, 2);
+        assert.equal(fs.statSync(f).ino, fs.statSync(path.join(src, 'f')).ino, 'st_ino is the source inode number');
+        fs.symlinkSync('f', path.join(dir, 'ln'));
+        assert.equal(fs.readlinkSync(path.join(dir, 'ln')), 'f');
+        fs.mkdirSync(path.join(dir, 'd'));
+        fs.renameSync(f, path.join(dir, 'd', 'g'));
+        assert.ok(fs.existsSync(path.join(src, 'd', 'g')));
+        fs.chmodSync(path.join(dir, 'd', 'g'), 0o4751);
+        assert.equal(fs.statSync(path.join(src, 'd', 'g')).mode, 0o104751);
+        py(`import os; os.utime('d/g', ns=(1234567890123456789, 987654321987654321))`, { cwd: dir });
+        const st = fs.statSync(path.join(dir, 'd', 'g'), { bigint: true });
+        assert.deepEqual([st.atimeNs, st.mtimeNs], [1234567890123456789n, 987654321987654321n]);
+        assert.throws(() => fs.rmdirSync(path.join(dir, 'd')), { code: 'ENOTEMPTY' });
+
+        // ---- xattrs
+        assert.equal(
+          py(`import os
+os.setxattr('hard', 'user.k', b'v1')
+os.setxattr('hard', 'user.big', b'x' * 3000)
+try:
+    os.setxattr('hard', 'user.k', b'v2', os.XATTR_CREATE); print('no error')
+except FileExistsError: pass
+print(os.getxattr('hard', 'user.k').decode(), len(os.getxattr('hard', 'user.big')), sorted(os.listxattr('hard')))
+os.removexattr('hard', 'user.big')
+print(sorted(os.listxattr('hard')))`, { cwd: dir }),
+          "v1 3000 ['user.big', 'user.k']\n['user.k']",
+        );
+        assert.equal(String(fs.readFileSync(path.join(src, 'hard'))), 'hello');
+        assert.equal(py(`import os; print(os.getxattr('hard', 'user.k').decode())`, { cwd: src }), 'v1');
+
+        // ---- renameat2: NOREPLACE, EXCHANGE
+        fs.writeFileSync(path.join(dir, 'x'), 'X');
+        fs.writeFileSync(path.join(dir, 'y'), 'Y');
+        assert.equal(
+          py(`${RENAMEAT2}
+try:
+    renameat2('x', 'y', 1); print('replaced!')
+except FileExistsError: print('EEXIST')
+renameat2('x', 'y', 2)
+print(open('x').read(), open('y').read())`, { cwd: dir }),
+          'EEXIST\nY X',
+        );
+        assert.equal(fs.readFileSync(path.join(src, 'x'), 'utf8'), 'Y');
+
+        // ---- fallocate, SEEK_DATA/SEEK_HOLE, copy_file_range
+        assert.equal(
+          py(`import os, ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+fd = os.open('sparse', os.O_RDWR | os.O_CREAT, 0o644)
+os.pwrite(fd, b'a' * 8192, 0)
+os.pwrite(fd, b'b' * 4096, 1 << 20)
+assert libc.fallocate(fd, 3, 0, 4096) == 0  # PUNCH_HOLE | KEEP_SIZE
+print(os.lseek(fd, 0, os.SEEK_DATA), os.lseek(fd, 4096, os.SEEK_HOLE), os.lseek(fd, 8192, os.SEEK_DATA))
+os.posix_fallocate(fd, 0, 2 << 20)
+print(os.fstat(fd).st_size)
+out = os.open('copy', os.O_RDWR | os.O_CREAT, 0o644)
+print(os.copy_file_range(fd, out, 100, 1 << 20, 10))
+print(os.pread(out, 200, 0)[:20])
+`, { cwd: dir }),
+          `4096 8192 ${1 << 20}\n${2 << 20}\n100\nb'\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00bbbbbbbbbb'`,
+        );
+
+        // ---- flock between processes; POSIX locks (the kernel's) too
+        const holder = pyAsync(`import fcntl, time, os
+fd = os.open('lockfile', os.O_RDWR | os.O_CREAT, 0o666)
+fcntl.flock(fd, fcntl.LOCK_EX)
+fcntl.lockf(fd, fcntl.LOCK_EX)
+print('locked', flush=True)
+open('held', 'w').close()
+time.sleep(0.6)`, { cwd: dir });
+        for (let i = 0; i < 100 && !fs.existsSync(path.join(dir, 'held')); i++) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(
+          py(`import fcntl, os, time
+fd = os.open('lockfile', os.O_RDWR)
+try:
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); print('got flock!')
+except BlockingIOError: print('flock busy')
+try:
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); print('got lockf!')
+except OSError: print('lockf busy')
+t = time.time(); fcntl.flock(fd, fcntl.LOCK_EX); print('waited', time.time() - t > 0.1)`, { cwd: dir }),
+          'flock busy\nlockf busy\nwaited True',
+        );
+        assert.equal(await holder, 'locked');
+
+        // ---- mknod
+        py(`import os; os.mkfifo('fifo', 0o640); os.mknod('null', 0o20600, os.makedev(1, 3))`, { cwd: dir });
+        assert.ok(fs.statSync(path.join(src, 'fifo')).isFIFO());
+        assert.equal(fs.statSync(path.join(src, 'null')).rdev, fs.statSync('/dev/null').rdev);
+        assert.equal(fs.statSync(path.join(dir, 'null')).rdev, fs.statSync('/dev/null').rdev);
+
+        // ---- a non-root caller: what they make is theirs, in the source too
+        fs.mkdirSync(path.join(dir, 'shared'), { mode: 0o777 });
+        fs.chmodSync(path.join(dir, 'shared'), 0o1777);
+        py(`import os
+os.umask(0o022)
+open('file', 'w').write('mine')
+os.mkdir('dir', 0o777)
+os.symlink('file', 'link')
+os.mkfifo('pipe', 0o666)
+os.link('file', 'hard')`, { cwd: path.join(dir, 'shared'), as: ALICE });
+        for (const [name, mode] of [['file', 0o100644], ['dir', 0o040755], ['pipe', 0o010644]] as const) {
+          const s = fs.lstatSync(path.join(src, 'shared', name));
+          assert.deepEqual([s.uid, s.gid, s.mode], [1000, 1000, mode], name);
+        }
+        assert.equal(fs.lstatSync(path.join(src, 'shared', 'link')).uid, 1000);
+        assert.equal(fs.statSync(path.join(src, 'shared', 'hard')).nlink, 2);
+        // default_permissions: the kernel checks the caller against the modes we report.
+        assert.equal(
+          py(`import os
+for f in [lambda: open('hard', 'a'), lambda: os.chmod('hard', 0o777), lambda: os.mkdir('d/nope'), lambda: os.unlink('shared/../x')]:
+    try: f(); print('allowed')
+    except PermissionError: print('denied')`, { cwd: dir, as: ALICE }),
+          'denied\ndenied\ndenied\ndenied',
+        );
+
+        // ---- deeper than PATH_MAX, walking with dir_fd on the mount
+        assert.equal(
+          py(`import os
+seg = 'p' * 200
+fd = os.open('.', os.O_RDONLY)
+for i in range(25):
+    os.mkdir(seg, dir_fd=fd)
+    fd = os.open(seg, os.O_RDONLY, dir_fd=fd)
+w = os.open('leaf', os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=fd)
+os.write(w, b'deep')
+os.close(w)
+os.setxattr(f'/proc/self/fd/{fd}', 'user.deep', b'1')
+print(sorted(os.listdir(fd)), os.stat('leaf', dir_fd=fd).st_size)`, { cwd: dir }),
+          "['leaf'] 4",
+        );
+        assert.equal(
+          py(`import os
+fd = os.open('.', os.O_RDONLY)
+for i in range(25): fd = os.open('p' * 200, os.O_RDONLY, dir_fd=fd)
+print(open(os.open('leaf', os.O_RDONLY, dir_fd=fd)).read())`, { cwd: src }),
+          'deep',
+        );
+
+        // ---- an open file survives a rename of its directory in the source
+        const fd = fs.openSync(path.join(dir, 'd', 'g'), 'r+');
+        fs.renameSync(path.join(src, 'd'), path.join(src, 'd2'));
+        fs.writeSync(fd, 'HELLO', 0);
+        fs.closeSync(fd);
+        assert.equal(fs.readFileSync(path.join(src, 'd2', 'g'), 'utf8'), 'HELLO');
+
+        sh('rm', ['-rf', path.join(dir, 'tree'), path.join(dir, 'shared')]);
+        assert.ok(!fs.existsSync(path.join(src, 'tree')));
+        assert.doesNotMatch(stderr(), /devfuse:/, 'the server logged no problem');
+      });
+    });
+  });
+}
+
+describe('passthrough e2e with writeback_cache', { skip: !canMount() && 'needs root and /dev/fuse' }, () => {
+  test('write-only opens and O_APPEND still work when the kernel caches writes', async () => {
+    await withPassthrough('async', `${OPTIONS},writeback_cache`, async ({ dir, src, stderr }) => {
+      assert.equal(
+        py(`import os
+fd = os.open('w', os.O_WRONLY | os.O_CREAT, 0o200); os.write(fd, b'hello world'); os.close(fd)
+fd = os.open('w', os.O_WRONLY); os.pwrite(fd, b'J', 6); os.close(fd)
+fd = os.open('w', os.O_WRONLY | os.O_APPEND); os.write(fd, b'!'); os.write(fd, b'?'); os.fsync(fd); os.close(fd)
+os.chmod('w', 0o600)
+print(open('w').read())`, { cwd: dir }),
+        'hello Jorld!?',
+      );
+      assert.equal(fs.readFileSync(path.join(src, 'w'), 'utf8'), 'hello Jorld!?');
+      assert.equal(fs.statSync(path.join(src, 'w')).mode, 0o100600);
+      assert.doesNotMatch(stderr(), /devfuse:/);
+    });
+  });
+});

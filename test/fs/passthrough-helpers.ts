@@ -1,0 +1,161 @@
+/**
+ * Unit-test helpers for the passthrough: a fake RequestContext, a temporary
+ * source directory, sinks that collect readdir output, and a census of the
+ * descriptors this process holds under a directory (to see kept O_PATH
+ * descriptors come and go).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Opcode, type Attr } from '../../src/protocol';
+import type { DirentPlusSink, DirentSink, Entry, RequestContext } from '../../src/server/filesystem';
+import { FuseError } from '../../src/server/errors';
+import { passthrough, type IoMode, type Passthrough } from '../../src/fs/passthrough';
+
+export const ROOT = 1;
+export const MODES: IoMode[] = ['sync', 'async'];
+export const isRoot = process.getuid?.() === 0;
+
+export function ctx(over: Partial<RequestContext> = {}): RequestContext {
+  return {
+    unique: 1, opcode: Opcode.LOOKUP, nodeid: 0, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, pid: process.pid,
+    umask: 0, groups: undefined, signal: new AbortController().signal, cuse: false, directIo: false,
+    ...over,
+  };
+}
+
+/** A caller who is not root (uid/gid 1000). */
+export const alice = ctx({ uid: 1000, gid: 1000 });
+export const me = ctx();
+
+/** A fresh source directory under `base` (ext4 /tmp by default; /dev/shm for tmpfs) and a passthrough on it. */
+export class Fx {
+  readonly src: string;
+  readonly fs: Passthrough;
+
+  constructor(
+    readonly mode: IoMode,
+    base = os.tmpdir(),
+  ) {
+    this.src = fs.mkdtempSync(path.join(base, 'devfuse-pt-'));
+    this.fs = passthrough(this.src, { io: mode });
+  }
+
+  p(...parts: string[]): string {
+    return path.join(this.src, ...parts);
+  }
+
+  async lookup(name: string, parent = ROOT): Promise<Entry> {
+    return this.fs.lookup(me, parent, name);
+  }
+
+  /** getattr, as the Attr the passthrough answers with. */
+  async attr(ino: number): Promise<Attr> {
+    return (await this.fs.getattr(me, ino, undefined)) as Attr;
+  }
+
+  /** Opens `ino` and returns its fh. */
+  async open(ino: number, flags = 2): Promise<number> {
+    return (await this.fs.open(me, ino, flags)).fh!;
+  }
+
+  async list(ino = ROOT, perCall = Infinity, plus = false): Promise<Listed[]> {
+    const fh = (await this.fs.opendir(me, ino, 0)).fh!;
+    const out: Listed[] = [];
+    let off = 0;
+    for (;;) {
+      const sink = plus ? plusSink(perCall) : plainSink(perCall);
+      if (plus) await this.fs.readdirplus(me, ino, fh, off, sink as CollectPlus);
+      else await this.fs.readdir(me, ino, fh, off, sink as Collect);
+      if (sink.items.length === 0) break;
+      out.push(...sink.items);
+      off = sink.items[sink.items.length - 1]!.off;
+    }
+    await this.fs.releasedir(me, ino, fh);
+    return out;
+  }
+
+  cleanup(): void {
+    this.fs.close();
+    // rm(1) walks with openat, so trees deeper than PATH_MAX go too (fs.rmSync fails on them).
+    execFileSync('rm', ['-rf', this.src]);
+  }
+}
+
+export interface Listed {
+  name: string;
+  ino: number;
+  mode: number;
+  off: number;
+  entry?: Entry;
+}
+
+export type Collect = DirentSink & { items: Listed[] };
+export type CollectPlus = DirentPlusSink & { items: Listed[] };
+
+/** A readdir sink that takes at most `max` entries. */
+export function plainSink(max = Infinity): Collect {
+  const items: Listed[] = [];
+  return {
+    items,
+    add(name, ino, mode, off) {
+      if (items.length >= max) return false;
+      items.push({ name, ino, mode, off });
+      return true;
+    },
+  };
+}
+
+export function plusSink(max = Infinity): CollectPlus {
+  const items: Listed[] = [];
+  return {
+    items,
+    add(name, entry, off) {
+      if (items.length >= max) return false;
+      items.push({ name, ino: entry.ino, mode: entry.attr.mode, off, entry });
+      return true;
+    },
+  };
+}
+
+export async function rejectsErrno(p: unknown, code: string): Promise<void> {
+  await assert.rejects(
+    (async () => p)(),
+    (e: unknown) => {
+      assert.ok(e instanceof FuseError, `expected FuseError ${code}, got ${String(e)}`);
+      assert.equal(e.code, code);
+      return true;
+    },
+  );
+}
+
+/** Calls `f` and expects a FuseError `code`, thrown or rejected. */
+export async function failsWith(f: () => unknown, code: string): Promise<void> {
+  let p: unknown;
+  try {
+    p = f();
+  } catch (e) {
+    p = Promise.reject(e);
+  }
+  await rejectsErrno(p, code);
+}
+
+/** Descriptors of this process whose target lies under `dir` (O_PATH ones included). */
+export function fdsUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      const t = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      if (t === dir || t.startsWith(dir + '/')) out.push(t);
+    } catch {
+      // closed meanwhile (readdirSync's own descriptor)
+    }
+  }
+  return out;
+}
+
+export function isPromiseLike(v: unknown): boolean {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
+}
