@@ -24,4 +24,5 @@ export { CuseSession } from './cuse/session';
 export { echoDevice } from './cuse/examples/echo';
 export { fiocDevice } from './cuse/examples/fioc';
 export { helloFs } from './examples/hello';
+export { passthrough, passthroughFromEnv, type Passthrough, type PassthroughOptions } from './fs/passthrough';
 export { Errno, OFFSET_MAX, ROOT_ID } from './protocol';

@@ -103,7 +103,12 @@ export interface Timespec {
   nsec: number;
 }
 
-/** READDIR output: add entries until it says false (full); `nextOffset` is the cookie READDIR resumes at. */
+/**
+ * READDIR output: add entries until it says false (full); `nextOffset` is the
+ * cookie READDIR resumes at. Offsets travel as JavaScript numbers, exact up
+ * to 2^53: a filesystem whose cookies are wider (ext4's hashed directory
+ * offsets reach 2^63) maps them to small ones, as passthrough does.
+ */
 export interface DirentSink {
   /** `mode` only needs the S_IFMT bits. Returns false, adding nothing, once the reply is full. */
   add(name: string, ino: number, mode: number, nextOffset: number): boolean;
