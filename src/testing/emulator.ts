@@ -192,19 +192,10 @@ export class KernelEmulator {
     const input = { opcode, header: { unique, nodeid, uid: c.uid, gid: c.gid, pid: c.pid }, ext: opts.ext ?? null, ...body } as unknown as RequestInput;
     const bytes = encodeRequest(input, { minor: this.minor, setxattrExt: (this.session.flags & InitFlags.SETXATTR_EXT) !== 0n });
     const noReply = OPS.get(opcode)?.reply === 'none';
-    const size = sizeAsked(opcode, body);
-    let resolve!: (r: DecodedReply) => void;
-    let reject!: (e: Error) => void;
-    const reply = new Promise<DecodedReply>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    // Unhandled rejections are reported through `violations`; callers that await still see them.
-    reply.catch(() => undefined);
-    const p: PendingInternal = { unique, opcode, reply, answered: false, size, resolve, reject };
+    const p = pendingRequest(unique, opcode, sizeAsked(opcode, body));
     if (noReply) {
       p.answered = true;
-      resolve({ unique, error: 0 });
+      p.resolve({ unique, error: 0 });
     } else {
       this.pending.set(unique, p);
     }
@@ -221,14 +212,7 @@ export class KernelEmulator {
   sendRaw(bytes: Buffer, expectReplyTo?: { unique: number; opcode: Opcode }): Pending | null {
     let p: PendingInternal | null = null;
     if (expectReplyTo) {
-      let resolve!: (r: DecodedReply) => void;
-      let reject!: (e: Error) => void;
-      const reply = new Promise<DecodedReply>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      reply.catch(() => undefined);
-      p = { ...expectReplyTo, reply, answered: false, size: undefined, resolve, reject };
+      p = pendingRequest(expectReplyTo.unique, expectReplyTo.opcode, undefined);
       this.pending.set(expectReplyTo.unique, p);
     }
     this.channel.deliver(bytes);
@@ -456,6 +440,19 @@ export class KernelEmulator {
     }
     return 0;
   }
+}
+
+/** A request waiting for its reply: the promise and its settle functions. */
+function pendingRequest(unique: number, opcode: Opcode, size: number | undefined): PendingInternal {
+  let resolve!: (r: DecodedReply) => void;
+  let reject!: (e: Error) => void;
+  const reply = new Promise<DecodedReply>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Rejections are also recorded in `violations`; callers that await still see them.
+  reply.catch(() => undefined);
+  return { unique, opcode, reply, answered: false, size, resolve, reject };
 }
 
 /** The `size` a request asks for, for the length checks of variable replies. */
