@@ -25,6 +25,18 @@
  * Reads go through koffi's read(2): on EAGAIN it returns -1 and errno in
  * 0.2 µs, where fs.readSync throws an exception costing about 5 µs.
  *
+ * Under load the signals themselves cost: the kernel raises SIGIO for every
+ * request it queues, and each one interrupts whatever syscall the server is
+ * in (a passthrough's pread, a reply's write), runs libuv's handler, wakes
+ * the event loop and calls a drain that finds nothing. With fio at queue
+ * depth 16 on the passthrough that was about a third of the server's CPU
+ * (perf: get_signal under __libc_pread, uv__signal_handler, the SIGIO
+ * callback). So a drain that finds a second request turns O_ASYNC off and
+ * keeps draining (setImmediate between batches) until a read says EAGAIN;
+ * then O_ASYNC goes back on and one more read catches a request queued in
+ * between, which raised no signal. One request at a time (queue depth 1,
+ * the round trip) never turns it off, so pays nothing for this.
+ *
  * Caveats: SIGIO is process-wide (its default action kills the process, so
  * the listener is installed before O_ASYNC is set and removed after it is
  * cleared); signals reach only the main thread, so a session in a worker
@@ -34,7 +46,10 @@ import fs from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { Errno } from '../protocol';
 import { readBufferSize, type Channel, type ChannelCloseReason, type RequestSink } from './channel';
-import { deviceRead, errno, setAsyncIo } from './device-io';
+import { deviceRead, errno, fileFlags, O_ASYNC, setAsyncIo, setFileFlags } from './device-io';
+
+/** IOV_MAX on Linux: the most buffers one writev(2) takes. */
+const IOV_MAX = 1024;
 
 /** Requests read per callback before yielding to the event loop, so timers and I/O are not starved. */
 const BATCH = 64;
@@ -59,6 +74,10 @@ export class DeviceChannel implements Channel {
   private onClose: ((r: ChannelCloseReason) => void) | null = null;
   private closed = false;
   private scheduled = false;
+  /** The fd's status flags with O_ASYNC set (sigio mode, once started). */
+  private asyncFlags = -1;
+  /** O_ASYNC is off while a burst of requests is drained (see the file comment). */
+  private quiet = false;
   private keepAlive: NodeJS.Timeout | null = null;
   private readonly mode: 'sigio' | 'threadpool';
   private readonly ownsFd: boolean;
@@ -82,6 +101,7 @@ export class DeviceChannel implements Channel {
     if (this.mode === 'sigio') {
       process.on('SIGIO', this.onSignal);
       setAsyncIo(this.fd, true);
+      this.asyncFlags = fileFlags(this.fd);
       // Requests queued before O_ASYNC was set raised no signal (INIT, typically).
       this.drain();
     } else {
@@ -111,17 +131,30 @@ export class DeviceChannel implements Channel {
       const n = deviceRead(this.fd, this.buf);
       if (n < 0) {
         const e = errno();
-        if (e === Errno.EAGAIN) return;
+        if (e === Errno.EAGAIN) {
+          if (!this.quiet) return;
+          // The burst is over: signals back on, then one more read for a request queued in between.
+          this.setQuiet(false);
+          continue;
+        }
         if (this.readError(e)) continue;
         return;
       }
       this.deliver(n);
+      // A second request in one drain: a burst. Its signals would only interrupt us; poll until it ends.
+      if (i === 1 && !this.quiet && this.asyncFlags >= 0) this.setQuiet(true);
     }
     // More may be queued: come back after other event-loop work had its turn.
     if (!this.closed && !this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.drain());
     }
+  }
+
+  private setQuiet(quiet: boolean): void {
+    // If the fcntl fails, O_ASYNC simply stays as it was: with it on, a burst costs signals; with it off,
+    // the next drain (already scheduled while quiet) turns it back on.
+    if (setFileFlags(this.fd, quiet ? this.asyncFlags & ~O_ASYNC : this.asyncFlags) === 0) this.quiet = quiet;
   }
 
   private deliver(n: number): void {
@@ -158,6 +191,8 @@ export class DeviceChannel implements Channel {
     try {
       if (Buffer.isBuffer(data)) fs.writeSync(this.fd, data);
       else if (data.length === 1) fs.writeSync(this.fd, data[0]!);
+      // A reply must be one write: past IOV_MAX buffers writev would split it, and the kernel rejects the pieces.
+      else if (data.length > IOV_MAX) fs.writeSync(this.fd, Buffer.concat(data as Buffer[]));
       else fs.writevSync(this.fd, data as Buffer[]);
       return 0;
     } catch (e) {

@@ -37,7 +37,17 @@ export function errno(): number {
 const F_GETFL = 3;
 const F_SETFL = 4;
 const F_SETOWN = 8;
-const O_ASYNC = 0o20000;
+export const O_ASYNC = 0o20000;
+
+/** F_GETFL: the fd's status flags, or -1 with errno() set. */
+export function fileFlags(fd: number): number {
+  return load().fcntl(fd, F_GETFL, 0);
+}
+
+/** F_SETFL in one call (no F_GETFL first): 0, or -1 with errno() set. */
+export function setFileFlags(fd: number, flags: number): number {
+  return load().fcntl(fd, F_SETFL, flags);
+}
 
 /**
  * Turns signal-driven I/O on or off: O_NONBLOCK|O_ASYNC and this process as

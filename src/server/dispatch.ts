@@ -18,7 +18,7 @@ import {
   replyXattrSize, FsyncFlags,
   type EntryOut, type ReplyBytes, type Request,
 } from '../protocol';
-import { openFlags, S_IFMT, toAttrOut, toEntryOut, type Timeouts } from './attr';
+import { openFlags, S_IFMT, splitTimeout, toAttrOut, toEntryOut, type Timeouts } from './attr';
 import type { Context } from './context';
 import { FuseError } from './errors';
 import type { Entry, Filesystem, IoctlResult, Lock, OpenResult, PollHandle, SetattrChanges, StatfsResult } from './filesystem';
@@ -471,7 +471,11 @@ export const DISPATCH: Table = {
     const { statx } = h.fs;
     if (!statx) return enosys();
     const fh = r.arg.getattr_flags & GetattrFlags.FH ? r.arg.fh : undefined;
-    return then(statx.call(h.fs, ctx, r.header.nodeid, fh, r.arg.sx_flags, r.arg.sx_mask), (s) => replyStatx(r.header.unique, s));
+    return then(statx.call(h.fs, ctx, r.header.nodeid, fh, r.arg.sx_flags, r.arg.sx_mask), (s) => {
+      if (typeof s !== 'object' || s === null || typeof s.stat !== 'object') throw new InvalidReplyError('statx returned no { stat }');
+      const [attr_valid, attr_valid_nsec] = splitTimeout(s.attrTimeout ?? h.timeouts.attr, 'attrTimeout');
+      return replyStatx(r.header.unique, { attr_valid, attr_valid_nsec, flags: 0, stat: s.stat });
+    });
   },
 
   [Opcode.SYNCFS]: (h, r, ctx) => {

@@ -16,7 +16,7 @@
  * - Attributes use the kernel's own struct (fuse_attr: seconds + nsec
  *   fields); `attrFromStats` converts Node's fs.Stats/BigIntStats.
  */
-import type { Attr, FileLock, Kstatfs, Opcode, StatxOut } from '../protocol';
+import type { Attr, FileLock, Kstatfs, Opcode, Statx } from '../protocol';
 
 /** Who is asking, and for what. One per request. */
 export interface RequestContext {
@@ -26,7 +26,12 @@ export interface RequestContext {
   readonly uid: number;
   readonly gid: number;
   readonly pid: number;
-  /** The caller's umask, for create/mknod/mkdir/tmpfile (0 when the kernel already applied it). */
+  /**
+   * The caller's umask, as the kernel sends it with create/mknod/mkdir/tmpfile
+   * (0 for other requests). The kernel has already applied it to `mode`
+   * unless posix_acl (FUSE_DONT_MASK) was negotiated; then applying it is the
+   * filesystem's job, where no default ACL says otherwise.
+   */
   readonly umask: number;
   /** FUSE_CREATE_SUPP_GROUP: the caller's supplementary group matching the parent, when the kernel sent one. */
   readonly groups: readonly number[] | undefined;
@@ -163,6 +168,12 @@ export interface PollHandle {
 
 export interface StatfsResult extends Partial<Kstatfs> {}
 
+/** What statx answers: the kernel's struct statx, and optionally its own cache time in seconds. */
+export interface StatxResult {
+  stat: Statx;
+  attrTimeout?: number;
+}
+
 export interface Filesystem {
   /** After INIT; `session` is the place to send notifications from. */
   init?(session: SessionApi): void | Promise<void>;
@@ -216,7 +227,8 @@ export interface Filesystem {
   /** SEEK_DATA (3) / SEEK_HOLE (4); returns the new offset. */
   lseek?(ctx: RequestContext, ino: number, fh: number, offset: number, whence: number): Promise<number> | number;
   copyFileRange?(ctx: RequestContext, inoIn: number, fhIn: number, offIn: number, inoOut: number, fhOut: number, offOut: number, len: number, flags: number): Promise<number> | number;
-  statx?(ctx: RequestContext, ino: number, fh: number | undefined, flags: number, mask: number): Promise<StatxOut> | StatxOut;
+  /** statx(2) beyond fuse_attr (btime...): the session fills the cache time from attr_timeout unless `attrTimeout` says otherwise. */
+  statx?(ctx: RequestContext, ino: number, fh: number | undefined, flags: number, mask: number): Promise<StatxResult> | StatxResult;
   tmpfile?(ctx: RequestContext, parent: number, mode: number, flags: number): Promise<{ entry: Entry; open: OpenResult }> | { entry: Entry; open: OpenResult };
   syncfs?(ctx: RequestContext, ino: number): Promise<void> | void;
 }

@@ -233,8 +233,12 @@ export class Session implements SessionApi, DispatchHost {
       this.channel.release(f.buf);
       f.buf = null;
     }
-    const err = this.write(f.unique, bytes);
+    let err = this.write(f.unique, bytes);
     if (this.options.debug) this.options.debug(formatReply(f.unique, f.opcode, bytes, f.started) + (err ? ` [write: ${errnoName(err)}]` : ''));
+    if (err !== 0 && err !== Errno.ENOENT && err !== Errno.ENODEV) {
+      // The kernel refused the reply (logged by write()): answer EIO so the caller is not left waiting forever.
+      err = this.write(f.unique, replyError(f.unique, Errno.EIO));
+    }
     if (f.lookups) {
       if (err === 0) for (const id of f.lookups) this.lookups.set(id, (this.lookups.get(id) ?? 0) + 1);
       // The kernel never saw these entries (the request was interrupted and is gone): give them back.

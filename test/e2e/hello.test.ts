@@ -14,3 +14,12 @@ test('hello: a real mount served from another process', { skip: !canMount() && '
     assert.throws(() => fs.writeFileSync(`${dir}/hello`, 'x'), { code: 'EACCES' });
   });
 });
+
+test('a READ reply of more buffers than IOV_MAX still goes out as one write', { skip: !canMount() && 'needs root and /dev/fuse' }, async () => {
+  await withMount('test/helpers/odd-fs.js', 'manyBuffersFs', { session: { directIo: true } }, async ({ dir }) => {
+    const data = fs.readFileSync(`${dir}/many`, 'latin1');
+    assert.equal(data.length, 3000);
+    assert.equal(data.slice(0, 3), 'ABC');
+    assert.equal(data[2999], String.fromCharCode(0x41 + (2999 % 26)));
+  });
+});

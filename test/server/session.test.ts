@@ -139,6 +139,25 @@ describe('bad input and bad handlers', () => {
     assert.ok(v.k.log.some((l) => l.includes("'/'")));
   });
 
+  test('a reply the device refuses is followed by an EIO reply, so the caller is not left waiting', async () => {
+    const k = new KernelEmulator(tinyFs());
+    await k.init();
+    const orig = k.channel.write.bind(k.channel);
+    let refused = 0;
+    k.channel.write = (d) => {
+      const b = Buffer.isBuffer(d) ? d : (d as Buffer[])[0]!;
+      if (b.readInt32LE(4) === 0 && refused === 0) {
+        refused++;
+        return Errno.EINVAL;
+      }
+      return orig(d);
+    };
+    const r = await k.request(Opcode.GETATTR, 1, { arg: { getattr_flags: 0, fh: 0 } });
+    assert.equal(refused, 1);
+    assert.equal(r.error, -Errno.EIO);
+    assert.ok(k.log.some((l) => /failed: EINVAL/.test(l)));
+  });
+
   test('read returning more than asked → EIO', async () => {
     const fs = tinyFs();
     fs.read = () => Buffer.alloc(10);

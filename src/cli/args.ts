@@ -1,0 +1,50 @@
+/**
+ * Command-line parsing shared by the subcommands: positional arguments,
+ * repeated `-o a,b=c`, and a few flags. Deliberately small: the option
+ * vocabulary lives in mount-options.ts and options.ts.
+ */
+export interface Args {
+  positional: string[];
+  /** Every -o value, in order. */
+  options: string[];
+  flags: Set<string>;
+  values: Map<string, string>;
+}
+
+/** `valued` lists the --flags that take a value (e.g. "--major 240"). */
+export function parseArgs(argv: readonly string[], valued: readonly string[] = []): Args {
+  const a: Args = { positional: [], options: [], flags: new Set(), values: new Map() };
+  for (let i = 0; i < argv.length; i++) {
+    const x = argv[i]!;
+    if (x === '-o') {
+      const v = argv[++i];
+      if (v === undefined) throw new Error('-o needs a value');
+      a.options.push(v);
+    } else if (x.startsWith('-o') && x.length > 2) {
+      a.options.push(x.slice(2));
+    } else if (x === '-d' || x === '--debug') {
+      a.flags.add('debug');
+    } else if (x === '-f' || x === '--foreground') {
+      // devfuse always runs in the foreground; accepted for libfuse compatibility
+    } else if (x === '-h' || x === '--help') {
+      a.flags.add('help');
+    } else if (x === '--') {
+      a.positional.push(...argv.slice(i + 1));
+      break;
+    } else if (x.startsWith('--')) {
+      const eq = x.indexOf('=');
+      const name = x.slice(2, eq < 0 ? undefined : eq);
+      if (valued.includes(name)) {
+        const v = eq < 0 ? argv[++i] : x.slice(eq + 1);
+        if (v === undefined) throw new Error(`--${name} needs a value`);
+        a.values.set(name, v);
+      } else {
+        if (eq >= 0) throw new Error(`--${name} takes no value`);
+        a.flags.add(name);
+      }
+    } else {
+      a.positional.push(x);
+    }
+  }
+  return a;
+}

@@ -1,0 +1,33 @@
+/**
+ * devfuse trace show <file>
+ * devfuse trace replay <file> <memfs|module> [export]
+ *
+ * Traces are recorded with `devfuse mount ... --trace <file>` (or serve's
+ * `trace` option): every request and reply, byte for byte.
+ */
+import { formatTrace, readTrace, replayTrace } from '../testing/trace';
+import type { Args } from './args';
+import { loadFactory } from './load';
+
+export const TRACE_USAGE = `usage:
+  devfuse trace show <file>                                print a recorded trace, decoded
+  devfuse trace replay <file> <memfs|module.js> [export]   replay it in the emulator and diff the replies`;
+
+export async function traceCommand(a: Args): Promise<number> {
+  const [verb, file, spec, exportName] = a.positional;
+  if (verb === 'show' && file) {
+    for (const line of formatTrace(readTrace(file))) process.stdout.write(line + '\n');
+    return 0;
+  }
+  if (verb === 'replay' && file && spec) {
+    const r = await replayTrace(readTrace(file), loadFactory(spec, exportName)());
+    const cut = (s: string): string => (s.length > 400 ? `${s.slice(0, 400)}… (${s.length} chars)` : s);
+    for (const d of r.differences.slice(0, 20)) process.stdout.write(`✗ ${d.opcode} unique=${d.unique}\n    recorded: ${cut(d.recorded)}\n    replayed: ${cut(d.replayed)}\n`);
+    if (r.differences.length > 20) process.stdout.write(`  ... and ${r.differences.length - 20} more\n`);
+    for (const v of r.violations) process.stdout.write(`✗ protocol: ${v}\n`);
+    process.stdout.write(`${r.requests} requests replayed, ${r.compared} replies compared (timestamps aside), ${r.differences.length} differ, ${r.violations.length} protocol violations\n`);
+    return r.differences.length === 0 && r.violations.length === 0 ? 0 : 1;
+  }
+  process.stderr.write(`${TRACE_USAGE}\n`);
+  return a.flags.has('help') ? 0 : 2;
+}
