@@ -27,6 +27,15 @@ export interface Channel {
    * is not an error for the server.
    */
   write(data: Buffer | readonly Buffer[]): number;
+  /**
+   * Writes a notification without blocking the thread that serves requests.
+   * The kernel may, while taking a notification, wait for something only a
+   * reply can release (invalidating pages that a READ in flight holds
+   * locked); a synchronous write from the serving thread would then never
+   * return. Resolves to 0 or an errno, as write() returns. Channels without
+   * it (in-process test channels) get their notifications written with write().
+   */
+  writeAsync?(data: Buffer | readonly Buffer[]): Promise<number>;
   /** Gives back a buffer the sink kept. */
   release(buf: Buffer): void;
   /** Stops reading and closes the device (the kernel then aborts the connection). */

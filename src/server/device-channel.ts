@@ -201,6 +201,15 @@ export class DeviceChannel implements Channel {
     }
   }
 
+  writeAsync(data: Buffer | readonly Buffer[]): Promise<number> {
+    if (this.closed) return Promise.resolve(Errno.ENODEV);
+    const buf = Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]);
+    // fs.write runs in the libuv thread pool: the serving thread stays free to answer what the kernel waits for.
+    return new Promise((resolve) =>
+      fs.write(this.fd, buf, 0, buf.length, null, (err) => resolve(err ? (typeof err.errno === 'number' ? -err.errno : Errno.EIO) : 0)),
+    );
+  }
+
   close(): void {
     this.finish({ kind: 'closed' });
   }

@@ -233,19 +233,24 @@ export interface Filesystem {
   syncfs?(ctx: RequestContext, ino: number): Promise<void> | void;
 }
 
-/** What a filesystem can do to the kernel's caches (the notifications), available from init(). */
+/**
+ * What a filesystem can do to the kernel's caches (the notifications),
+ * available from init(). Each is written without blocking request handling
+ * (the kernel may need a reply before it can take the notification), and
+ * resolves once the kernel has taken it.
+ */
 export interface SessionApi {
   /** Negotiated protocol minor and flags. */
   readonly minor: number;
   readonly flags: bigint;
   /** Drop cached data of `ino` in [off, off+len) (len 0: to the end); off < 0 drops attributes only. */
-  notifyInvalInode(ino: number, off?: number, len?: number): void;
+  notifyInvalInode(ino: number, off?: number, len?: number): Promise<void>;
   /** Drop the cached name `name` in `parent`. */
-  notifyInvalEntry(parent: number, name: string, expireOnly?: boolean): void;
+  notifyInvalEntry(parent: number, name: string, expireOnly?: boolean): Promise<void>;
   /** As inval_entry, and if the name points to `child`, delete it from the dcache as if unlinked. */
-  notifyDelete(parent: number, child: number, name: string): void;
+  notifyDelete(parent: number, child: number, name: string): Promise<void>;
   /** Put `data` in the page cache of `ino` at `offset`. */
-  notifyStore(ino: number, offset: number, data: Buffer): void;
+  notifyStore(ino: number, offset: number, data: Buffer): Promise<void>;
   /** Read back what the kernel has cached of `ino`. */
   notifyRetrieve(ino: number, offset: number, size: number): Promise<Buffer>;
 }

@@ -59,6 +59,10 @@ export class MemoryChannel implements Channel {
     return this.onWrite(msg);
   }
 
+  writeAsync(data: Buffer | readonly Buffer[]): Promise<number> {
+    return Promise.resolve().then(() => this.write(data));
+  }
+
   /** The kernel side ends the connection (unmount): the session sees ENODEV on its next read. */
   unmount(): void {
     this.finish({ kind: 'unmounted' });

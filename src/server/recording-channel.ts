@@ -53,6 +53,12 @@ export class RecordingChannel implements Channel {
     return err;
   }
 
+  async writeAsync(data: Buffer | readonly Buffer[]): Promise<number> {
+    const err = this.inner.writeAsync ? await this.inner.writeAsync(data) : this.inner.write(data);
+    this.record('out', Buffer.isBuffer(data) ? data : Buffer.concat(data as Buffer[]), err);
+    return err;
+  }
+
   release(buf: Buffer): void {
     this.inner.release(buf);
   }

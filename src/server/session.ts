@@ -409,43 +409,50 @@ export class Session implements SessionApi, DispatchHost {
   }
 
   pollHandle(kh: number): PollHandle {
-    return { kh, notify: () => void this.channel.write(notifyPoll(kh)) };
+    return {
+      kh,
+      notify: () => {
+        this.notify(notifyPoll(kh), 'notify poll').catch((e: unknown) => this.options.log(String(e)));
+      },
+    };
   }
 
   // ---- notifications --------------------------------------------------------
 
-  private notify(bytes: Buffer[], what: string): void {
-    const err = this.channel.write(bytes);
-    if (err === Errno.ENOENT) return; // the inode or entry is not cached: nothing to do
-    if (err !== 0) throw new FuseError(err, `${what}: ${errnoName(err)}`);
+  /**
+   * Notifications go out through the channel's asynchronous write, so that
+   * the kernel, if it must wait for a reply while taking one, can get it.
+   * ENOENT means the kernel has nothing cached to act on: not an error.
+   */
+  private async notify(bytes: Buffer[], what: string): Promise<void> {
+    const err = this.channel.writeAsync ? await this.channel.writeAsync(bytes) : this.channel.write(bytes);
+    if (err !== 0 && err !== Errno.ENOENT) throw new FuseError(err, `${what}: ${errnoName(err)}`);
   }
 
-  notifyInvalInode(ino: number, off = 0, len = 0): void {
-    this.notify(notifyInvalInode(ino, off, len), 'notify inval_inode');
+  notifyInvalInode(ino: number, off = 0, len = 0): Promise<void> {
+    return this.notify(notifyInvalInode(ino, off, len), 'notify inval_inode');
   }
 
-  notifyInvalEntry(parent: number, name: string, expireOnly = false): void {
-    this.notify(notifyInvalEntry(parent, name, expireOnly ? 1 : 0), 'notify inval_entry');
+  notifyInvalEntry(parent: number, name: string, expireOnly = false): Promise<void> {
+    return this.notify(notifyInvalEntry(parent, name, expireOnly ? 1 : 0), 'notify inval_entry');
   }
 
-  notifyDelete(parent: number, child: number, name: string): void {
-    this.notify(notifyDelete(parent, child, name), 'notify delete');
+  notifyDelete(parent: number, child: number, name: string): Promise<void> {
+    return this.notify(notifyDelete(parent, child, name), 'notify delete');
   }
 
-  notifyStore(ino: number, offset: number, data: Buffer): void {
-    this.notify(notifyStore(ino, offset, data), 'notify store');
+  notifyStore(ino: number, offset: number, data: Buffer): Promise<void> {
+    return this.notify(notifyStore(ino, offset, data), 'notify store');
   }
 
   notifyRetrieve(ino: number, offset: number, size: number): Promise<Buffer> {
     const id = this.nextRetrieve++;
     return new Promise((resolve, reject) => {
       this.retrieves.set(id, { resolve });
-      try {
-        this.notify(notifyRetrieve(id, ino, offset, size), 'notify retrieve');
-      } catch (e) {
+      this.notify(notifyRetrieve(id, ino, offset, size), 'notify retrieve').catch((e: unknown) => {
         this.retrieves.delete(id);
         reject(e);
-      }
+      });
     });
   }
 
