@@ -1,35 +1,36 @@
 /**
  * The devfuse command line: `devfuse <command> ...`.
+ *
+ * Each command's module is loaded only when it runs: start-up time matters
+ * (a CUSE device under an emulated CPU takes seconds per module loaded).
  */
 import { parseArgs } from './args';
-import { cuseCommand, CUSE_USAGE } from './cuse';
-import { conformanceCommand, CONFORMANCE_USAGE } from './conformance';
-import { mountCommand, MOUNT_USAGE } from './mount';
-import { traceCommand, TRACE_USAGE } from './trace';
 
 const USAGE = `devfuse: FUSE and CUSE servers in Node.js, speaking /dev/fuse directly
 
-${MOUNT_USAGE}
+usage:
+  devfuse mount memfs <mountpoint> [-o options] [--debug] [--trace file]
+  devfuse mount passthrough <source> <mountpoint> [-o options] [--debug] [--trace file]
+  devfuse mount hello <mountpoint>
+  devfuse cuse echo|fioc <name> [--major N] [--minor N] [--debug]
+  devfuse conformance <memfs|module.js> [export] [--only name,...] [--list]
+  devfuse trace show <file>
+  devfuse trace replay <file> <memfs|module.js> [export]
+  devfuse --version
 
-${CUSE_USAGE}
-
-${CONFORMANCE_USAGE}
-
-${TRACE_USAGE}
-
-  devfuse --version`;
+devfuse <command> --help shows a command's options.`;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'mount':
-      return mountCommand(parseArgs(rest, ['trace']));
-    case 'conformance':
-      return conformanceCommand(parseArgs(rest, ['only']));
-    case 'trace':
-      return traceCommand(parseArgs(rest));
+      return (require('./mount') as typeof import('./mount')).mountCommand(parseArgs(rest, ['trace']));
     case 'cuse':
-      return cuseCommand(parseArgs(rest, ['major', 'minor']));
+      return (require('./cuse') as typeof import('./cuse')).cuseCommand(parseArgs(rest, ['major', 'minor']));
+    case 'conformance':
+      return (require('./conformance') as typeof import('./conformance')).conformanceCommand(parseArgs(rest, ['only']));
+    case 'trace':
+      return (require('./trace') as typeof import('./trace')).traceCommand(parseArgs(rest));
     case '--version':
     case '-V': {
       const pkg = require('../../../package.json') as { version: string };

@@ -19,7 +19,7 @@ after(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-async function waitFor(cond: () => boolean, what: string, ms = 20000): Promise<void> {
+async function waitFor(cond: () => boolean, what: string, ms = 90000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
