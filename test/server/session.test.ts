@@ -235,6 +235,21 @@ describe('interrupts', () => {
   });
 });
 
+describe('DESTROY', () => {
+  test('calls fs.destroy once, then answers', async () => {
+    const fs = tinyFs();
+    let destroyed = 0;
+    fs.destroy = () => void destroyed++;
+    const k = new KernelEmulator(fs);
+    await k.init();
+    const r = await k.request(Opcode.DESTROY, 0, {});
+    assert.equal(r.error, 0);
+    k.unmount();
+    await k.session.ended;
+    assert.equal(destroyed, 1, 'not again when the session ends');
+  });
+});
+
 describe('lookup accounting', () => {
   test('every entry counts, FORGET and BATCH_FORGET give back, the ledgers agree', async () => {
     const fs = tinyFs();

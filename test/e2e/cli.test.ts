@@ -1,0 +1,77 @@
+/**
+ * The devfuse command's lifetime on real mounts: it serves until unmounted
+ * from outside or signalled, exits 0 after a clean unmount, and leaves no
+ * mount behind.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { canMount } from '../helpers/mounted';
+
+const BIN = path.join(__dirname, '..', '..', '..', 'bin', 'devfuse.js');
+
+const mounted = (dir: string): boolean => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === dir);
+
+async function start(args: string[]): Promise<{ child: ChildProcess; dir: string; exit: Promise<number | null>; stderr: () => string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'devfuse-cli-'));
+  const child = spawn(process.execPath, [BIN, 'mount', ...args.map((a) => (a === '$MNT' ? dir : a))], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const end = Date.now() + 15000;
+  while (!/mounted on/.test(err)) {
+    if (Date.now() > end || child.exitCode !== null) throw new Error(`devfuse mount did not come up: ${err}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { child, dir, exit, stderr: () => err };
+}
+
+describe('devfuse mount', { skip: !canMount() && 'needs root and /dev/fuse' }, () => {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    test(`${signal} unmounts and exits 0`, async () => {
+      const m = await start(['memfs', '$MNT']);
+      fs.writeFileSync(`${m.dir}/f`, 'x');
+      m.child.kill(signal);
+      assert.equal(await m.exit, 0, m.stderr());
+      assert.equal(mounted(m.dir), false);
+      assert.match(m.stderr(), /unmounted/);
+      fs.rmdirSync(m.dir);
+    });
+  }
+
+  test('umount from outside ends it with exit 0', async () => {
+    const m = await start(['memfs', '$MNT', '-o', 'attr_timeout=0']);
+    assert.equal(spawnSync('umount', [m.dir]).status, 0);
+    assert.equal(await m.exit, 0, m.stderr());
+    fs.rmdirSync(m.dir);
+  });
+
+  test('SIGKILL leaves no dead mount behind (auto_unmount)', async () => {
+    const m = await start(['hello', '$MNT']);
+    m.child.kill('SIGKILL');
+    await m.exit;
+    const end = Date.now() + 5000;
+    while (mounted(m.dir) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(mounted(m.dir), false, 'the watchdog unmounted it');
+    fs.rmdirSync(m.dir);
+  });
+
+  test('bad options are refused with a message that names them', () => {
+    const r = spawnSync(process.execPath, [BIN, 'mount', 'memfs', os.tmpdir(), '-o', 'no_such_option'], { encoding: 'utf8' });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /unknown option -o no_such_option/);
+  });
+
+  test('--debug prints decoded requests and replies', async () => {
+    const m = await start(['hello', '$MNT', '--debug']);
+    fs.readFileSync(`${m.dir}/hello`);
+    m.child.kill('SIGTERM');
+    await m.exit;
+    assert.match(m.stderr(), /→ \d+ LOOKUP nodeid=1 .*name="hello"/);
+    assert.match(m.stderr(), /← \d+ READ OK 14 bytes \(\d+ µs\)/);
+    fs.rmdirSync(m.dir);
+  });
+});
