@@ -253,4 +253,14 @@ export interface SessionApi {
   notifyStore(ino: number, offset: number, data: Buffer): Promise<void>;
   /** Read back what the kernel has cached of `ino`. */
   notifyRetrieve(ino: number, offset: number, size: number): Promise<Buffer>;
+  /** FUSE_PASSTHROUGH was negotiated: openBacking() may be used. */
+  readonly passthrough: boolean;
+  /**
+   * Registers an open file descriptor as a backing file (FUSE_DEV_IOC_BACKING_OPEN);
+   * answer an open with `{ backingId }` and the kernel does that file's reads and
+   * writes on it directly. Throws a FuseError when the kernel refuses.
+   */
+  openBacking(fd: number): number;
+  /** Drops a backing id (FUSE_DEV_IOC_BACKING_CLOSE); open files keep their backing file. */
+  closeBacking(id: number): void;
 }

@@ -61,6 +61,13 @@ export interface SessionOptions {
   /** FUSE_REQUEST_TIMEOUT (7.43): seconds after which the kernel aborts the connection over an unanswered request. */
   requestTimeout?: number;
   /**
+   * FUSE_PASSTHROUGH (kernel 6.9+, needs CAP_SYS_ADMIN): opens a filesystem
+   * answers with a backing file (session.openBacking) have their reads and
+   * writes done by the kernel on that file, without a round trip to the
+   * server. The kernel refuses it together with the writeback cache.
+   */
+  passthrough?: boolean;
+  /**
    * Only these uids may use the mount (libfuse's allow_root: the mounter and
    * root). Others get EACCES, except for requests on files already open.
    */
@@ -111,6 +118,7 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
     createSuppGroup: o.createSuppGroup ?? false,
     requestTimeout: o.requestTimeout ?? 0,
     writeOrdering: o.writeOrdering ?? true,
+    passthrough: o.passthrough ?? false,
     allowUids: o.allowUids ? new Set(o.allowUids) : null,
   };
 }
@@ -162,7 +170,7 @@ export const INIT_POLICY: Record<InitFlagName, { want: Policy; why: string }> = 
   CREATE_SUPP_GROUP: { want: (o) => o.createSuppGroup, why: 'option create_supp_group (ctx.groups)' },
   HAS_EXPIRE_ONLY: { want: never, why: 'kernel capability, nothing to ask: notifyInvalEntry(expireOnly) uses it' },
   DIRECT_IO_ALLOW_MMAP: { want: (o) => o.directIoAllowMmap, why: 'shared mmap on direct_io files (the kernel keeps it coherent)' },
-  PASSTHROUGH: { want: never, why: 'FUSE passthrough needs CAP_SYS_ADMIN and backing files; not yet offered' },
+  PASSTHROUGH: { want: (o) => o.passthrough && !o.writebackCache, why: 'option passthrough (needs CAP_SYS_ADMIN; the kernel refuses it with writeback_cache)' },
   NO_EXPORT_SUPPORT: { want: never, why: 'not needed: without EXPORT_SUPPORT we never claim NFS export works' },
   HAS_RESEND: { want: never, why: 'kernel capability; devfuse never asks for a resend' },
   ALLOW_IDMAP: { want: never, why: 'idmapped mounts would send FUSE_INVALID_UIDGID our filesystems do not handle' },
@@ -225,6 +233,7 @@ export function sessionOptionsFromMountOptions(rest: ReadonlyMap<string, string 
       case 'create_supp_group': o.createSuppGroup = flag(k, v); break;
       case 'request_timeout': o.requestTimeout = num(k, v); break;
       case 'no_write_ordering': o.writeOrdering = !flag(k, v); break;
+      case 'passthrough': o.passthrough = flag(k, v); break;
       default:
         throw new Error(`unknown option -o ${k}${v === true ? '' : '=' + v}`);
     }

@@ -24,7 +24,7 @@ import {
   Errno, InitFlags, InvalidReplyError, KERNEL_MINOR_VERSION, Opcode, ProtocolError, ROOT_ID, decodeRequest,
   describeHeader, errnoName, initFlagNames, negotiateInit, notifyDelete, notifyInvalEntry, notifyInvalInode,
   notifyPoll, notifyRetrieve, notifyStore, opcodeName, replyEntry, replyError, replyInit,
-  type DecodeContext, type EntryOut, type ReplyBytes, type Request,
+  BackingMap, type DecodeContext, type EntryOut, type ReplyBytes, type Request,
 } from '../protocol';
 import type { Timeouts } from './attr';
 import { readBufferSize, type Channel, type ChannelCloseReason } from './channel';
@@ -32,6 +32,7 @@ import { Context } from './context';
 import { formatReply, formatRequest } from './debug';
 import { DISPATCH, isDirectFlags, type DispatchHost, type MaybePromise } from './dispatch';
 import { errnoOf, FuseError } from './errors';
+import { FUSE_DEV_IOC_BACKING_CLOSE, FUSE_DEV_IOC_BACKING_OPEN, ioctlBuffer } from './sys';
 import type { Filesystem, PollHandle, SessionApi } from './filesystem';
 import { resolveOptions, wantedInitFlags, type ResolvedOptions, type SessionOptions } from './options';
 import { WriteOrder } from './write-order';
@@ -285,6 +286,8 @@ export class Session implements SessionApi, DispatchHost {
       maxBackground: o.maxBackground,
       congestionThreshold: o.congestionThreshold,
       timeGran: 1,
+      // Backing files live on ordinary filesystems (stack depth 0): one level for us.
+      maxStackDepth: 1,
       requestTimeout: o.requestTimeout,
     });
     const u = req.header.unique;
@@ -461,6 +464,30 @@ export class Session implements SessionApi, DispatchHost {
     if (!r) return;
     this.retrieves.delete(notifyUnique);
     r.resolve(Buffer.from(data));
+  }
+
+  get passthrough(): boolean {
+    return (this.flags & InitFlags.PASSTHROUGH) !== 0n;
+  }
+
+  openBacking(fd: number): number {
+    if (!this.passthrough) throw new FuseError(Errno.EOPNOTSUPP, 'FUSE_PASSTHROUGH was not negotiated');
+    const map = BackingMap.encode({ fd, flags: 0 });
+    try {
+      return ioctlBuffer(this.channel.fd, FUSE_DEV_IOC_BACKING_OPEN, map);
+    } catch (e) {
+      throw new FuseError(errnoOf(e) ?? Errno.EIO, `FUSE_DEV_IOC_BACKING_OPEN of fd ${fd}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  closeBacking(id: number): void {
+    const arg = Buffer.alloc(4);
+    arg.writeUInt32LE(id);
+    try {
+      ioctlBuffer(this.channel.fd, FUSE_DEV_IOC_BACKING_CLOSE, arg);
+    } catch (e) {
+      this.options.log(`FUSE_DEV_IOC_BACKING_CLOSE of backing id ${id}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   /** Requests being served right now (for tests and debug). */

@@ -3,7 +3,7 @@
  * table, the open handles, and the lookup step (a name to a counted inode
  * and its attributes).
  */
-import type { Entry } from '../../server/filesystem';
+import type { Entry, SessionApi } from '../../server/filesystem';
 import type { DirHandle } from './dirs';
 import { InodeTable, type Inode } from './inodes';
 import { attempt, createIo, sysError, then, type Io, type IoMode, type MaybePromise } from './io';
@@ -48,6 +48,10 @@ export class Core {
   readonly keepCache: boolean;
   /** Open file descriptors handed out as fh, closed on release or destroy. */
   readonly files = new Set<number>();
+  /** FUSE passthrough: the session to register backing files with, when it was negotiated (files.ts). */
+  session: SessionApi | null = null;
+  /** Backing ids by fh, dropped on release. */
+  readonly backing = new Map<number, number>();
   /** Open directory handles by fh (their descriptor). */
   readonly dirs = new Map<number, DirHandle>();
 

@@ -33,7 +33,16 @@ export function openFlags(c: Core, flags: number): number {
   return f;
 }
 
+/**
+ * With FUSE passthrough negotiated, the open descriptor also becomes the
+ * kernel's backing file: reads and writes then never reach us.
+ */
 export function openResult(c: Core, fd: number): OpenResult {
+  if (c.session?.passthrough) {
+    const backingId = c.session.openBacking(fd);
+    c.backing.set(fd, backingId);
+    return { fh: fd, backingId };
+  }
   return c.keepCache ? { fh: fd, keepCache: true } : { fh: fd };
 }
 
@@ -66,6 +75,11 @@ export function flush(c: Core, fh: number): MaybePromise<void> {
 
 export function release(c: Core, fh: number): MaybePromise<void> {
   c.files.delete(fh);
+  const id = c.backing.get(fh);
+  if (id !== undefined) {
+    c.backing.delete(fh);
+    c.session?.closeBacking(id);
+  }
   return c.run(c.L.close, fh);
 }
 

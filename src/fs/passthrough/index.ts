@@ -72,6 +72,7 @@ export function passthrough(source: string, options: PassthroughOptions = {}): P
 
     init(session: SessionApi) {
       c.writeback = (session.flags & InitFlags.WRITEBACK_CACHE) !== 0n;
+      if (session.passthrough) c.session = session;
     },
     // The session is over: the kernel holds nothing any more (and sends no RELEASE after an abort).
     destroy() {
