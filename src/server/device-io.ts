@@ -1,19 +1,46 @@
 /**
- * The hot-path syscall of the device channel, through koffi. Unlike the
- * general wrappers in sys.ts it never throws: read returns -1 and the
- * caller asks errno(), because EAGAIN ends every batch of reads and an
- * exception per batch would cost more than the read itself.
+ * The hot-path syscalls of the device channel, through koffi. Unlike the
+ * general wrappers in sys.ts these never throw: they return -1 and the
+ * caller asks errno(), because EAGAIN ends every batch of reads (and O_ASYNC
+ * is toggled around bursts), and an exception each time would cost more
+ * than the syscall itself.
  */
 import fs from 'node:fs';
 import koffi from 'koffi';
 import { F_GETFL, F_SETFL, F_SETOWN, O_ASYNC, fcntl } from './sys';
 
-let read: ((fd: number, buf: Buffer, size: number) => number) | null = null;
+export { O_ASYNC } from './sys';
+
+interface HotCalls {
+  read: (fd: number, buf: Buffer, size: number) => number;
+  fcntl: (fd: number, cmd: number, arg: number) => number;
+}
+
+let hot: HotCalls | null = null;
+
+function calls(): HotCalls {
+  if (hot) return hot;
+  const libc = koffi.load('libc.so.6');
+  hot = {
+    read: libc.func('long read(int fd, void *buf, size_t count)') as HotCalls['read'],
+    fcntl: libc.func('int fcntl(int fd, int cmd, int arg)') as HotCalls['fcntl'],
+  };
+  return hot;
+}
 
 /** read(2) into buf; the byte count, or -1 with errno() set. */
 export function deviceRead(fd: number, buf: Buffer): number {
-  read ??= koffi.load('libc.so.6').func('long read(int fd, void *buf, size_t count)') as (fd: number, buf: Buffer, size: number) => number;
-  return read(fd, buf, buf.length);
+  return calls().read(fd, buf, buf.length);
+}
+
+/** The fd's status flags (F_GETFL), or -1. */
+export function fileFlags(fd: number): number {
+  return calls().fcntl(fd, F_GETFL, 0);
+}
+
+/** Sets the fd's status flags (F_SETFL); 0, or -1 with errno() set. */
+export function setFileFlags(fd: number, flags: number): number {
+  return calls().fcntl(fd, F_SETFL, flags);
 }
 
 /** errno of the last failed call on this thread. */
