@@ -1,0 +1,68 @@
+/**
+ * A devfuse server for the benchmarks, one per process:
+ *
+ *   node dist/scripts/bench/devfuse-server.js --fs passthrough|memfs|hello
+ *        --mnt DIR [--source DIR] [--io sync|async] [--options a,b=c]
+ *
+ * It mounts, prints "READY <pid>" on stdout, and serves until SIGTERM or
+ * SIGINT, or (with --watch-stdin) until its stdin closes (the benchmark that started it died),
+ * then unmounts and exits. It never touches the mountpoint itself: a
+ * process that made a syscall on its own mount would wait for an answer
+ * only it can give.
+ */
+import { helloFs } from '../../src/examples/hello';
+import { memfs } from '../../src/fs/memfs';
+import { passthrough } from '../../src/fs/passthrough';
+import type { Filesystem } from '../../src/server/filesystem';
+import { serve } from '../../src/server/serve';
+import { parseArgs } from './util';
+
+async function main(): Promise<void> {
+  const { flags } = parseArgs(process.argv.slice(2));
+  const kind = flags.get('fs') ?? 'passthrough';
+  const mnt = flags.get('mnt');
+  if (!mnt) throw new Error('--mnt is required');
+  let fsys: Filesystem;
+  if (kind === 'passthrough') {
+    const source = flags.get('source');
+    if (!source) throw new Error('--source is required for passthrough');
+    const io = flags.get('io');
+    if (io !== undefined && io !== 'sync' && io !== 'async') throw new Error(`--io must be sync or async, not ${io}`);
+    fsys = passthrough(source, io ? { io } : {});
+  } else if (kind === 'memfs') {
+    fsys = memfs();
+  } else if (kind === 'hello') {
+    fsys = helloFs();
+  } else {
+    throw new Error(`unknown --fs ${kind}`);
+  }
+  const extra = flags.get('options');
+  const options = [`fsname=bench-${kind}`, `subtype=${kind}`, ...(extra ? [extra] : [])];
+  const served = await serve(fsys, mnt, { options });
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void served.unmount();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  if (flags.has('watch-stdin')) {
+    // Started by a benchmark: its end of the pipe closing means it is gone.
+    process.stdin.on('end', stop);
+    process.stdin.on('error', stop);
+    process.stdin.resume();
+  }
+  process.stdout.write(`READY ${process.pid}\n`);
+  const end = await served.ended;
+  if (flags.has('watch-stdin')) process.stdin.destroy();
+  if (end.kind === 'error') {
+    process.stderr.write(`devfuse-server: session ended with an error: ${end.error.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`devfuse-server: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

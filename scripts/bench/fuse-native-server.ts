@@ -1,0 +1,143 @@
+/**
+ * The fuse-native peer: a passthrough written for fuse-native 2.2.6 (Node
+ * over libfuse 2's high-level, path-based API through a native addon),
+ * loaded from the benchmark's scratch install (.bench/node_modules).
+ *
+ *   node dist/scripts/bench/fuse-native-server.js SOURCE MOUNTPOINT [--timeouts0]
+ *
+ * Written the way a fuse-native user would: node:fs calls with callbacks,
+ * paths joined onto the source. It is given its best settings where it has
+ * them: the per-operation timeout timers are off (`timeout: false`), and
+ * the cache timeouts are passed as strings, because fuse-native drops a
+ * numeric 0. It has no big_writes option, so buffered and direct writes
+ * arrive 4 KiB at a time: that is fuse-native as shipped.
+ *
+ * Prints "READY <pid>" once mounted; unmounts on SIGTERM/SIGINT or when
+ * (with --watch-stdin) stdin closes.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { REPO, parseArgs } from './util';
+
+type Cb<T = void> = T extends void ? (err: number) => void : (err: number, value?: T) => void;
+
+/** The subset of fuse-native's operations this passthrough implements. */
+interface FuseOps {
+  init(cb: Cb): void;
+  access(p: string, mode: number, cb: Cb): void;
+  statfs(p: string, cb: Cb<Record<string, number>>): void;
+  getattr(p: string, cb: Cb<fs.Stats>): void;
+  fgetattr(p: string, fd: number, cb: Cb<fs.Stats>): void;
+  flush(p: string, fd: number, cb: Cb): void;
+  fsync(p: string, datasync: boolean, fd: number, cb: Cb): void;
+  readdir(p: string, cb: Cb<string[]>): void;
+  truncate(p: string, size: number, cb: Cb): void;
+  ftruncate(p: string, fd: number, size: number, cb: Cb): void;
+  utimens(p: string, atime: number, mtime: number, cb: Cb): void;
+  readlink(p: string, cb: Cb<string>): void;
+  chown(p: string, uid: number, gid: number, cb: Cb): void;
+  chmod(p: string, mode: number, cb: Cb): void;
+  open(p: string, flags: number, cb: Cb<number>): void;
+  opendir(p: string, flags: number, cb: Cb<number>): void;
+  read(p: string, fd: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void): void;
+  write(p: string, fd: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void): void;
+  release(p: string, fd: number, cb: Cb): void;
+  releasedir(p: string, fd: number, cb: Cb): void;
+  create(p: string, mode: number, cb: Cb<number>): void;
+  unlink(p: string, cb: Cb): void;
+  rename(src: string, dest: string, cb: Cb): void;
+  link(src: string, dest: string, cb: Cb): void;
+  symlink(src: string, dest: string, cb: Cb): void;
+  mkdir(p: string, mode: number, cb: Cb): void;
+  rmdir(p: string, cb: Cb): void;
+}
+
+interface FuseInstance {
+  mount(cb: (err: Error | null) => void): void;
+}
+
+type FuseCtor = new (mnt: string, ops: FuseOps, opts: Record<string, unknown>) => FuseInstance;
+
+/** fuse-native wants a negative errno; Node's errors carry it. */
+function code(err: NodeJS.ErrnoException | null): number {
+  if (!err) return 0;
+  return typeof err.errno === 'number' ? (err.errno < 0 ? err.errno : -err.errno) : -5;
+}
+
+function main(): void {
+  const { flags, positional } = parseArgs(process.argv.slice(2));
+  const [source, mnt] = positional;
+  if (!source || !mnt) throw new Error('usage: fuse-native-server SOURCE MOUNTPOINT [--timeouts0]');
+  const modPath = path.join(REPO, '.bench', 'node_modules', 'fuse-native');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Fuse = require(modPath) as FuseCtor;
+  const at = (p: string): string => path.join(source, p);
+
+  const ops: FuseOps = {
+    init: (cb) => cb(0),
+    access: (p, mode, cb) => fs.access(at(p), mode, (e) => cb(code(e))),
+    statfs: (p, cb) =>
+      fs.statfs(at(p), (e, s) => {
+        if (e) return cb(code(e));
+        cb(0, { bsize: s.bsize, frsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree, favail: s.ffree, fsid: 0, flag: 0, namemax: 255 });
+      }),
+    getattr: (p, cb) => fs.lstat(at(p), (e, st) => (e ? cb(code(e)) : cb(0, st))),
+    fgetattr: (_p, fd, cb) => fs.fstat(fd, (e, st) => (e ? cb(code(e)) : cb(0, st))),
+    flush: (_p, _fd, cb) => cb(0),
+    fsync: (_p, datasync, fd, cb) => (datasync ? fs.fdatasync : fs.fsync)(fd, (e) => cb(code(e))),
+    readdir: (p, cb) => fs.readdir(at(p), (e, names) => (e ? cb(code(e)) : cb(0, ['.', '..', ...names]))),
+    truncate: (p, size, cb) => fs.truncate(at(p), size, (e) => cb(code(e))),
+    ftruncate: (_p, fd, size, cb) => fs.ftruncate(fd, size, (e) => cb(code(e))),
+    utimens: (p, atime, mtime, cb) => fs.utimes(at(p), atime / 1000, mtime / 1000, (e) => cb(code(e))),
+    readlink: (p, cb) => fs.readlink(at(p), (e, t) => (e ? cb(code(e)) : cb(0, t))),
+    chown: (p, uid, gid, cb) => fs.lchown(at(p), uid, gid, (e) => cb(code(e))),
+    chmod: (p, mode, cb) => fs.chmod(at(p), mode, (e) => cb(code(e))),
+    open: (p, flags, cb) => fs.open(at(p), flags, (e, fd) => (e ? cb(code(e)) : cb(0, fd))),
+    opendir: (_p, _flags, cb) => cb(0, 0),
+    read: (_p, fd, buf, len, pos, cb) => fs.read(fd, buf, 0, len, pos, (e, n) => cb(e ? code(e) : n)),
+    write: (_p, fd, buf, len, pos, cb) => fs.write(fd, buf, 0, len, pos, (e, n) => cb(e ? code(e) : n)),
+    release: (_p, fd, cb) => fs.close(fd, (e) => cb(code(e))),
+    releasedir: (_p, _fd, cb) => cb(0),
+    // fuse-native does not pass create's open flags on: open read-write, so that any later use of the fd works.
+    create: (p, mode, cb) => fs.open(at(p), fs.constants.O_CREAT | fs.constants.O_RDWR, mode & 0o7777, (e, fd) => (e ? cb(code(e)) : cb(0, fd))),
+    unlink: (p, cb) => fs.unlink(at(p), (e) => cb(code(e))),
+    rename: (src, dest, cb) => fs.rename(at(src), at(dest), (e) => cb(code(e))),
+    link: (src, dest, cb) => fs.link(at(src), at(dest), (e) => cb(code(e))),
+    symlink: (src, dest, cb) => fs.symlink(src, at(dest), (e) => cb(code(e))),
+    mkdir: (p, mode, cb) => fs.mkdir(at(p), { mode }, (e) => cb(code(e))),
+    rmdir: (p, cb) => fs.rmdir(at(p), (e) => cb(code(e))),
+  };
+
+  const opts: Record<string, unknown> = { timeout: false, fsname: 'bench-fuse-native' };
+  if (flags.has('timeouts0')) {
+    opts.attrTimeout = '0';
+    opts.entryTimeout = '0';
+  }
+  const f = new Fuse(mnt, ops, opts);
+  f.mount((err) => {
+    if (err) {
+      process.stderr.write(`fuse-native-server: mount failed: ${err.message}\n`);
+      process.exit(1);
+    }
+    process.stdout.write(`READY ${process.pid}\n`);
+  });
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    // fuse-native unmounts with fusermount (libfuse 2's), which may be absent: umount(8) works as root.
+    spawnSync('umount', ['-l', mnt]);
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  if (flags.has('watch-stdin')) {
+    // Started by a benchmark: its end of the pipe closing means it is gone.
+    process.stdin.on('end', stop);
+    process.stdin.on('error', stop);
+    process.stdin.resume();
+  }
+}
+
+main();

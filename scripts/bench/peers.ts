@@ -1,0 +1,132 @@
+/**
+ * The filesystems a benchmark compares, and the server processes behind
+ * them. Every server runs in its own process (never the benchmarking one),
+ * started through `setpriv --pdeathsig TERM` so that it is told to stop
+ * even if the benchmark is killed outright, and registered with the
+ * teardown so that its mount goes away on Ctrl-C or a failure.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO, forceUnmount, have, isMounted, killAndWait, sleep, waitForMount, type Teardown } from './util';
+
+export type PeerKind = 'tmpfs' | 'devfuse' | 'libfuse' | 'fuse-native';
+
+export interface PeerSpec {
+  id: string;
+  /** What the table calls it. */
+  label: string;
+  kind: PeerKind;
+  /** One line on what it is and how it is configured, for the report. */
+  about: string;
+  /** The server command for a mount of `source` at `mnt`; `rt`: entry and attribute timeouts 0. Null for tmpfs. */
+  command: ((source: string, mnt: string, rt: boolean) => { cmd: string; args: string[] }) | null;
+  /** Whether it serves a source directory (memfs does not). */
+  usesSource: boolean;
+}
+
+const node = process.execPath;
+const script = (name: string): string => path.join(REPO, 'dist', 'scripts', 'bench', `${name}.js`);
+const RT0 = 'attr_timeout=0,entry_timeout=0';
+
+function devfuse(id: string, label: string, about: string, extra: { io?: 'sync' | 'async'; options?: string; fs?: 'memfs' }): PeerSpec {
+  return {
+    id,
+    label,
+    kind: 'devfuse',
+    about,
+    usesSource: extra.fs !== 'memfs',
+    command: (source, mnt, rt) => {
+      const opts = [extra.options, rt ? RT0 : undefined].filter((o): o is string => !!o).join(',');
+      const args = [script('devfuse-server'), '--watch-stdin', '--fs', extra.fs ?? 'passthrough', '--mnt', mnt];
+      if (extra.fs !== 'memfs') args.push('--source', source);
+      if (extra.io) args.push('--io', extra.io);
+      if (opts) args.push('--options', opts);
+      return { cmd: node, args };
+    },
+  };
+}
+
+/** Filled in by setup once passthrough_ll is compiled. */
+export const binaries = { passthroughLl: '' };
+
+export const PEERS: PeerSpec[] = [
+  { id: 'tmpfs', label: 'tmpfs', kind: 'tmpfs', about: 'the tmpfs source directory itself, no FUSE (the ceiling)', command: null, usesSource: true },
+  devfuse('devfuse', 'devfuse', "devfuse passthrough, default options (io: 'async', timeouts 1 s)", {}),
+  devfuse('devfuse-sync', 'devfuse sync', "devfuse passthrough, io: 'sync' (syscalls on the main thread)", { io: 'sync' }),
+  devfuse('devfuse-wb', 'devfuse wb', 'devfuse passthrough, -o writeback_cache', { options: 'writeback_cache' }),
+  devfuse('memfs', 'memfs', 'devfuse memfs (in-memory, no source)', { fs: 'memfs' }),
+  {
+    id: 'passthrough_ll',
+    label: 'passthrough_ll',
+    kind: 'libfuse',
+    about: "libfuse 3.14's example/passthrough_ll.c (C, low-level API, multi-threaded), built from Debian's libfuse3-dev; -o xattr (devfuse passes xattrs through too), otherwise defaults (cache=auto, timeout 1 s)",
+    usesSource: true,
+    command: (source, mnt, rt) => ({ cmd: binaries.passthroughLl, args: ['-f', '-o', `source=${source},xattr${rt ? ',timeout=0' : ''}`, mnt] }),
+  },
+  {
+    id: 'bindfs',
+    label: 'bindfs',
+    kind: 'libfuse',
+    about: "Debian's bindfs 1.14 (C, libfuse 2 high-level API, protocol 7.19), --multithreaded -o big_writes",
+    usesSource: true,
+    command: (source, mnt, rt) => ({ cmd: 'bindfs', args: ['-f', '--multithreaded', '-o', `big_writes${rt ? `,${RT0}` : ''}`, source, mnt] }),
+  },
+  {
+    id: 'fuse-native',
+    label: 'fuse-native',
+    kind: 'fuse-native',
+    about: 'fuse-native 2.2.6 (Node over libfuse 2 high-level) with a passthrough written for it; no big_writes option (4 KiB writes)',
+    usesSource: true,
+    command: (source, mnt, rt) => ({ cmd: node, args: [script('fuse-native-server'), source, mnt, '--watch-stdin', ...(rt ? ['--timeouts0'] : [])] }),
+  },
+];
+
+/** A running server and its mount. */
+export class Server {
+  private constructor(
+    readonly peer: PeerSpec,
+    readonly mnt: string,
+    readonly child: ChildProcess,
+    readonly log: string,
+    private readonly stopNow: () => void,
+  ) {}
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  static async start(td: Teardown, peer: PeerSpec, source: string, mnt: string, rt: boolean, logDir: string, extraNodeArgs: string[] = []): Promise<Server> {
+    const c = peer.command!(source, mnt, rt);
+    const log = path.join(logDir, `${peer.id}${rt ? '-rt' : ''}.log`);
+    const out = fs.openSync(log, 'a');
+    let argv = [c.cmd, ...(c.cmd === node ? [...extraNodeArgs, ...c.args] : c.args)];
+    // setpriv --pdeathsig: the server gets SIGTERM if the benchmark dies, however it dies.
+    if (have('setpriv')) argv = ['setpriv', '--pdeathsig', 'TERM', '--', ...argv];
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', out, out] });
+    fs.closeSync(out);
+    let exited = false;
+    child.on('exit', () => (exited = true));
+    const stop = td.add(`stop ${peer.id} on ${mnt}`, () => {
+      if (child.pid !== undefined) killAndWait(child.pid);
+      forceUnmount(mnt);
+    });
+    const s = new Server(peer, mnt, child, log, stop);
+    try {
+      await waitForMount(mnt, 15000, () => !exited);
+      // The mount is in the table as soon as mount(2) returns; give the server the moment INIT takes.
+      await sleep(100);
+    } catch (e) {
+      stop();
+      const tail = fs.readFileSync(log, 'utf8').split('\n').slice(-8).join('\n');
+      throw new Error(`${peer.label} did not mount at ${mnt}: ${(e as Error).message}\n${tail}`);
+    }
+    return s;
+  }
+
+  /** Stops the server (SIGTERM: each unmounts itself), and unmounts whatever is left. */
+  async stop(): Promise<void> {
+    this.stopNow();
+    for (let i = 0; i < 50 && isMounted(this.mnt); i++) await sleep(20);
+  }
+}
