@@ -15,7 +15,7 @@ import type { Args } from './args';
 
 export const MOUNT_USAGE = `usage:
   devfuse mount memfs <mountpoint> [-o options] [--debug] [--trace file]   (memfs: -o size=512M,max_inodes=N)
-  devfuse mount passthrough <source> <mountpoint> [-o options] [--debug] [--trace file]
+  devfuse mount passthrough <source> <mountpoint> [-o options] [--debug] [--trace file]   (-o io=sync|async,keep_cache)
   devfuse mount hello <mountpoint>
 
 options (-o, comma-separated, repeatable), as mount(8) and libfuse:
@@ -43,8 +43,8 @@ function parseSize(v: string): number {
   return Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase());
 }
 
-/** Options only memfs understands; the rest go to the mount and the session. */
-const MEMFS_KEYS = ['size', 'max_inodes'];
+/** Options only one filesystem understands; the rest go to the mount and the session. */
+const OWN_KEYS: Record<string, string[]> = { memfs: ['size', 'max_inodes'], passthrough: ['io', 'keep_cache'] };
 
 /** Filesystems are loaded lazily, so that `devfuse mount hello` does not load the others. */
 const FILESYSTEMS: Record<string, { args: number; load: Loader }> = {
@@ -64,9 +64,11 @@ const FILESYSTEMS: Record<string, { args: number; load: Loader }> = {
   },
   passthrough: {
     args: 2,
-    load: ({ positional: [src, mnt] }) => {
+    load: ({ positional: [src, mnt], own }) => {
       const { passthrough } = require('../fs/passthrough') as typeof import('../fs/passthrough');
-      return { fs: passthrough(src!), mountpoint: mnt!, fsname: src! };
+      const io = own.get('io') ?? 'sync';
+      if (io !== 'sync' && io !== 'async') throw new Error(`-o io=${io}: expected sync or async`);
+      return { fs: passthrough(src!, { io, keepCache: own.has('keep_cache') }), mountpoint: mnt!, fsname: src! };
     },
   },
 };
@@ -84,7 +86,7 @@ export async function mountCommand(a: Args): Promise<number> {
   for (const o of a.options.flatMap((x) => splitOptions(x))) {
     const eq = o.indexOf('=');
     const key = eq < 0 ? o : o.slice(0, eq);
-    if (kind === 'memfs' && MEMFS_KEYS.includes(key) && eq >= 0) own.set(key, o.slice(eq + 1));
+    if (OWN_KEYS[kind]?.includes(key)) own.set(key, eq >= 0 ? o.slice(eq + 1) : 'true');
     else passOn.push(escapeOption(o));
   }
   const { fs, mountpoint, fsname } = entry.load({ positional: rest, defaultPermissions: passOn.includes('default_permissions'), own });

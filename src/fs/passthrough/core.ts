@@ -15,9 +15,13 @@ import { readStatx, statxDev, STATX_SIZE, type Stat } from './stat';
 
 export interface PassthroughOptions {
   /**
-   * Where the syscalls run: 'async' (default) on the libuv thread pool,
-   * so a slow source never stalls the event loop; 'sync' on the main
-   * thread, cheaper per call when the source is fast (tmpfs, page cache).
+   * Where the syscalls run: 'sync' (default) on the main thread, as a
+   * single-threaded libfuse server does; 'async' on the libuv thread pool,
+   * so a slow source (NFS, a spinning disk) never stalls the event loop.
+   * Sync is the default because local sources answer in microseconds and a
+   * thread-pool hop costs more than the call (npm run bench: statx round
+   * trip 12.7 against 43.6 µs on one CPU, 4 KiB random reads at queue depth
+   * 16: 72k against 18k IOPS).
    */
   io?: IoMode;
   /**
@@ -59,7 +63,7 @@ export class Core {
     readonly source: string,
     options: PassthroughOptions,
   ) {
-    this.io = createIo(options.io ?? 'async');
+    this.io = createIo(options.io ?? 'sync');
     this.keepCache = options.keepCache ?? false;
     this.euid = process.geteuid?.() ?? -1;
     this.egid = process.getegid?.() ?? -1;
