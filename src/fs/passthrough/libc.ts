@@ -134,53 +134,17 @@ export function cPath(name: string): CPath {
 
 // ---------------------------------------------------------------- constants
 
-export const AT_FDCWD = -100;
-export const AT_SYMLINK_NOFOLLOW = 0x100;
-export const AT_REMOVEDIR = 0x200;
-export const AT_SYMLINK_FOLLOW = 0x400;
-export const AT_EMPTY_PATH = 0x1000;
-export const AT_EACCESS = 0x200;
-export const AT_STATX_SYNC_AS_STAT = 0;
+export * from '../linux';
 
-export const O_ACCMODE = 3;
-export const O_RDONLY = 0;
-export const O_WRONLY = 1;
-export const O_RDWR = 2;
-export const O_CREAT = 0o100;
-export const O_EXCL = 0o200;
-export const O_NOCTTY = 0o400;
-export const O_TRUNC = 0o1000;
-export const O_APPEND = 0o2000;
-export const O_NONBLOCK = 0o4000;
-export const O_ASYNC = 0o20000;
-export const O_DIRECT = 0o40000;
-export const O_DIRECTORY = 0o200000;
-export const O_NOFOLLOW = 0o400000;
-export const O_CLOEXEC = 0o2000000;
-export const O_PATH = 0o10000000;
-export const O_TMPFILE = 0o20000000 | O_DIRECTORY;
+
 
 export const F_DUPFD_CLOEXEC = 1030;
 
-export const SEEK_SET = 0;
 
-export const LOCK_SH = 1;
-export const LOCK_EX = 2;
-export const LOCK_NB = 4;
-export const LOCK_UN = 8;
 
-export const UTIME_NOW = (1 << 30) - 1;
-export const UTIME_OMIT = (1 << 30) - 2;
 
 /** statx mask: the fields of struct stat (STATX_BASIC_STATS). */
-export const STATX_BASIC_STATS = 0x7ff;
 
-export const S_IFMT = 0o170000;
-export const S_IFDIR = 0o040000;
-export const S_IFREG = 0o100000;
-export const S_IFLNK = 0o120000;
-export const S_ISGID = 0o2000;
 
-export const ERRNO = {
-  EPERM: 1, ENOENT: 2, EINTR: 4, EIO: 5, EBADF: 9, EAGAIN: 11, EACCES: 13, EEXIST: 17, EINVAL: 22, ERANGE: 34, ENAMETOOLONG: 36, ENOSYS: 38, EOPNOTSUPP: 95,
-} as const;
+/** Errno values, the protocol's table (Linux numbers). */
+export { Errno as ERRNO } from '../../protocol';
