@@ -361,8 +361,11 @@ export const DISPATCH: Table = {
     if (!readdir) return enosys();
     const out = new DirentBuffer(r.arg.size);
     const sink = {
-      add: (name: string, ino: number, mode: number, nextOffset: number): boolean =>
-        out.add({ ino, off: nextOffset, type: (mode & S_IFMT) >> 12, name }),
+      add: (name: string, ino: number, mode: number, nextOffset: number): boolean => {
+        if (!Number.isSafeInteger(ino) || ino < 0) throw new InvalidReplyError(`readdir entry ${JSON.stringify(name)}: ino ${String(ino)} is not a non-negative integer`);
+        if (!Number.isSafeInteger(nextOffset) || nextOffset < 0) throw new InvalidReplyError(`readdir entry ${JSON.stringify(name)}: offset ${String(nextOffset)} is not a non-negative integer`);
+        return out.add({ ino, off: nextOffset, type: (mode & S_IFMT) >> 12, name });
+      },
     };
     return then(readdir.call(h.fs, ctx, r.header.nodeid, r.arg.fh, r.arg.offset, sink), () => replyData(r.header.unique, out.finish()));
   },
@@ -374,6 +377,7 @@ export const DISPATCH: Table = {
     const counted: number[] = [];
     const sink = {
       add: (name: string, e: Entry, nextOffset: number): boolean => {
+        if (!Number.isSafeInteger(nextOffset) || nextOffset < 0) throw new InvalidReplyError(`readdirplus entry ${JSON.stringify(name)}: offset ${String(nextOffset)} is not a non-negative integer`);
         const eo = toEntryOut(e, h.timeouts);
         const ok = out.addPlus(eo, { ino: eo.attr.ino, off: nextOffset, type: (eo.attr.mode & S_IFMT) >> 12, name });
         if (ok && eo.nodeid !== 0) counted.push(eo.nodeid);

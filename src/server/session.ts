@@ -323,20 +323,24 @@ export class Session implements SessionApi, DispatchHost {
       for (const w of this.initWaiters) w.resolve();
       this.initWaiters = [];
     };
+    const refuse = (e: unknown): void => {
+      o.log(`init failed: ${e instanceof Error ? e.message : String(e)}; refusing the mount`);
+      this.write(u, replyError(u, Errno.EIO));
+      // Whoever waits for the mount learns why, and the connection ends (the mount layer then unmounts).
+      const err = new Error(`the filesystem's init failed: ${e instanceof Error ? e.message : String(e)}`);
+      for (const w of this.initWaiters) w.reject(err);
+      this.initWaiters = [];
+      this.channel.close();
+    };
     let r: void | Promise<void>;
     try {
       r = this.fs.init?.(this);
     } catch (e) {
-      o.log(`init failed: ${String(e)}; refusing the mount`);
-      this.write(u, replyError(u, Errno.EIO));
+      refuse(e);
       return;
     }
-    if (r && typeof r.then === 'function') {
-      r.then(done, (e: unknown) => {
-        o.log(`init failed: ${String(e)}; refusing the mount`);
-        this.write(u, replyError(u, Errno.EIO));
-      });
-    } else done();
+    if (r && typeof r.then === 'function') r.then(done, refuse);
+    else done();
   }
 
   /** CUSE sessions override this; on /dev/fuse a CUSE_INIT is a protocol error. */

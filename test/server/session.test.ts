@@ -54,6 +54,18 @@ describe('INIT', () => {
     assert.ok(BigInt(out.flags) & InitFlags.WRITEBACK_CACHE);
   });
 
+  test('a filesystem whose init throws: INIT answered EIO, the waiter told why, the connection closed', async () => {
+    const fs = tinyFs();
+    fs.init = () => {
+      throw new Error('no backing store');
+    };
+    const k = new KernelEmulator(fs);
+    const waiting = k.session.whenInitialized();
+    await assert.rejects(k.init(), /EIO/);
+    await assert.rejects(waiting, /no backing store/);
+    assert.equal(k.channel.isClosed, true);
+  });
+
   test('requests before INIT are answered EIO', async () => {
     const k = new KernelEmulator(tinyFs());
     const r = await k.request(Opcode.GETATTR, 1, { arg: { getattr_flags: 0, fh: 0 } });
@@ -127,6 +139,16 @@ describe('bad input and bad handlers', () => {
       assert.ok(v.k.log.some((l) => l.includes(field)), `${field}: ${v.k.log.join('\n')}`);
       assert.deepEqual(v.k.violations, []);
     }
+  });
+
+  test('a readdir entry with a negative ino or offset → EIO, naming it', async () => {
+    const fs = tinyFs();
+    fs.readdir = (_c, _i, _f, off, out) => {
+      if (off === 0) out.add('x', -5, 0o100000, 1);
+    };
+    const v = await Vfs.start(fs);
+    await assert.rejects(v.readdir('/'), (e: VfsError) => e.code === 'EIO');
+    assert.ok(v.k.log.some((l) => l.includes('ino -5')));
   });
 
   test('a readdir name with "/" → EIO', async () => {
