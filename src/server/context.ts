@@ -4,6 +4,7 @@
  * INTERRUPT arrives, so the common request pays for neither.
  */
 import type { InHeader, Opcode } from '../protocol';
+import type { BufferPool } from './buffer-pool';
 import type { RequestContext } from './filesystem';
 
 export class Context implements RequestContext {
@@ -11,13 +12,30 @@ export class Context implements RequestContext {
   /** Set when INTERRUPT arrived for this request. */
   interrupted = false;
   directIo = false;
+  /** Buffers lent by buffer(), given back to the pool once the reply is written. */
+  lent: Buffer[] | null = null;
 
   constructor(
     private readonly header: InHeader,
     readonly umask: number,
     readonly groups: readonly number[] | undefined,
     readonly cuse: boolean,
+    private readonly pool: BufferPool | null = null,
   ) {}
+
+  buffer(size: number): Buffer {
+    if (!this.pool) return Buffer.allocUnsafe(size);
+    const { view, whole } = this.pool.take(size);
+    (this.lent ??= []).push(whole);
+    return view;
+  }
+
+  /** Gives the lent buffers back (the session calls this after writing the reply). */
+  returnBuffers(): void {
+    if (!this.lent || !this.pool) return;
+    for (const b of this.lent) this.pool.give(b);
+    this.lent = null;
+  }
 
   get unique(): number {
     return this.header.unique;

@@ -45,6 +45,13 @@ export interface RequestContext {
   readonly cuse: boolean;
   /** READ/WRITE that bypass the page cache (O_DIRECT, or an open with directIo). */
   readonly directIo: boolean;
+  /**
+   * A buffer of `size` bytes for this request's reply data (a READ's bytes),
+   * from a pool the session recycles once the reply is written: cheaper than
+   * a fresh allocation for large reads. Valid until the handler's reply is
+   * written; do not keep it.
+   */
+  buffer(size: number): Buffer;
 }
 
 /** Attributes as a filesystem may give them: `mode` is required, the rest defaults (nlink 1, blksize 4096, 0 otherwise). */

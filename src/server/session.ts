@@ -28,6 +28,7 @@ import {
 } from '../protocol';
 import type { Timeouts } from './attr';
 import { readBufferSize, type Channel, type ChannelCloseReason } from './channel';
+import { BufferPool } from './buffer-pool';
 import { Context } from './context';
 import { formatReply, formatRequest } from './debug';
 import { DISPATCH, isDirectFlags, type DispatchHost, type MaybePromise } from './dispatch';
@@ -77,6 +78,7 @@ export class Session implements SessionApi, DispatchHost {
 
   private decodeCtx: DecodeContext = { minor: KERNEL_MINOR_VERSION, setxattrExt: false };
   private readonly inflight = new Map<number, InFlight>();
+  private readonly pool = new BufferPool();
   private highestUnique = 0;
   private readonly directOpens = new Map<number, Set<number>>();
   private readonly retrieves = new Map<number, { resolve: (b: Buffer) => void }>();
@@ -189,7 +191,7 @@ export class Session implements SessionApi, DispatchHost {
     const h = req.header;
     const ext = req.ext;
     const umask = 'arg' in req && typeof req.arg === 'object' && req.arg !== null && 'umask' in req.arg ? (req.arg.umask as number) : 0;
-    const ctx = new Context(h, umask, ext?.groups, this.cuse);
+    const ctx = new Context(h, umask, ext?.groups, this.cuse, this.pool);
     if (req.opcode === Opcode.READ || req.opcode === Opcode.WRITE) ctx.directIo = this.isDirect(h.nodeid, req.arg.fh, req.arg.flags);
     const f: InFlight = { unique: h.unique, opcode: h.opcode, ctx, buf: null, lookups: null, started: this.options.debug ? process.hrtime.bigint() : 0n };
     if (this.inflight.has(h.unique)) {
@@ -235,6 +237,8 @@ export class Session implements SessionApi, DispatchHost {
       f.buf = null;
     }
     let err = this.write(f.unique, bytes);
+    // Written (or refused): the reply's buffers may serve the next request.
+    f.ctx.returnBuffers();
     if (this.options.debug) this.options.debug(formatReply(f.unique, f.opcode, bytes, f.started) + (err ? ` [write: ${errnoName(err)}]` : ''));
     if (err !== 0 && err !== Errno.ENOENT && err !== Errno.ENODEV) {
       // The kernel refused the reply (logged by write()): answer EIO so the caller is not left waiting forever.

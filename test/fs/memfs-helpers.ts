@@ -16,7 +16,7 @@ export const ROOT = 1;
 export function ctx(over: Partial<RequestContext> = {}): RequestContext {
   return {
     unique: 1, opcode: Opcode.LOOKUP, nodeid: 0, uid: 0, gid: 0, pid: 1000, umask: 0, groups: undefined,
-    signal: new AbortController().signal, cuse: false, directIo: false,
+    signal: new AbortController().signal, cuse: false, directIo: false, buffer: (n: number) => Buffer.allocUnsafe(n),
     ...over,
   };
 }

@@ -21,7 +21,7 @@ export const isRoot = process.getuid?.() === 0;
 export function ctx(over: Partial<RequestContext> = {}): RequestContext {
   return {
     unique: 1, opcode: Opcode.LOOKUP, nodeid: 0, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, pid: process.pid,
-    umask: 0, groups: undefined, signal: new AbortController().signal, cuse: false, directIo: false,
+    umask: 0, groups: undefined, signal: new AbortController().signal, cuse: false, directIo: false, buffer: (n: number) => Buffer.allocUnsafe(n),
     ...over,
   };
 }

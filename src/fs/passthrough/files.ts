@@ -53,9 +53,9 @@ export function open(c: Core, ino: number, flags: number): MaybePromise<OpenResu
   });
 }
 
-export function read(c: Core, fh: number, offset: number, size: number): MaybePromise<Buffer> {
-  // A fresh buffer per read: the reply holds it until written, and async reads overlap.
-  const b = Buffer.allocUnsafe(size);
+export function read(c: Core, fh: number, offset: number, size: number, buffer: (size: number) => Buffer): MaybePromise<Buffer> {
+  // The session's reply buffer: recycled once the reply is written (async reads in flight each get their own).
+  const b = buffer(size);
   return then(c.io.call(c.L.pread, fh, b, size, offset), (n) => (n === size ? b : b.subarray(0, n)));
 }
 

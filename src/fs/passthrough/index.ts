@@ -96,7 +96,7 @@ export function passthrough(source: string, options: PassthroughOptions = {}): P
     tmpfile: (ctx, parent, mode, flags) => ns.tmpfile(c, ctx, parent, mode, flags),
 
     open: (_ctx, ino, flags) => files.open(c, ino, flags),
-    read: (_ctx, _ino, fh, offset, size) => files.read(c, fh, offset, size),
+    read: (ctx, _ino, fh, offset, size) => files.read(c, fh, offset, size, (n) => ctx.buffer(n)),
     write: (_ctx, _ino, fh, offset, data) => files.write(c, fh, offset, data),
     flush: (_ctx, _ino, fh) => files.flush(c, fh),
     release: (_ctx, _ino, fh) => files.release(c, fh),

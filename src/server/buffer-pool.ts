@@ -1,0 +1,30 @@
+/**
+ * Reply buffers lent to handlers and taken back once the reply is written.
+ *
+ * A READ of 1 MiB answered from a fresh Buffer.allocUnsafe costs a
+ * malloc and 256 page faults before a byte is read; a handler that asks the
+ * request context for its buffer (`ctx.buffer(size)`) gets one the session
+ * wrote out earlier, sized to a power of two. The session owns the lifetime:
+ * the buffer is the handler's until its reply is written, then back in the
+ * pool, so a handler must not keep it.
+ */
+const MIN_CLASS = 4096;
+/** Buffers kept per size class: enough for the requests in flight at once on a busy mount. */
+const KEEP = 16;
+
+export class BufferPool {
+  private readonly free = new Map<number, Buffer[]>();
+
+  /** A buffer of exactly `size` bytes (a view of a pooled one); its contents are garbage. */
+  take(size: number): { view: Buffer; whole: Buffer } {
+    const cls = size <= MIN_CLASS ? MIN_CLASS : 2 ** Math.ceil(Math.log2(size));
+    const whole = this.free.get(cls)?.pop() ?? Buffer.allocUnsafeSlow(cls);
+    return { view: whole.subarray(0, size), whole };
+  }
+
+  give(whole: Buffer): void {
+    let list = this.free.get(whole.length);
+    if (!list) this.free.set(whole.length, (list = []));
+    if (list.length < KEEP) list.push(whole);
+  }
+}
