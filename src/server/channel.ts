@@ -16,8 +16,12 @@ export interface RequestSink {
 }
 
 export interface Channel {
-  /** Starts delivering requests. `bufferSize` is the negotiated max_write + 4 KiB (never below 8 KiB). */
-  start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void): void;
+  /**
+   * Starts delivering requests. `busy` says whether the sink still has
+   * requests being served asynchronously: a channel that busy-polls must not
+   * hold the thread those completions need.
+   */
+  start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void, busy?: () => boolean): void;
   /** Raises the read buffer size once INIT has negotiated max_write. */
   setBufferSize(bytes: number): void;
   /**
@@ -36,6 +40,11 @@ export interface Channel {
    * it (in-process test channels) get their notifications written with write().
    */
   writeAsync?(data: Buffer | readonly Buffer[]): Promise<number>;
+  /**
+   * Told when the sink has just answered the last request it had in flight
+   * (asynchronously, or within a drain): a busy-polling channel polls then.
+   */
+  idle?(): void;
   /** Gives back a buffer the sink kept. */
   release(buf: Buffer): void;
   /** Stops reading and closes the device (the kernel then aborts the connection). */

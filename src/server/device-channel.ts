@@ -47,6 +47,14 @@
  * the reply wakes the client, which queues its next request (a LOOKUP's
  * GETATTR, the next read) before the server reads again.
  *
+ * Between requests the channel busy-polls for a few tens of microseconds
+ * (the same nonblocking reads, O_ASYNC off, yielding the CPU between them)
+ * before it sleeps, when nothing is in flight: a client on another CPU
+ * whose next request comes right after our reply then finds us awake
+ * instead of paying a cross-CPU wake-up (statx round trip unpinned
+ * 163 → 44 µs, timeouts 0; QD1 4 KiB reads 9.4k → 34k IOPS). The window
+ * adapts so a server with sparse requests stops polling: poll-window.ts.
+ *
  * Caveats: SIGIO is process-wide (its default action kills the process, so
  * the listener is installed before O_ASYNC is set and removed after it is
  * cleared); signals reach only the main thread, so a session in a worker
@@ -56,7 +64,8 @@ import fs from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { Errno } from '../protocol';
 import { readBufferSize, type Channel, type ChannelCloseReason, type RequestSink } from './channel';
-import { deviceRead, errno, fileFlags, O_ASYNC, setAsyncIo, setFileFlags } from './device-io';
+import { deviceRead, errno, fileFlags, O_ASYNC, setAsyncIo, setFileFlags, yieldCpu } from './device-io';
+import { DEFAULT_BUSY_POLL, PollWindow } from './poll-window';
 
 /** IOV_MAX on Linux: the most buffers one writev(2) takes. */
 const IOV_MAX = 1024;
@@ -74,7 +83,15 @@ export interface DeviceChannelOptions {
    * mount layer owns it instead when it must unmount before closing.
    */
   ownsFd?: boolean;
+  /**
+   * The longest busy-poll for the next request before sleeping, µs (default
+   * 50; 0: never poll). The window adapts below it: poll-window.ts.
+   */
+  busyPoll?: number;
 }
+
+const POLL_MISSED = -1;
+const POLL_FAILED = -2;
 
 export class DeviceChannel implements Channel {
   private bufferSize: number;
@@ -92,6 +109,10 @@ export class DeviceChannel implements Channel {
   private readonly mode: 'sigio' | 'threadpool';
   private readonly ownsFd: boolean;
   private readonly onSignal = (): void => this.drain();
+  private busy: () => boolean = () => false;
+  private readonly window: PollWindow;
+  private pollErrno = 0;
+  private draining = false;
 
   constructor(
     readonly fd: number,
@@ -101,11 +122,13 @@ export class DeviceChannel implements Channel {
     this.buf = Buffer.allocUnsafe(this.bufferSize);
     this.mode = opts.mode ?? (isMainThread ? 'sigio' : 'threadpool');
     this.ownsFd = opts.ownsFd ?? true;
+    this.window = new PollWindow(opts.busyPoll ?? DEFAULT_BUSY_POLL);
   }
 
-  start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void): void {
+  start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void, busy?: () => boolean): void {
     this.sink = sink;
     this.onClose = onClose;
+    if (busy) this.busy = busy;
     // The session must keep the process alive while mounted; signal listeners do not.
     this.keepAlive = setInterval(() => undefined, 0x7fffffff);
     if (this.mode === 'sigio') {
@@ -137,28 +160,89 @@ export class DeviceChannel implements Channel {
 
   private drain(): void {
     this.scheduled = false;
+    this.draining = true;
+    let missed = false;
     for (let i = 0; i < BATCH && !this.closed; i++) {
       const n = deviceRead(this.fd, this.buf);
-      if (n < 0) {
-        const e = errno();
-        if (e === Errno.EAGAIN) {
-          if (!this.quiet) return;
-          // The burst is over: signals back on, then one more read for a request queued in between.
-          this.setQuiet(false);
+      if (n >= 0) {
+        this.deliver(n);
+        // A second request in one drain: a burst. Its signals would only interrupt us; poll until it ends.
+        if (i === 1 && !this.quiet && this.asyncFlags >= 0) this.setQuiet(true);
+        continue;
+      }
+      const e = errno();
+      if (e !== Errno.EAGAIN) {
+        if (this.readError(e)) continue;
+        return this.drained();
+      }
+      // The queue is empty. Poll for the next request, unless the filesystem is still working on one.
+      if (!missed && !this.busy()) {
+        const m = this.poll();
+        if (m >= 0) {
+          this.deliver(m);
           continue;
         }
-        if (this.readError(e)) continue;
-        return;
+        if (m === POLL_FAILED) {
+          if (this.readError(this.pollErrno)) continue;
+          return this.drained();
+        }
+        missed = true;
       }
-      this.deliver(n);
-      // A second request in one drain: a burst. Its signals would only interrupt us; poll until it ends.
-      if (i === 1 && !this.quiet && this.asyncFlags >= 0) this.setQuiet(true);
+      if (!this.quiet) return this.drained();
+      // The burst is over: signals back on, then one more read for a request queued in between.
+      this.setQuiet(false);
     }
+    this.draining = false;
     // More may be queued: come back after other event-loop work had its turn.
     if (!this.closed && !this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.drain());
     }
+  }
+
+  private drained(): void {
+    this.draining = false;
+  }
+
+  /**
+   * Busy-polls for the next request for up to the window poll-window.ts
+   * decides, with O_ASYNC off so the request raises no signal, yielding the
+   * CPU between reads (a client on our CPU runs at once). Only while nothing
+   * is in flight: a filesystem's asynchronous work completes on this thread,
+   * and polling would hold it up. Returns the bytes read, POLL_MISSED, or
+   * POLL_FAILED (pollErrno says why).
+   */
+  private poll(): number {
+    const window = this.asyncFlags < 0 ? 0 : this.window.next();
+    if (window <= 0) return POLL_MISSED;
+    if (!this.quiet) this.setQuiet(true);
+    const until = performance.now() + window / 1000;
+    do {
+      yieldCpu();
+      const n = deviceRead(this.fd, this.buf);
+      if (n >= 0) {
+        this.window.hit();
+        return n;
+      }
+      const e = errno();
+      if (e !== Errno.EAGAIN) {
+        this.pollErrno = e;
+        return POLL_FAILED;
+      }
+    } while (performance.now() < until);
+    this.window.missed();
+    return POLL_MISSED;
+  }
+
+  /**
+   * The sink has answered everything it had in flight, outside a drain (an
+   * asynchronous filesystem's last reply): the client's next request may
+   * be moments away, so drain (and poll) once other event-loop work ran.
+   */
+  idle(): void {
+    if (this.draining || this.closed || this.scheduled || this.window.max <= 0 || this.asyncFlags < 0) return;
+    this.scheduled = true;
+    setImmediate(() => this.drain());
   }
 
   private setQuiet(quiet: boolean): void {

@@ -14,6 +14,7 @@ export { O_ASYNC } from './sys';
 interface HotCalls {
   read: (fd: number, buf: Buffer, size: number) => number;
   fcntl: (fd: number, cmd: number, arg: number) => number;
+  sched_yield: () => number;
 }
 
 let hot: HotCalls | null = null;
@@ -24,6 +25,7 @@ function calls(): HotCalls {
   hot = {
     read: libc.func('long read(int fd, void *buf, size_t count)') as HotCalls['read'],
     fcntl: libc.func('int fcntl(int fd, int cmd, int arg)') as HotCalls['fcntl'],
+    sched_yield: libc.func('int sched_yield(void)') as HotCalls['sched_yield'],
   };
   return hot;
 }
@@ -41,6 +43,11 @@ export function fileFlags(fd: number): number {
 /** Sets the fd's status flags (F_SETFL); 0, or -1 with errno() set. */
 export function setFileFlags(fd: number, flags: number): number {
   return calls().fcntl(fd, F_SETFL, flags);
+}
+
+/** sched_yield(2): lets a task that shares this CPU (the client we poll for) run. */
+export function yieldCpu(): void {
+  calls().sched_yield();
 }
 
 /** errno of the last failed call on this thread. */

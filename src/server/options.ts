@@ -8,6 +8,7 @@
  */
 import { InitFlags, type InitFlagName } from '../protocol';
 import type { Filesystem } from './filesystem';
+import { DEFAULT_BUSY_POLL } from './poll-window';
 
 export interface SessionOptions {
   /** Print every request and reply, decoded, to this function (or stderr with `true`). */
@@ -77,6 +78,14 @@ export interface SessionOptions {
    * overlapping writes still in flight. Off only to measure what it costs.
    */
   writeOrdering?: boolean;
+  /**
+   * The device channel's longest busy-poll for the next request, µs
+   * (busy_poll=, default 50, 0 = never): it saves the wake-up a request
+   * otherwise pays when the client is on another CPU, at the price of CPU
+   * time while requests come back to back (poll-window.ts). serve() and
+   * createCuseDevice() hand it to the DeviceChannel they open.
+   */
+  busyPoll?: number;
 }
 
 export type ResolvedOptions = Required<Omit<SessionOptions, 'debug' | 'log' | 'requestTimeout' | 'allowUids'>> & {
@@ -118,6 +127,7 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
     createSuppGroup: o.createSuppGroup ?? false,
     requestTimeout: o.requestTimeout ?? 0,
     writeOrdering: o.writeOrdering ?? true,
+    busyPoll: o.busyPoll ?? DEFAULT_BUSY_POLL,
     passthrough: o.passthrough ?? false,
     allowUids: o.allowUids ? new Set(o.allowUids) : null,
   };
@@ -234,6 +244,7 @@ export function sessionOptionsFromMountOptions(rest: ReadonlyMap<string, string 
       case 'request_timeout': o.requestTimeout = num(k, v); break;
       case 'no_write_ordering': o.writeOrdering = !flag(k, v); break;
       case 'passthrough': o.passthrough = flag(k, v); break;
+      case 'busy_poll': o.busyPoll = num(k, v); break;
       default:
         throw new Error(`unknown option -o ${k}${v === true ? '' : '=' + v}`);
     }

@@ -30,7 +30,7 @@ export class RecordingChannel implements Channel {
     fs.writeSync(this.out, JSON.stringify(line) + '\n');
   }
 
-  start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void): void {
+  start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void, busy?: () => boolean): void {
     this.inner.start(
       (buf, len) => {
         this.record('in', buf.subarray(0, len));
@@ -40,7 +40,12 @@ export class RecordingChannel implements Channel {
         fs.closeSync(this.out);
         onClose(reason);
       },
+      busy,
     );
+  }
+
+  idle(): void {
+    this.inner.idle?.();
   }
 
   setBufferSize(bytes: number): void {

@@ -56,7 +56,7 @@ export async function serve(filesystem: Filesystem, mountpoint: string, o: Serve
   if (mountOptions.allow_root) sessionOptions.allowUids ??= [0, process.getuid?.() ?? 0];
   const m = mount(mountpoint, mountOptions, o.control);
   // The mount layer owns the fd: it must unmount (and dismiss its watchdog) before closing it.
-  const device = new DeviceChannel(m.fd, { ownsFd: false });
+  const device = new DeviceChannel(m.fd, { ownsFd: false, busyPoll: sessionOptions.busyPoll });
   const channel = o.trace ? new RecordingChannel(device, o.trace) : device;
   const session = new Session(filesystem, channel, sessionOptions).start();
   const ended = session.ended.then((end) => {

@@ -112,6 +112,7 @@ export class Session implements SessionApi, DispatchHost {
     this.channel.start(
       (buf, len) => this.onRequest(buf, len),
       (reason) => this.onClosed(reason),
+      () => this.inflight.size > 0,
     );
     return this;
   }
@@ -232,6 +233,7 @@ export class Session implements SessionApi, DispatchHost {
       return;
     }
     this.inflight.delete(f.unique);
+    if (this.inflight.size === 0) this.channel.idle?.();
     if (f.buf) {
       this.channel.release(f.buf);
       f.buf = null;
