@@ -467,7 +467,7 @@ function report(cfg: Config, mach: ReturnType<typeof machine>, specs: PeerSpec[]
   const verdicts: { metric: string; variant: string; peer: string; want: number; got: number; ok: boolean }[] = [];
   for (const m of metrics) {
     for (const t of m.targets) {
-      for (const d of devs.filter((x) => x.id === 'devfuse' || x.id === 'devfuse-sync')) {
+      for (const d of devs.filter((x) => x.id === 'devfuse')) {
         const got = ratios[d.id]?.[t.peer]?.[m.id];
         if (got === undefined || !Number.isFinite(got)) continue;
         verdicts.push({ metric: m.label, variant: d.label, peer: t.peer, want: t.ratio, got, ok: got >= t.ratio });

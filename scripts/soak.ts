@@ -99,7 +99,7 @@ interface SoakConfig {
 }
 
 async function soak(td: Teardown, kind: 'memfs' | 'passthrough', cfg: SoakConfig, base: string, bin: string): Promise<SoakResult> {
-  const spec = { ...PEERS.find((p) => p.id === (kind === 'memfs' ? 'memfs' : cfg.io === 'sync' ? 'devfuse-sync' : 'devfuse'))! };
+  const spec = { ...PEERS.find((p) => p.id === (kind === 'memfs' ? 'memfs' : cfg.io === 'async' ? 'devfuse-async' : 'devfuse'))! };
   const source = path.join(base, 'src', kind);
   const mnt = path.join(base, 'mnt', kind);
   fs.mkdirSync(source, { recursive: true });

@@ -23,7 +23,8 @@ options (-o, comma-separated, repeatable), as mount(8) and libfuse:
            fsname=NAME subtype=NAME max_read=N rootmode=M noatime auto_unmount/noauto_unmount
   session: writeback_cache direct_io attr_timeout=S entry_timeout=S negative_timeout=S
            max_write=N readdirplus=yes|no|auto sync_read atomic_o_trunc posix_acl
-           cache_symlinks explicit_inval_data no_auto_inval_data request_timeout=S ...`;
+           cache_symlinks explicit_inval_data no_auto_inval_data request_timeout=S
+           passthrough busy_poll=µs (default 50, 0: never) ...`;
 
 /** What a filesystem's loader gets: positional arguments and the -o options meant for it. */
 interface LoadArgs {

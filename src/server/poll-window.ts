@@ -25,6 +25,19 @@
  * then spends at most one window per 64 requests on probes; one in a tight
  * exchange polls just long enough to catch each request.
  */
+/*
+ * Tried and not kept: following the caller's CPU. The remaining cost of a
+ * tight exchange is the reply waking the client on its (halted) CPU. A
+ * prototype that pinned the server to the CPU the caller last ran on
+ * (/proc/<pid>/stat) and went SCHED_IDLE while it wrote the reply and
+ * polled, so that the scheduler counts that CPU as idle and keeps the
+ * client there, reached the one-CPU figure unpinned (statx round trip 20 →
+ * 9.7 µs). But with one CPU-bound process per CPU the same prototype took
+ * 3.2 ms per statx against 20 µs for plain polling: a SCHED_IDLE thread
+ * pinned beside a busy task barely runs. A server must not have that
+ * failure mode, so polling stays at the normal priority, unpinned.
+ */
+
 /** The default largest window, µs. */
 export const DEFAULT_BUSY_POLL = 50;
 

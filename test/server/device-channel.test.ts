@@ -11,7 +11,9 @@ import { describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import koffi from 'koffi';
 import { DeviceChannel } from '../../src/server/device-channel';
-import { PollWindow } from '../../src/server/poll-window';
+import { resolveOptions } from '../../src/server/options';
+import { DEFAULT_BUSY_POLL, PollWindow } from '../../src/server/poll-window';
+import { resolveServeOptions } from '../../src/server/serve';
 
 const MESSAGES = 300;
 
@@ -124,4 +126,12 @@ describe('PollWindow', () => {
     const w = new PollWindow(0);
     for (let i = 0; i < 200; i++) assert.equal(w.next(), 0);
   });
+});
+
+test('-o busy_poll= sets the window serve() gives its channel; default 50 µs', () => {
+  assert.equal(resolveServeOptions({ options: 'busy_poll=0' }).session.busyPoll, 0);
+  assert.equal(resolveServeOptions({ options: 'busy_poll=120,attr_timeout=0' }).session.busyPoll, 120);
+  assert.equal(resolveOptions({}).busyPoll, DEFAULT_BUSY_POLL);
+  assert.equal(DEFAULT_BUSY_POLL, 50);
+  assert.throws(() => resolveServeOptions({ options: 'busy_poll=soon' }), /busy_poll/);
 });
