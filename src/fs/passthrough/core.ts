@@ -81,6 +81,7 @@ export class Core {
     const st = readStatx(b, this.rootDev);
     if ((st.mode & S_IFMT) !== S_IFDIR) throw new Error(`passthrough: ${source} is not a directory`);
     this.inodes = new InodeTable(fd, st);
+    reserveFdTable(this.L, fd);
   }
 
   /** fstat of a descriptor (O_PATH ones included). */
@@ -102,14 +103,18 @@ export class Core {
    *   known already (the kernel revalidating a name, the common case once
    *   a tree is cached); statx + open + fstat when it is new. The fstat on
    *   the new descriptor, not the first statx, decides the identity, in
-   *   case the name changed between the two.
+   *   case the name changed between the two. READDIRPLUS passes the
+   *   entry's d_ino: when no file with that inode number on the source's
+   *   device is held, the entry is almost surely new and the first statx
+   *   is skipped (a wrong guess, a mountpoint say, costs nothing but that
+   *   statx: identity is still decided by the fstat).
    * - async: every call is a thread-pool hop (≈10 µs of main-thread time
    *   each, more in latency), so open + fstat, always two hops, as
    *   passthrough_hp does; a descriptor on a known file is closed again
    *   (close of an O_PATH descriptor never blocks, so it is made inline).
    */
-  lookup(parent: Inode, name: CPath): MaybePromise<Entry> {
-    if (this.io.mode === 'async') return then(this.openEntry(parent.fd, name), (r) => ({ ino: r.inode.id, attr: r.st }));
+  lookup(parent: Inode, name: CPath, dIno?: number): MaybePromise<Entry> {
+    if (this.io.mode === 'async' || (dIno !== undefined && !this.inodes.has(dIno))) return then(this.openEntry(parent.fd, name), (r) => ({ ino: r.inode.id, attr: r.st }));
     return then(this.statAt(parent.fd, name), (st) => {
       const known = this.inodes.refKnown(st.key);
       if (known) return { ino: known.id, attr: st };
@@ -142,6 +147,31 @@ export class Core {
 }
 
 const done = (): void => undefined;
+
+const RLIMIT_NOFILE = 7;
+const F_DUPFD_CLOEXEC = 1030;
+/** The most descriptors reserveFdTable makes room for (a 512 KiB table in the kernel). */
+const RESERVE_MAX = 1 << 16;
+
+/**
+ * Grows this process's descriptor table once, to the NOFILE soft limit
+ * (at most RESERVE_MAX), by duplicating `fd` just below it and closing the
+ * copy. The passthrough keeps a descriptor per inode the kernel holds, and
+ * the kernel grows the table by doubling; in a multi-threaded process (Node
+ * always is) every growth waits for an RCU grace period, milliseconds on a
+ * VM. Measured here: the first walk of a 10,000-entry directory spent
+ * 10.4 µs per entry opening and keeping descriptors, against 2.2 µs once
+ * the table had grown. Failure is harmless: the table then grows on demand.
+ */
+function reserveFdTable(L: Libc, fd: number): void {
+  const rl = Buffer.alloc(16);
+  if (L.getrlimit(RLIMIT_NOFILE, rl) !== 0) return;
+  const soft = Number(rl.readBigUInt64LE(0));
+  const top = Math.min(soft, RESERVE_MAX) - 1;
+  if (top <= 1024) return;
+  const dup = L.fcntl(fd, F_DUPFD_CLOEXEC, top);
+  if (dup >= 0) L.close(dup);
+}
 
 function sourceError(source: string, e: number): Error {
   const err = sysError(e);

@@ -202,7 +202,8 @@ export function readdirplus(c: Core, fh: number, offset: number, out: DirentPlus
   let added = 0;
   let failure: unknown = null;
   const pending = new Map<string, MaybePromise<Entry | null>>();
-  const look = (name: string): MaybePromise<Entry | null> => rescue<Entry | null>(() => c.lookup(h.inode, cPath(name)), ERRNO.ENOENT, () => null);
+  const look = (name: string, dIno?: number): MaybePromise<Entry | null> =>
+    rescue<Entry | null>(() => c.lookup(h.inode, cPath(name), dIno), ERRNO.ENOENT, () => null);
   const start = (name: string): void => {
     if (name === '.' || name === '..' || pending.has(name)) return;
     let p: MaybePromise<Entry | null>;
@@ -239,7 +240,7 @@ export function readdirplus(c: Core, fh: number, offset: number, out: DirentPlus
     if (e !== undefined) pending.delete(name);
     else {
       try {
-        e = look(name);
+        e = look(name, ino);
       } catch (err) {
         return fail(err);
       }

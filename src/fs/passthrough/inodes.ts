@@ -53,6 +53,11 @@ export class InodeTable {
   }
 
   /** Counts one lookup of the inode with this identity, if it is known. */
+  /** Whether a file with this identity is held (no reference taken). */
+  has(key: Key): boolean {
+    return this.byKey.has(key);
+  }
+
   refKnown(key: Key): Inode | undefined {
     const i = this.byKey.get(key);
     if (i) i.refs++;

@@ -51,6 +51,7 @@ export interface Libc {
   fdatasync: Native<[I]>;
   syncfs: Native<[I]>;
   fcntl: Native<[I, I, I]>;
+  getrlimit: Native<[I, Buffer]>;
   flock: Native<[I, I]>;
   fallocate: Native<[I, I, I, I]>;
   lseek: Native<[I, I | bigint, I]>;
@@ -95,6 +96,7 @@ export function lib(): Libc {
     fdatasync: f('int fdatasync(int fd)'),
     syncfs: f('int syncfs(int fd)'),
     fcntl: f('int fcntl(int fd, int cmd, long arg)'),
+    getrlimit: f('int getrlimit(int resource, void *rlim)'),
     flock: f('int flock(int fd, int op)'),
     fallocate: f('int fallocate64(int fd, int mode, int64_t offset, int64_t len)'),
     lseek: f('int64_t lseek64(int fd, int64_t offset, int whence)'),
