@@ -45,16 +45,22 @@ export interface DispatchHost {
   pollHandle(kh: number): PollHandle;
 }
 
-type Handler<R> = (h: DispatchHost, req: R, ctx: Context) => MaybePromise<ReplyBytes>;
+/** A handler's bytes, or a FuseError the filesystem returned (the session answers it as the error). */
+export type Handled = MaybePromise<ReplyBytes | FuseError>;
+type Handler<R> = (h: DispatchHost, req: R, ctx: Context) => Handled;
 type Table = { [O in Opcode]?: Handler<Extract<Request, { opcode: O }>> };
 
 function isPromise<T>(v: MaybePromise<T>): v is Promise<T> {
   return typeof (v as Promise<T> | null)?.then === 'function';
 }
 
-/** Applies `f` now if `v` is a value, after it resolves if it is a promise. */
-export function then<T, R>(v: MaybePromise<T>, f: (t: T) => R): MaybePromise<R> {
-  return isPromise(v) ? v.then(f) : f(v);
+/**
+ * Applies `f` now if `v` is a value, after it resolves if it is a promise.
+ * A FuseError the filesystem returned as its value passes through untouched.
+ */
+export function then<T, R>(v: MaybePromise<T | FuseError>, f: (t: T) => MaybePromise<R | FuseError>): MaybePromise<R | FuseError> {
+  if (isPromise(v)) return v.then((x) => (x instanceof FuseError ? x : f(x)));
+  return v instanceof FuseError ? v : f(v);
 }
 
 function enosys(): never {
@@ -266,16 +272,16 @@ export const DISPATCH: Table = {
       const endRec = (): void => {
         if (rec) order!.end(ino, rec);
       };
-      let res: MaybePromise<number>;
+      let res: MaybePromise<number | FuseError>;
       try {
         res = write.call(h.fs, ctx, ino, fh, offset, r.data, info);
       } catch (e) {
         endRec();
         throw e;
       }
-      const done = (n: number): Buffer => {
+      const done = (n: number | FuseError): Buffer | FuseError => {
         endRec();
-        return replyWrite(r.header.unique, countResult(n, size, 'write'));
+        return n instanceof FuseError ? n : replyWrite(r.header.unique, countResult(n, size, 'write'));
       };
       return isPromise(res) ? res.then(done, (e: unknown) => { endRec(); throw e; }) : done(res);
     });
@@ -489,7 +495,7 @@ export const DISPATCH: Table = {
   },
 };
 
-function setlk(h: DispatchHost, r: Extract<Request, { opcode: Opcode.SETLK | Opcode.SETLKW }>, ctx: Context, sleep: boolean): MaybePromise<ReplyBytes> {
+function setlk(h: DispatchHost, r: Extract<Request, { opcode: Opcode.SETLK | Opcode.SETLKW }>, ctx: Context, sleep: boolean): Handled {
   const ino = r.header.nodeid;
   if (r.arg.lk_flags & LkFlags.FLOCK) {
     const { flock } = h.fs;
@@ -501,7 +507,7 @@ function setlk(h: DispatchHost, r: Extract<Request, { opcode: Opcode.SETLK | Opc
   return then(set.call(h.fs, ctx, ino, r.arg.fh, r.arg.owner, lockOf(r.arg.lk), sleep), () => replyEmpty(r.header.unique));
 }
 
-function copyRange(h: DispatchHost, r: Extract<Request, { opcode: Opcode.COPY_FILE_RANGE | Opcode.COPY_FILE_RANGE_64 }>, ctx: Context, wide: boolean): MaybePromise<ReplyBytes> {
+function copyRange(h: DispatchHost, r: Extract<Request, { opcode: Opcode.COPY_FILE_RANGE | Opcode.COPY_FILE_RANGE_64 }>, ctx: Context, wide: boolean): Handled {
   const { copyFileRange } = h.fs;
   if (!copyFileRange) return enosys();
   const a = r.arg;

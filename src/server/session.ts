@@ -31,7 +31,7 @@ import { readBufferSize, type Channel, type ChannelCloseReason } from './channel
 import { BufferPool } from './buffer-pool';
 import { Context } from './context';
 import { formatReply, formatRequest } from './debug';
-import { DISPATCH, isDirectFlags, type DispatchHost, type MaybePromise } from './dispatch';
+import { DISPATCH, isDirectFlags, type DispatchHost, type Handled } from './dispatch';
 import { errnoOf, FuseError } from './errors';
 import { FUSE_DEV_IOC_BACKING_CLOSE, FUSE_DEV_IOC_BACKING_OPEN, ioctlBuffer } from './sys';
 import type { Filesystem, PollHandle, SessionApi } from './filesystem';
@@ -202,8 +202,8 @@ export class Session implements SessionApi, DispatchHost {
     }
     this.inflight.set(h.unique, f);
     this.options.debug?.(formatRequest(req, { direct: ctx.directIo, cuse: this.cuse }));
-    const handler = DISPATCH[req.opcode as Opcode] as ((h: DispatchHost, r: Request, c: Context) => MaybePromise<ReplyBytes>) | undefined;
-    let result: MaybePromise<ReplyBytes>;
+    const handler = DISPATCH[req.opcode as Opcode] as ((h: DispatchHost, r: Request, c: Context) => Handled) | undefined;
+    let result: Handled;
     try {
       if (!handler) throw new FuseError(Errno.ENOSYS);
       result = handler(this, req, ctx);
@@ -211,9 +211,9 @@ export class Session implements SessionApi, DispatchHost {
       this.fail(f, e);
       return false;
     }
-    if (typeof (result as Promise<ReplyBytes>).then === 'function') {
-      (result as Promise<ReplyBytes>).then(
-        (bytes) => this.finish(f, bytes),
+    if (typeof (result as Promise<ReplyBytes | FuseError>).then === 'function') {
+      (result as Promise<ReplyBytes | FuseError>).then(
+        (bytes) => (bytes instanceof FuseError ? this.fail(f, bytes) : this.finish(f, bytes)),
         (e: unknown) => this.fail(f, e),
       );
       if (HOLDS_BUFFER.has(req.opcode)) {
@@ -222,7 +222,8 @@ export class Session implements SessionApi, DispatchHost {
       }
       return false;
     }
-    this.finish(f, result as ReplyBytes);
+    if (result instanceof FuseError) this.fail(f, result);
+    else this.finish(f, result as ReplyBytes);
     return false;
   }
 

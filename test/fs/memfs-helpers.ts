@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { Errno, Opcode, type Attr, type ErrnoName } from '../../src/protocol';
 import type { DirentPlusSink, DirentSink, Entry, Lock, OpenResult, RequestContext, SetattrChanges, Timespec } from '../../src/server/filesystem';
+import { strict } from '../../src/testing/strict';
 import { FuseError } from '../../src/server/errors';
 import { memfs, type Memfs, type MemfsOptions } from '../../src/fs/memfs';
 import type { Clock } from '../../src/fs/memfs/clock';
@@ -39,8 +40,10 @@ export class ManualClock implements Clock {
   }
 }
 
-function sync<T>(v: T | Promise<T>): T {
+/** memfs answers synchronously; a FuseError it returns (rather than throws) is thrown here, as tests expect. */
+function sync<T>(v: T | FuseError | Promise<T | FuseError>): T {
   if (v instanceof Promise) throw new Error('memfs answered with a promise where a value was expected');
+  if (v instanceof FuseError) throw v;
   return v;
 }
 
@@ -195,10 +198,10 @@ export class Fx {
     sync(this.fs.setlk!(c, ino, 0, owner, lock, false));
   }
   setlkw(ino: number, owner: bigint, lock: Lock, c: RequestContext = root): Promise<void> | void {
-    return this.fs.setlk!(c, ino, 0, owner, lock, true);
+    return strict(this.fs).setlk!(c, ino, 0, owner, lock, true);
   }
   flock(ino: number, fh: number, op: number, c: RequestContext = root): Promise<void> | void {
-    return this.fs.flock!(c, ino, fh, BigInt(fh), op);
+    return strict(this.fs).flock!(c, ino, fh, BigInt(fh), op);
   }
   setxattr(c: RequestContext, ino: number, name: string, value: string | Buffer, flags = 0): void {
     sync(this.fs.setxattr!(c, ino, name, typeof value === 'string' ? Buffer.from(value) : value, flags));

@@ -13,6 +13,7 @@ import { Opcode, type Attr } from '../../src/protocol';
 import type { DirentPlusSink, DirentSink, Entry, RequestContext } from '../../src/server/filesystem';
 import { FuseError } from '../../src/server/errors';
 import { passthrough, type IoMode, type Passthrough } from '../../src/fs/passthrough';
+import { strict, type Strict } from '../../src/testing/strict';
 
 export const ROOT = 1;
 export const MODES: IoMode[] = ['sync', 'async'];
@@ -33,14 +34,15 @@ export const me = ctx();
 /** A fresh source directory under `base` (ext4 /tmp by default; /dev/shm for tmpfs) and a passthrough on it. */
 export class Fx {
   readonly src: string;
-  readonly fs: Passthrough;
+  /** The passthrough, with FuseErrors it returns as values thrown (src/testing/strict.ts). */
+  readonly fs: Strict<Passthrough>;
 
   constructor(
     readonly mode: IoMode,
     base = os.tmpdir(),
   ) {
     this.src = fs.mkdtempSync(path.join(base, 'devfuse-pt-'));
-    this.fs = passthrough(this.src, { io: mode });
+    this.fs = strict(passthrough(this.src, { io: mode }));
   }
 
   p(...parts: string[]): string {

@@ -125,6 +125,22 @@ describe('bad input and bad handlers', () => {
     await assert.rejects(v.lookup('/x'), (e: VfsError) => e.code === 'ENAMETOOLONG');
   });
 
+  test('a FuseError returned (or resolved) as the value is answered as that error, nothing logged', async () => {
+    const fs = tinyFs();
+    fs.lookup = (_ctx, _parent, name) => (name === 'sync' ? new FuseError('ENOENT') : Promise.resolve(new FuseError('ENAMETOOLONG')));
+    fs.getxattr = () => new FuseError('ENODATA');
+    fs.write = () => Promise.resolve(new FuseError('ENOSPC'));
+    const v = await Vfs.start(fs);
+    await assert.rejects(v.lookup('/sync'), (e: VfsError) => e.code === 'ENOENT');
+    await assert.rejects(v.lookup('/async'), (e: VfsError) => e.code === 'ENAMETOOLONG');
+    await assert.rejects(v.getxattr('/', 'user.x'), (e: VfsError) => e.code === 'ENODATA');
+    const { nodeid, fh } = await v.create('/f');
+    await assert.rejects(v.write(nodeid, fh, 0, Buffer.from('x')), (e: VfsError) => e.code === 'ENOSPC');
+    assert.deepEqual(v.k.log, []);
+    assert.deepEqual(v.k.violations, []);
+    assert.equal(v.k.session.inFlightCount, 0);
+  });
+
   test('invalid values from a filesystem → EIO with the field named, never a bad reply', async () => {
     const cases: [string, Filesystem['getattr']][] = [
       ['size', () => ({ mode: 0o100644, size: -1 })],

@@ -34,12 +34,17 @@ function child(st: MemfsState, dir: Inode, name: string): Inode {
   return st.get(e.ino);
 }
 
-export function lookup(st: MemfsState, ctx: RequestContext, parent: number, name: string): Entry {
+/** Returned, not thrown: a negative lookup precedes every create and most path searches (filesystem.ts, Result). */
+const NO_ENTRY = new FuseError('ENOENT');
+
+export function lookup(st: MemfsState, ctx: RequestContext, parent: number, name: string): Entry | FuseError {
   const dir = searchable(st, ctx, parent);
   // Only asked with -o export_support (the kernel resolves "." and ".." itself otherwise).
   if (name === '.') return st.entry(dir);
   if (name === '..') return st.entry(st.get(dir.parent));
-  return st.entry(child(st, dir, name));
+  checkNameLength(name);
+  const e = dir.entries().get(name);
+  return e ? st.entry(st.get(e.ino)) : NO_ENTRY;
 }
 
 /**

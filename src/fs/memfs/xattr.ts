@@ -84,12 +84,13 @@ export function setXattr(ctx: RequestContext, inode: Inode, name: string, value:
   (inode.xattrs ??= new Map()).set(name, Buffer.from(value));
 }
 
-export function getXattr(ctx: RequestContext, inode: Inode, name: string, host: XattrHost): Buffer {
+/** Returned, not thrown: `ls -l` asks every file for two attributes it rarely has (filesystem.ts, Result). */
+const NO_DATA = new FuseError('ENODATA');
+
+export function getXattr(ctx: RequestContext, inode: Inode, name: string, host: XattrHost): Buffer | FuseError {
   checkName(name);
   checkPermission(host.perms, ctx, inode, namespaceOf(name), false);
-  const v = inode.xattrs?.get(name);
-  if (!v) throw new FuseError('ENODATA');
-  return v;
+  return inode.xattrs?.get(name) ?? NO_DATA;
 }
 
 /** Names visible to the caller: trusted.* only to root (as ext4 and tmpfs list them). */

@@ -9,6 +9,7 @@
  * would), with no name lookup that a rename could race.
  */
 import { decodeName } from '../../protocol';
+import { FuseError } from '../../server/errors';
 import type { AttrReplyInput, RequestContext, SetattrChanges, StatfsResult, Timespec } from '../../server/filesystem';
 import type { Core } from './core';
 import { attempt, rescue, sysError, then, type MaybePromise } from './io';
@@ -119,11 +120,17 @@ function permits(st: Stat, ctx: RequestContext, mask: number): boolean {
 
 // ---------------------------------------------------------------- xattrs
 
-export function getxattr(c: Core, ino: number, name: string): MaybePromise<Buffer> {
+export function getxattr(c: Core, ino: number, name: string): MaybePromise<Buffer | FuseError> {
   const path = c.inodes.get(ino).proc;
   const n = cPath(name);
-  // One call for the usual small value; on ERANGE ask the size and read again.
-  return sized(c, (b) => c.io.call(c.L.getxattr, path, n, b, b ? b.length : 0));
+  // One call for the usual small value; on ERANGE ask the size and read again. ENODATA, the usual
+  // answer (ls -l asks every file for security.selinux and system.posix_acl_access), is returned, not thrown.
+  const probe = c.io.scratch(XATTR_PROBE);
+  return then(c.io.tryCall(c.L.getxattr, path, n, probe, probe.length), (r) => {
+    if (!(r instanceof FuseError)) return Buffer.from(probe.subarray(0, r));
+    if (r.errno !== ERRNO.ERANGE) return r;
+    return exact((b) => c.io.call(c.L.getxattr, path, n, b, b ? b.length : 0), 3);
+  });
 }
 
 export function listxattr(c: Core, ino: number): MaybePromise<string[]> {

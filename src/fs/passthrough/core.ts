@@ -3,6 +3,7 @@
  * table, the open handles, and the lookup step (a name to a counted inode
  * and its attributes).
  */
+import { FuseError } from '../../server/errors';
 import type { Entry, SessionApi } from '../../server/filesystem';
 import type { DirHandle } from './dirs';
 import { InodeTable, type Inode } from './inodes';
@@ -113,12 +114,16 @@ export class Core {
    *   passthrough_hp does; a descriptor on a known file is closed again
    *   (close of an O_PATH descriptor never blocks, so it is made inline).
    */
-  lookup(parent: Inode, name: CPath, dIno?: number): MaybePromise<Entry> {
+  lookup(parent: Inode, name: CPath, dIno?: number): MaybePromise<Entry | FuseError> {
     if (this.io.mode === 'async' || (dIno !== undefined && !this.inodes.has(dIno))) return then(this.openEntry(parent.fd, name), (r) => ({ ino: r.inode.id, attr: r.st }));
-    return then(this.statAt(parent.fd, name), (st) => {
+    const b = this.io.scratch(STATX_SIZE);
+    return then(this.io.tryCall(this.L.statx, parent.fd, name, STAT_FLAGS, STATX_BASIC_STATS, b), (r) => {
+      // A name that is not there (ENOENT, the usual failure) is answered without a throw.
+      if (r instanceof FuseError) return r;
+      const st = readStatx(b, this.rootDev);
       const known = this.inodes.refKnown(st.key);
       if (known) return { ino: known.id, attr: st };
-      return then(this.openEntry(parent.fd, name), (r) => ({ ino: r.inode.id, attr: r.st }));
+      return then(this.openEntry(parent.fd, name), (o) => ({ ino: o.inode.id, attr: o.st }));
     });
   }
 

@@ -27,6 +27,7 @@
  * the handle serializes again anyway, since its buffer is shared state.
  */
 import { decodeName } from '../../protocol';
+import { FuseError } from '../../server/errors';
 import type { DirentPlusSink, DirentSink, Entry, OpenResult } from '../../server/filesystem';
 import type { Core } from './core';
 import type { Inode } from './inodes';
@@ -203,7 +204,7 @@ export function readdirplus(c: Core, fh: number, offset: number, out: DirentPlus
   let failure: unknown = null;
   const pending = new Map<string, MaybePromise<Entry | null>>();
   const look = (name: string, dIno?: number): MaybePromise<Entry | null> =>
-    rescue<Entry | null>(() => c.lookup(h.inode, cPath(name), dIno), ERRNO.ENOENT, () => null);
+    rescue<Entry | null>(() => then(c.lookup(h.inode, cPath(name), dIno), vanishedAsNull), ERRNO.ENOENT, () => null);
   const start = (name: string): void => {
     if (name === '.' || name === '..' || pending.has(name)) return;
     let p: MaybePromise<Entry | null>;
@@ -267,6 +268,13 @@ export function readdirplus(c: Core, fh: number, offset: number, out: DirentPlus
 }
 
 const noop = (): void => undefined;
+
+/** A readdirplus entry whose lookup answered ENOENT vanished in between: skipped. Other errors fail as thrown. */
+function vanishedAsNull(e: Entry | FuseError): Entry | null {
+  if (!(e instanceof FuseError)) return e;
+  if (e.errno === ERRNO.ENOENT) return null;
+  throw e;
+}
 
 export function releasedir(c: Core, fh: number): MaybePromise<void> {
   c.dirs.delete(fh);

@@ -37,6 +37,12 @@ export interface Io {
   /** Runs `f(...args)`; a negative result becomes a FuseError with errno (EINTR is retried). */
   call<A extends unknown[]>(f: Native<A>, ...args: A): MaybePromise<number>;
   /**
+   * As call, but a failure is the FuseError as a value, not a throw: for
+   * failures that are the expected answer (a negative lookup, ENODATA), so
+   * that they reach the session without unwinding any stack.
+   */
+  tryCall<A extends unknown[]>(f: Native<A>, ...args: A): MaybePromise<number | FuseError>;
+  /**
    * A buffer for a call's out-parameter. Sync mode hands out one shared
    * buffer per size class, valid until the next call; async mode a fresh
    * one, since calls overlap.
@@ -115,11 +121,18 @@ class SyncIo implements Io {
   private readonly buffers = new Map<number, Buffer>();
 
   call<A extends unknown[]>(f: Native<A>, ...args: A): number {
+    const r = this.tryCall(f, ...args);
+    // Not typeof === 'number': koffi answers a `long` past 2^53 (an ext4 directory cookie) as a bigint.
+    if (r instanceof FuseError) throw r;
+    return r;
+  }
+
+  tryCall<A extends unknown[]>(f: Native<A>, ...args: A): number | FuseError {
     for (;;) {
       const r = f(...args);
       if (r >= 0) return r;
       const e = errno();
-      if (e !== ERRNO.EINTR) throw sysError(e);
+      if (e !== ERRNO.EINTR) return sysError(e);
     }
   }
 
@@ -152,6 +165,13 @@ class AsyncIo implements Io {
       const p: Pending = { f: f as unknown as Native<unknown[]>, args, resolve, reject };
       if (this.active < ASYNC_LIMIT) this.start(p);
       else this.queue.push(p);
+    });
+  }
+
+  tryCall<A extends unknown[]>(f: Native<A>, ...args: A): Promise<number | FuseError> {
+    return this.call(f, ...args).catch((e: unknown) => {
+      if (e instanceof FuseError) return e;
+      throw e;
     });
   }
 

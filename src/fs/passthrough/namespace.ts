@@ -24,6 +24,7 @@
  * inherited). One caveat: in a source directory with a default ACL, the
  * mode the ACL produced is overwritten by the requested one.
  */
+import type { FuseError } from '../../server/errors';
 import type { Entry, OpenResult, RequestContext } from '../../server/filesystem';
 import type { Core } from './core';
 import { openFlags, openResult } from './files';
@@ -38,7 +39,7 @@ import type { Stat } from './stat';
 const KEEP = 0xffffffff; // (uid_t)-1: leave unchanged
 const S_ISUID = 0o4000;
 
-export function lookup(c: Core, parent: number, name: string): MaybePromise<Entry> {
+export function lookup(c: Core, parent: number, name: string): MaybePromise<Entry | FuseError> {
   const p = c.inodes.get(parent);
   // ".." is asked only with export_support; the root's must not lead out of the source.
   if (name === '..' && p === c.inodes.root) return c.lookup(p, '.');
