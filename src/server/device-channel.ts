@@ -55,6 +55,17 @@
  * 163 → 44 µs, timeouts 0; QD1 4 KiB reads 9.4k → 34k IOPS). The window
  * adapts so a server with sparse requests stops polling: poll-window.ts.
  *
+ * Measured and not kept:
+ * - splice (FUSE's SPLICE_READ): a WRITE spliced /dev/fuse → pipe → file
+ *   skips one copy, but 1 MiB O_DIRECT writes ran at 1.4 GB/s against
+ *   1.2-1.6 GB/s with read(2) + pwrite (the same finding as mergerfs), and
+ *   it needs /proc/sys/fs/pipe-max-size raised past 1 MiB and two more
+ *   syscalls for every other request. Prototype figures, 1 GiB dd, tmpfs.
+ * - FUSE over io_uring (kernel 6.14+, fuse.enable_uring, off by default):
+ *   not attempted. Node cannot sleep on an io_uring completion in its event
+ *   loop; it would take a worker blocking in io_uring_enter while idle and
+ *   the main thread reading the completion ring's memory while busy.
+ *
  * Caveats: SIGIO is process-wide (its default action kills the process, so
  * the listener is installed before O_ASYNC is set and removed after it is
  * cleared); signals reach only the main thread, so a session in a worker
