@@ -57,10 +57,14 @@
  *
  * Measured and not kept:
  * - splice (FUSE's SPLICE_READ): a WRITE spliced /dev/fuse → pipe → file
- *   skips one copy, but 1 MiB O_DIRECT writes ran at 1.4 GB/s against
- *   1.2-1.6 GB/s with read(2) + pwrite (the same finding as mergerfs), and
- *   it needs /proc/sys/fs/pipe-max-size raised past 1 MiB and two more
- *   syscalls for every other request. Prototype figures, 1 GiB dd, tmpfs.
+ *   skips one copy. Prototype, 1 GiB dd onto tmpfs, 1 MiB blocks: O_DIRECT
+ *   1.4 GB/s against 1.2-1.6 with read(2) + pwrite (no gain, as mergerfs
+ *   found); buffered 0.92-1.2 GB/s against 0.74-0.98 (about +20%, four
+ *   pairs). Not adopted yet: the data would have to reach the filesystem
+ *   as a pipe, not a Buffer (an API like libfuse's write_buf), every other
+ *   request would cost two more syscalls unless the channel switched modes
+ *   by what it sees, and it needs /proc/sys/fs/pipe-max-size raised past
+ *   1 MiB (or max_write lowered so a WRITE fits a 1 MiB pipe).
  * - FUSE over io_uring (kernel 6.14+, fuse.enable_uring, off by default):
  *   not attempted. Node cannot sleep on an io_uring completion in its event
  *   loop; it would take a worker blocking in io_uring_enter while idle and
