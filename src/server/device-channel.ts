@@ -176,6 +176,20 @@ export class DeviceChannel implements Channel {
   private drain(): void {
     this.scheduled = false;
     this.draining = true;
+    try {
+      if (!this.drainBatch()) return;
+    } finally {
+      this.draining = false;
+    }
+    // More may be queued: come back after other event-loop work had its turn.
+    if (!this.closed && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  /** Reads and delivers up to BATCH requests; false once the queue is empty (or the channel done). */
+  private drainBatch(): boolean {
     let missed = false;
     for (let i = 0; i < BATCH && !this.closed; i++) {
       const n = deviceRead(this.fd, this.buf);
@@ -188,7 +202,7 @@ export class DeviceChannel implements Channel {
       const e = errno();
       if (e !== Errno.EAGAIN) {
         if (this.readError(e)) continue;
-        return this.drained();
+        return false;
       }
       // The queue is empty. Poll for the next request, unless the filesystem is still working on one.
       if (!missed && !this.busy()) {
@@ -199,24 +213,15 @@ export class DeviceChannel implements Channel {
         }
         if (m === POLL_FAILED) {
           if (this.readError(this.pollErrno)) continue;
-          return this.drained();
+          return false;
         }
         missed = true;
       }
-      if (!this.quiet) return this.drained();
+      if (!this.quiet) return false;
       // The burst is over: signals back on, then one more read for a request queued in between.
       this.setQuiet(false);
     }
-    this.draining = false;
-    // More may be queued: come back after other event-loop work had its turn.
-    if (!this.closed && !this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.drain());
-    }
-  }
-
-  private drained(): void {
-    this.draining = false;
+    return true;
   }
 
   /**
