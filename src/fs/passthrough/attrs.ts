@@ -12,7 +12,7 @@ import { decodeName } from '../../protocol';
 import { FuseError } from '../../server/errors';
 import type { AttrReplyInput, RequestContext, SetattrChanges, StatfsResult, Timespec } from '../../server/filesystem';
 import type { Core } from './core';
-import { attempt, rescue, sysError, then, type MaybePromise } from './io';
+import { attempt, sysError, then, type MaybePromise } from './io';
 import {
   AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, cPath, ERRNO, O_CLOEXEC, O_RDONLY, S_IFDIR, UTIME_NOW,
   UTIME_OMIT,
@@ -123,21 +123,17 @@ function permits(st: Stat, ctx: RequestContext, mask: number): boolean {
 export function getxattr(c: Core, ino: number, name: string): MaybePromise<Buffer | FuseError> {
   const path = c.inodes.get(ino).proc;
   const n = cPath(name);
-  // One call for the usual small value; on ERANGE ask the size and read again. ENODATA, the usual
-  // answer (ls -l asks every file for security.selinux and system.posix_acl_access), is returned, not thrown.
-  const probe = c.io.scratch(XATTR_PROBE);
-  return then(c.io.tryCall(c.L.getxattr, path, n, probe, probe.length), (r) => {
-    if (!(r instanceof FuseError)) return Buffer.from(probe.subarray(0, r));
-    if (r.errno !== ERRNO.ERANGE) return r;
-    return exact((b) => c.io.call(c.L.getxattr, path, n, b, b ? b.length : 0), 3);
-  });
+  // ENODATA, the usual answer (ls -l asks every file for security.selinux and
+  // system.posix_acl_access), is returned, not thrown: see sized().
+  return sized(c, (b) => c.io.tryCall(c.L.getxattr, path, n, b, b ? b.length : 0));
 }
 
-export function listxattr(c: Core, ino: number): MaybePromise<string[]> {
+export function listxattr(c: Core, ino: number): MaybePromise<string[] | FuseError> {
   const path = c.inodes.get(ino).proc;
   return then(
-    sized(c, (b) => c.io.call(c.L.listxattr, path, b, b ? b.length : 0)),
+    sized(c, (b) => c.io.tryCall(c.L.listxattr, path, b, b ? b.length : 0)),
     (list) => {
+      if (list instanceof FuseError) return list;
       const names: string[] = [];
       for (let s = 0; s < list.length; ) {
         let e = list.indexOf(0, s);
@@ -158,21 +154,32 @@ export function removexattr(c: Core, ino: number, name: string): MaybePromise<vo
   return c.run(c.L.removexattr, c.inodes.get(ino).proc, cPath(name));
 }
 
+/** A get/list call into `b` (null: ask the size); a failure is the FuseError as a value (Io.tryCall). */
+type SizedCall = (b: Buffer | null) => MaybePromise<number | FuseError>;
+
 /**
  * The get/list size protocol against the source: read into a probe buffer;
  * if the value is larger (ERANGE), ask its size with a null buffer and read
  * exactly that (a value growing in between repeats this, a few times). The
  * probe's result is copied out: in sync mode the probe buffer is shared.
+ * Failures come back as values, never thrown: the usual one (ENODATA) is
+ * the expected answer, not an accident.
  */
-function sized(c: Core, call: (b: Buffer | null) => MaybePromise<number>): MaybePromise<Buffer> {
+function sized(c: Core, call: SizedCall): MaybePromise<Buffer | FuseError> {
   const probe = c.io.scratch(XATTR_PROBE);
-  return rescue(() => then(call(probe), (n) => Buffer.from(probe.subarray(0, n))), ERRNO.ERANGE, () => exact(call, 3));
+  return then(call(probe), (n) => {
+    if (!(n instanceof FuseError)) return Buffer.from(probe.subarray(0, n));
+    return n.errno === ERRNO.ERANGE ? exact(call, 3) : n;
+  });
 }
 
-function exact(call: (b: Buffer | null) => MaybePromise<number>, tries: number): MaybePromise<Buffer> {
+function exact(call: SizedCall, tries: number): MaybePromise<Buffer | FuseError> {
   return then(call(null), (size) => {
+    if (size instanceof FuseError) return size;
     const b = Buffer.allocUnsafe(size);
-    const read = (): MaybePromise<Buffer> => then(call(b), (n) => b.subarray(0, n));
-    return tries > 1 ? rescue(read, ERRNO.ERANGE, () => exact(call, tries - 1)) : read();
+    return then(call(b), (n) => {
+      if (!(n instanceof FuseError)) return b.subarray(0, n);
+      return n.errno === ERRNO.ERANGE && tries > 1 ? exact(call, tries - 1) : n;
+    });
   });
 }

@@ -91,10 +91,12 @@ export class Core {
     return then(this.io.call(this.L.statx, fd, '', FSTAT_FLAGS, STATX_BASIC_STATS, b), () => readStatx(b, this.rootDev));
   }
 
-  /** lstat of `name` in the directory `dirfd`. */
-  statAt(dirfd: number, name: CPath): MaybePromise<Stat> {
+  /** lstat of `name` in the directory `dirfd`; a failure (ENOENT, mostly) is the FuseError as a value. */
+  statAt(dirfd: number, name: CPath): MaybePromise<Stat | FuseError> {
     const b = this.io.scratch(STATX_SIZE);
-    return then(this.io.call(this.L.statx, dirfd, name, STAT_FLAGS, STATX_BASIC_STATS, b), () => readStatx(b, this.rootDev));
+    return then(this.io.tryCall(this.L.statx, dirfd, name, STAT_FLAGS, STATX_BASIC_STATS, b), (r) =>
+      r instanceof FuseError ? r : readStatx(b, this.rootDev),
+    );
   }
 
   /**
@@ -116,11 +118,9 @@ export class Core {
    */
   lookup(parent: Inode, name: CPath, dIno?: number): MaybePromise<Entry | FuseError> {
     if (this.io.mode === 'async' || (dIno !== undefined && !this.inodes.has(dIno))) return then(this.openEntry(parent.fd, name), (r) => ({ ino: r.inode.id, attr: r.st }));
-    const b = this.io.scratch(STATX_SIZE);
-    return then(this.io.tryCall(this.L.statx, parent.fd, name, STAT_FLAGS, STATX_BASIC_STATS, b), (r) => {
+    return then(this.statAt(parent.fd, name), (st) => {
       // A name that is not there (ENOENT, the usual failure) is answered without a throw.
-      if (r instanceof FuseError) return r;
-      const st = readStatx(b, this.rootDev);
+      if (st instanceof FuseError) return st;
       const known = this.inodes.refKnown(st.key);
       if (known) return { ino: known.id, attr: st };
       return then(this.openEntry(parent.fd, name), (o) => ({ ino: o.inode.id, attr: o.st }));
