@@ -15,7 +15,7 @@ import { memfs } from '../../src/fs/memfs';
 import { passthrough } from '../../src/fs/passthrough';
 import type { Filesystem } from '../../src/server/filesystem';
 import { serve } from '../../src/server/serve';
-import { parseArgs } from './util';
+import { parseArgs, stopWhenAsked } from './util';
 
 async function main(): Promise<void> {
   const { flags } = parseArgs(process.argv.slice(2));
@@ -39,20 +39,7 @@ async function main(): Promise<void> {
   const extra = flags.get('options');
   const options = [`fsname=bench-${kind}`, `subtype=${kind}`, ...(extra ? [extra] : [])];
   const served = await serve(fsys, mnt, { options });
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
-    void served.unmount();
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  if (flags.has('watch-stdin')) {
-    // Started by a benchmark: its end of the pipe closing means it is gone.
-    process.stdin.on('end', stop);
-    process.stdin.on('error', stop);
-    process.stdin.resume();
-  }
+  stopWhenAsked(() => void served.unmount(), flags.has('watch-stdin'));
   process.stdout.write(`READY ${process.pid}\n`);
   const end = await served.ended;
   if (flags.has('watch-stdin')) process.stdin.destroy();

@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { REPO, parseArgs } from './util';
+import { REPO, parseArgs, stopWhenAsked } from './util';
 
 type Cb<T = void> = T extends void ? (err: number) => void : (err: number, value?: T) => void;
 
@@ -122,22 +122,11 @@ function main(): void {
     }
     process.stdout.write(`READY ${process.pid}\n`);
   });
-  let stopping = false;
-  const stop = (): void => {
-    if (stopping) return;
-    stopping = true;
+  stopWhenAsked(() => {
     // fuse-native unmounts with fusermount (libfuse 2's), which may be absent: umount(8) works as root.
     spawnSync('umount', ['-l', mnt]);
     process.exit(0);
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
-  if (flags.has('watch-stdin')) {
-    // Started by a benchmark: its end of the pipe closing means it is gone.
-    process.stdin.on('end', stop);
-    process.stdin.on('error', stop);
-    process.stdin.resume();
-  }
+  }, flags.has('watch-stdin'));
 }
 
 main();

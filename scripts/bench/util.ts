@@ -344,6 +344,27 @@ export function parseArgs(argv: readonly string[]): { flags: Map<string, string>
 }
 
 /**
+ * How a benchmark's filesystem server learns to stop: SIGTERM, SIGINT and,
+ * with `watchStdin` (started by a benchmark), its end of the stdin pipe
+ * closing, which means the benchmark is gone. `stop` runs once.
+ */
+export function stopWhenAsked(stop: () => void, watchStdin: boolean): void {
+  let stopping = false;
+  const once = (): void => {
+    if (stopping) return;
+    stopping = true;
+    stop();
+  };
+  process.on('SIGTERM', once);
+  process.on('SIGINT', once);
+  if (watchStdin) {
+    process.stdin.on('end', once);
+    process.stdin.on('error', once);
+    process.stdin.resume();
+  }
+}
+
+/**
  * Makes a fresh temporary directory (named with this pid) and registers its
  * removal. First removes what a run killed outright (SIGKILL: no teardown)
  * left behind: directories of the same prefix whose pid is gone, with the
