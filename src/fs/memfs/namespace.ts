@@ -26,12 +26,18 @@ function searchable(st: MemfsState, ctx: RequestContext, ino: number): Inode {
   return dir;
 }
 
-/** The inode `name` in `dir` names, ENOENT if none. */
-function child(st: MemfsState, dir: Inode, name: string): Inode {
+/** The inode `name` in `dir` names, or undefined. */
+function find(st: MemfsState, dir: Inode, name: string): Inode | undefined {
   checkNameLength(name);
   const e = dir.entries().get(name);
-  if (!e) throw new FuseError('ENOENT');
-  return st.get(e.ino);
+  return e && st.get(e.ino);
+}
+
+/** The inode `name` in `dir` names, ENOENT if none. */
+function child(st: MemfsState, dir: Inode, name: string): Inode {
+  const i = find(st, dir, name);
+  if (!i) throw new FuseError('ENOENT');
+  return i;
 }
 
 /** Returned, not thrown: a negative lookup precedes every create and most path searches (filesystem.ts, Result). */
@@ -42,9 +48,8 @@ export function lookup(st: MemfsState, ctx: RequestContext, parent: number, name
   // Only asked with -o export_support (the kernel resolves "." and ".." itself otherwise).
   if (name === '.') return st.entry(dir);
   if (name === '..') return st.entry(st.get(dir.parent));
-  checkNameLength(name);
-  const e = dir.entries().get(name);
-  return e ? st.entry(st.get(e.ino)) : NO_ENTRY;
+  const i = find(st, dir, name);
+  return i ? st.entry(i) : NO_ENTRY;
 }
 
 /**
