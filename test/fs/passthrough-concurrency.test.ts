@@ -6,14 +6,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
-import { Fx, ROOT, me } from './passthrough-helpers';
+import { Fx, withFx, ROOT, me } from './passthrough-helpers';
 
 const R = { flags: 2, lockOwner: undefined };
 const REL = { flags: 0, flush: false, flockUnlock: false, lockOwner: 0n };
 
 test('async: 5000 operations in flight at once all complete', async () => {
-  const x = new Fx('async');
-  try {
+  await withFx(new Fx('async'), async (x) => {
     for (let i = 0; i < 50; i++) fs.writeFileSync(x.p(`f${i}`), `content ${i}`);
     const entries = await Promise.all([...Array(50).keys()].map((i) => x.lookup(`f${i}`)));
     const fhs = await Promise.all(entries.map((e) => x.open(e.ino, 0)));
@@ -30,14 +29,11 @@ test('async: 5000 operations in flight at once all complete', async () => {
     for (const e of entries) x.fs.forget(e.ino, 1);
     assert.equal(x.fs.inodeCount, 0);
     assert.equal(x.fs.handleCount, 0);
-  } finally {
-    x.cleanup();
-  }
+  });
 });
 
 test('async: flock waiters poll instead of holding thread-pool slots', async () => {
-  const x = new Fx('async');
-  try {
+  await withFx(new Fx('async'), async (x) => {
     fs.writeFileSync(x.p('lock'), '');
     fs.writeFileSync(x.p('data'), 'd');
     const l = await x.lookup('lock');
@@ -66,7 +62,5 @@ test('async: flock waiters poll instead of holding thread-pool slots', async () 
     await x.fs.release(me, d.ino, dfh, REL);
     x.fs.forget(l.ino, 1);
     x.fs.forget(d.ino, 1);
-  } finally {
-    x.cleanup();
-  }
+  });
 });

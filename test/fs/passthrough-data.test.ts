@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
 import type { Attr } from '../../src/protocol';
-import { Fx, MODES, ROOT, alice, ctx, failsWith, isRoot, me } from './passthrough-helpers';
+import { Fx, withFx, MODES, ROOT, alice, ctx, failsWith, isRoot, me } from './passthrough-helpers';
 
 const R = { flags: 2, lockOwner: undefined };
 const W = { flags: 2, lockOwner: undefined, writeback: false, killSuidgid: false };
@@ -23,8 +23,7 @@ const MIB = 1024 * 1024;
 for (const mode of MODES) {
   describe(`passthrough data (${mode})`, () => {
     test('read and write at offsets; short read at the end', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         fs.writeFileSync(x.p('f'), '0123456789');
         const f = await x.lookup('f');
         const fh = await x.open(f.ino);
@@ -42,14 +41,11 @@ for (const mode of MODES) {
         await x.fs.release(me, f.ino, fh, REL);
         assert.equal(x.fs.handleCount, 0);
         x.fs.forget(f.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('copy_file_range between two open files at explicit offsets', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         fs.writeFileSync(x.p('a'), 'abcdefghij');
         fs.writeFileSync(x.p('b'), '----------');
         const a = await x.lookup('a');
@@ -64,14 +60,11 @@ for (const mode of MODES) {
         await x.fs.release(me, b.ino, fb, REL);
         x.fs.forget(a.ino, 1);
         x.fs.forget(b.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('SEEK_DATA and SEEK_HOLE see the source holes; fallocate makes and punches them', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         const fd = fs.openSync(x.p('sparse'), 'w');
         fs.writeSync(fd, Buffer.alloc(4096, 1), 0, 4096, 0);
         fs.writeSync(fd, Buffer.alloc(4096, 2), 0, 4096, MIB);
@@ -91,14 +84,11 @@ for (const mode of MODES) {
         assert.equal(fs.statSync(x.p('sparse')).size, 2 * MIB);
         await x.fs.release(me, f.ino, fh, REL);
         x.fs.forget(f.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('setattr: truncate (path and fh), chmod, times to the nanosecond, UTIME_NOW and omitted', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         fs.writeFileSync(x.p('f'), '0123456789');
         const f = await x.lookup('f');
         let a = (await x.fs.setattr(me, f.ino, { size: 4 }, undefined)) as Attr;
@@ -120,14 +110,11 @@ for (const mode of MODES) {
         assert.deepEqual([a.atime, a.atimensec], [1_234_567_890, 987_654_321]);
         await x.fs.release(me, f.ino, fh, REL);
         x.fs.forget(f.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('setattr chown: lchown semantics on a symlink', { skip: !isRoot && 'needs root' }, async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         fs.writeFileSync(x.p('f'), '');
         fs.symlinkSync('f', x.p('l'));
         const l = await x.lookup('l');
@@ -141,28 +128,22 @@ for (const mode of MODES) {
         assert.deepEqual([((await x.fs.setattr(me, f.ino, { gid: 7 }, undefined)) as Attr).uid, fs.statSync(x.p('f')).gid], [0, 7]);
         x.fs.forget(l.ino, 1);
         x.fs.forget(f.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('statfs is the source filesystem', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         const s = await x.fs.statfs(me, ROOT);
         const n = fs.statfsSync(x.src);
         assert.equal(s.bsize, n.bsize);
         assert.equal(s.blocks, n.blocks);
         assert.equal(s.namelen, 255);
         await x.fs.syncfs(me, ROOT);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('access: as ourselves through faccessat; for another caller, by their uid and gid', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         fs.writeFileSync(x.p('mine'), '', { mode: 0o600 });
         fs.writeFileSync(x.p('pub'), '', { mode: 0o644 });
         const mine = await x.lookup('mine');
@@ -184,14 +165,11 @@ for (const mode of MODES) {
         }
         x.fs.forget(mine.ino, 1);
         x.fs.forget(pub.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('xattrs: set, get, list, remove, flags, and values past the probe size', async () => {
-      const x = new Fx(mode, '/dev/shm');
-      try {
+      await withFx(new Fx(mode, '/dev/shm'), async (x) => {
         fs.writeFileSync(x.p('f'), '');
         const f = await x.lookup('f');
         await x.fs.setxattr(me, f.ino, 'user.a', Buffer.from('1'), 0);
@@ -211,14 +189,11 @@ for (const mode of MODES) {
         await failsWith(() => x.fs.getxattr(me, f.ino, 'user.a'), 'ENODATA');
         await failsWith(() => x.fs.removexattr(me, f.ino, 'user.a'), 'ENODATA');
         x.fs.forget(f.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('xattrs of a symlink are the link’s own', { skip: !isRoot && 'trusted.* needs root' }, async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         fs.writeFileSync(x.p('f'), '');
         fs.symlinkSync('f', x.p('l'));
         const l = await x.lookup('l');
@@ -230,14 +205,11 @@ for (const mode of MODES) {
         await failsWith(() => x.fs.setxattr(me, l.ino, 'user.u', Buffer.from('x'), 0), 'EPERM');
         x.fs.forget(l.ino, 1);
         x.fs.forget(f.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('flock between two opens: conflicts, a waiter gets the lock after unlock, an interrupt ends the wait', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         fs.writeFileSync(x.p('f'), '');
         const f = await x.lookup('f');
         const a = await x.open(f.ino);
@@ -261,9 +233,7 @@ for (const mode of MODES) {
         await x.fs.flock(me, f.ino, a, 1n, LOCK_EX | LOCK_NB);
         await x.fs.release(me, f.ino, a, REL);
         x.fs.forget(f.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
   });
 }

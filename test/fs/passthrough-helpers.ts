@@ -86,6 +86,15 @@ export class Fx {
   }
 }
 
+/** Runs `body` on a fixture and cleans the fixture up afterwards, whatever happened. */
+export async function withFx(x: Fx, body: (x: Fx) => Promise<void>): Promise<void> {
+  try {
+    await body(x);
+  } finally {
+    x.cleanup();
+  }
+}
+
 export interface Listed {
   name: string;
   ino: number;

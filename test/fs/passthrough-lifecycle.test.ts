@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { passthrough } from '../../src/fs/passthrough';
-import { Fx, MODES, ROOT, fdsUnder, failsWith, isPromiseLike, me, plusSink } from './passthrough-helpers';
+import { Fx, withFx, MODES, ROOT, fdsUnder, failsWith, isPromiseLike, me, plusSink } from './passthrough-helpers';
 
 /** Waits (up to a second) for `cond`. */
 async function eventually(cond: () => boolean): Promise<void> {
@@ -17,8 +17,7 @@ async function eventually(cond: () => boolean): Promise<void> {
 for (const mode of MODES) {
   describe(`passthrough lifecycle (${mode})`, () => {
     test('lookup keeps one O_PATH descriptor per inode; forget closes it at zero', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         fs.writeFileSync(x.p('a'), 'A');
         const base = fdsUnder(x.src).length; // the root
         assert.equal(base, 1);
@@ -40,14 +39,11 @@ for (const mode of MODES) {
         const e3 = await x.lookup('a');
         assert.notEqual(e3.ino, e1.ino);
         x.fs.forget(e3.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('hard links share one inode; batch forget by n', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         fs.writeFileSync(x.p('a'), 'A');
         fs.linkSync(x.p('a'), x.p('b'));
         const a = await x.lookup('a');
@@ -63,14 +59,11 @@ for (const mode of MODES) {
         x.fs.forget(a.ino, 3);
         assert.equal(x.fs.inodeCount, 0);
         assert.equal(fdsUnder(x.src).length, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('the root is never closed, and a lookup that leads back to it is node 1', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         fs.mkdirSync(x.p('d'));
         const d = await x.lookup('d');
         const up = await x.fs.lookup(me, d.ino, '..');
@@ -81,14 +74,11 @@ for (const mode of MODES) {
         assert.equal((await x.attr(ROOT)).mode & 0o170000, 0o040000);
         assert.equal(fdsUnder(x.src).length, 2);
         x.fs.forget(d.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('an inode survives a rename of its parent done outside', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         fs.mkdirSync(x.p('d1'));
         fs.writeFileSync(x.p('d1', 'f'), 'data');
         const d = await x.lookup('d1');
@@ -103,14 +93,11 @@ for (const mode of MODES) {
         x.fs.forget(g.entry.ino, 1);
         x.fs.forget(f.ino, 1);
         x.fs.forget(d.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('readdirplus counts one lookup per entry added, and gives back the one that did not fit', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         for (const n of ['a', 'b', 'c', 'd']) fs.writeFileSync(x.p(n), n);
         const fh = (await x.fs.opendir(me, ROOT, 0)).fh!;
         const sink = plusSink(3);
@@ -133,14 +120,11 @@ for (const mode of MODES) {
         await eventually(() => x.fs.inodeCount === 0);
         assert.equal(x.fs.inodeCount, 0);
         assert.equal(fdsUnder(x.src).length, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('readdirplus in small replies over a larger directory: every lookup accounted for', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         for (let i = 0; i < 120; i++) fs.writeFileSync(x.p(`f${i}`), '');
         const listed = await x.list(ROOT, 10, true);
         assert.equal(listed.length, 122);
@@ -151,9 +135,7 @@ for (const mode of MODES) {
         for (const l of held) x.fs.forget(l.ino, 1);
         assert.equal(x.fs.inodeCount, 0);
         assert.equal(fdsUnder(x.src).length, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('destroy closes everything but the root; close closes the root', async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
-import { Fx, MODES, ROOT, alice, failsWith, isRoot, me } from './passthrough-helpers';
+import { Fx, withFx, MODES, ROOT, alice, failsWith, isRoot, me } from './passthrough-helpers';
 
 const REL = { flags: 0, flush: false, flockUnlock: false, lockOwner: 0n };
 const O_WRONLY = 1;
@@ -19,8 +19,7 @@ const RENAME_EXCHANGE = 2;
 for (const mode of MODES) {
   describe(`passthrough names (${mode})`, () => {
     test('as root, what a caller creates is theirs, with exactly the mode asked', { skip: !isRoot && 'needs root' }, async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         const d = await x.fs.mkdir(alice, ROOT, 'dir', 0o040777);
         const f = await x.fs.create(alice, ROOT, 'file', 0o100666, O_WRONLY);
         const s = await x.fs.symlink(alice, ROOT, 'link', 'file');
@@ -41,14 +40,11 @@ for (const mode of MODES) {
         await x.fs.release(alice, f.entry.ino, f.open.fh!, REL);
         await x.fs.release(alice, u.entry.ino, u.open.fh!, REL);
         for (const e of [d, f.entry, s, p, u.entry]) x.fs.forget(e.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('as root, a setgid directory gives its group to what is created in it', { skip: !isRoot && 'needs root' }, async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         fs.mkdirSync(x.p('shared'));
         fs.chownSync(x.p('shared'), 0, 4321);
         fs.chmodSync(x.p('shared'), 0o2777);
@@ -62,9 +58,7 @@ for (const mode of MODES) {
         assert.equal(ds.mode, 0o042750, 'a directory keeps the setgid bit it inherited');
         await x.fs.release(alice, f.entry.ino, f.open.fh!, REL);
         for (const e of [sh, f.entry, d]) x.fs.forget(e.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('the process umask does not apply: modes are as the kernel sent them', async () => {
@@ -86,8 +80,7 @@ for (const mode of MODES) {
     });
 
     test('create on an existing file opens it, keeping its owner and mode; O_EXCL fails', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         fs.writeFileSync(x.p('f'), 'old', { mode: 0o600 });
         const c = await x.fs.create(alice, ROOT, 'f', 0o100666, O_RDWR);
         const st = fs.statSync(x.p('f'));
@@ -98,14 +91,11 @@ for (const mode of MODES) {
         await failsWith(() => x.fs.create(alice, ROOT, 'f', 0o100666, O_RDWR | O_EXCL), 'EEXIST');
         x.fs.forget(c.entry.ino, 1);
         assert.equal(x.fs.inodeCount, 0);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('mknod of a character device as root: type, mode and rdev', { skip: !isRoot && 'needs root' }, async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         const rdev = (1 << 8) | 3; // 1:3, /dev/null, in FUSE's encoding
         const e = await x.fs.mknod(alice, ROOT, 'null', 0o020620, rdev);
         const st = fs.lstatSync(x.p('null'));
@@ -115,14 +105,11 @@ for (const mode of MODES) {
         assert.equal(e.attr.rdev, rdev);
         assert.equal(st.uid, 1000);
         x.fs.forget(e.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('rename: plain, NOREPLACE, EXCHANGE; unlink and rmdir', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         fs.writeFileSync(x.p('a'), 'A');
         fs.writeFileSync(x.p('b'), 'B');
         fs.mkdirSync(x.p('d'));
@@ -146,27 +133,21 @@ for (const mode of MODES) {
         // The inode of the removed directory is still usable until forgotten (getattr through its descriptor).
         assert.equal((await x.attr(d.ino)).nlink, 0);
         x.fs.forget(d.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('symlink and readlink keep the target byte for byte', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         const target = 'some/where/\udcff\udcfe-é';
         const s = await x.fs.symlink(me, ROOT, 'l', target);
         assert.equal(await x.fs.readlink(me, s.ino), target);
         assert.deepEqual(fs.readlinkSync(x.p('l'), { encoding: 'buffer' }), Buffer.concat([Buffer.from('some/where/'), Buffer.from([0xff, 0xfe]), Buffer.from('-é')]));
         x.fs.forget(s.ino, 1);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('names that are not UTF-8 round-trip through create, lookup and readdir', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         const name = 'bad-\udcff\udc80';
         const c = await x.fs.create(me, ROOT, name, 0o100644, O_WRONLY);
         await x.fs.release(me, c.entry.ino, c.open.fh!, REL);
@@ -175,14 +156,11 @@ for (const mode of MODES) {
         assert.equal((await x.lookup(name)).ino, c.entry.ino);
         assert.ok((await x.list()).some((l) => l.name === name));
         x.fs.forget(c.entry.ino, 2);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('tmpfile makes an unnamed file that link can name', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         const t = await x.fs.tmpfile(me, ROOT, 0o100600, O_RDWR);
         assert.equal(t.entry.attr.nlink, 0);
         assert.deepEqual(fs.readdirSync(x.src), []);
@@ -192,14 +170,11 @@ for (const mode of MODES) {
         assert.equal(fs.readFileSync(x.p('named'), 'utf8'), 'tmp');
         await x.fs.release(me, t.entry.ino, t.open.fh!, REL);
         x.fs.forget(t.entry.ino, 2);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
 
     test('paths far beyond PATH_MAX below the source: every call is relative', async () => {
-      const x = new Fx(mode);
-      try {
+      await withFx(new Fx(mode), async (x) => {
         const seg = 'd'.repeat(250);
         let parent = ROOT;
         const chain: number[] = [];
@@ -233,9 +208,7 @@ for (const mode of MODES) {
         x.fs.forget(f.entry.ino, 1);
         for (const ino of chain.reverse()) x.fs.forget(ino, 1);
         assert.equal(x.fs.inodeCount, 0);
-      } finally {
-        x.cleanup();
-      }
+      });
     });
   });
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import { describe, test } from 'node:test';
-import { Fx, MODES, ROOT, me, plainSink, type Listed } from './passthrough-helpers';
+import { Fx, withFx, MODES, ROOT, me, plainSink, type Listed } from './passthrough-helpers';
 
 const N = 300;
 const BASES: [string, string][] = [
@@ -31,8 +31,7 @@ for (const mode of MODES) {
   for (const [what, base] of BASES) {
     describe(`passthrough readdir offsets (${mode}, ${what})`, { skip: !fs.existsSync(base) && `no ${base}` }, () => {
       test('chunks resume where they stopped, and every name comes once with its type and inode', async () => {
-        const x = new Fx(mode, base);
-        try {
+        await withFx(new Fx(mode, base), async (x) => {
           for (let i = 0; i < N; i++) fs.writeFileSync(x.p(`f${i}`), '');
           fs.mkdirSync(x.p('sub'));
           fs.symlinkSync('f0', x.p('ln'));
@@ -63,14 +62,11 @@ for (const mode of MODES) {
           await x.fs.fsyncdir(me, ROOT, fh, false);
           await x.fs.releasedir(me, ROOT, fh);
           assert.equal(x.fs.handleCount, 0);
-        } finally {
-          x.cleanup();
-        }
+        });
       });
 
       test('a seek reads the source afresh: a name removed meanwhile is gone, the others are there', async () => {
-        const x = new Fx(mode, base);
-        try {
+        await withFx(new Fx(mode, base), async (x) => {
           for (let i = 0; i < 50; i++) fs.writeFileSync(x.p(`f${i}`), '');
           const fh = (await x.fs.opendir(me, ROOT, 0)).fh!;
           const first = plainSink(10);
@@ -85,9 +81,7 @@ for (const mode of MODES) {
           for (const n of unseen.slice(1)) assert.ok(names.has(n), n);
           for (const l of first.items.slice(5)) assert.ok(names.has(l.name), l.name);
           await x.fs.releasedir(me, ROOT, fh);
-        } finally {
-          x.cleanup();
-        }
+        });
       });
     });
   }
