@@ -144,8 +144,32 @@ else {
 }
 `;
 
-const childArgs = (mode: string, mp: string, opts: object = {}, control: object = {}): string[] =>
-  ['-e', CHILD, SERVER_DIR, mode, mp, JSON.stringify(opts), JSON.stringify(control)];
+const childArgs = (mode: string, mp: string, opts: object = {}, control: object = {}, dir = SERVER_DIR): string[] =>
+  ['-e', CHILD, dir, mode, mp, JSON.stringify(opts), JSON.stringify(control)];
+
+let nobodyDir: string | null = null;
+
+/**
+ * The compiled modules and koffi copied where uid 65534 can read them: a
+ * checkout in a private directory (`mktemp -d` makes it 0700, as CI's fresh
+ * clone is) is out of that user's reach. Copied once per run, removed after.
+ */
+function nobodyServerDir(): string {
+  if (nobodyDir) return nobodyDir;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'devfuse-nobody-'));
+  made.push(root);
+  fs.chmodSync(root, 0o755);
+  fs.cpSync(path.resolve(SERVER_DIR, '..'), path.join(root, 'dist', 'src'), { recursive: true });
+  // koffi and its native build, which comes in a platform package (@koromix/koffi-linux-x64 here).
+  for (const pkg of ['koffi', '@koromix']) {
+    fs.cpSync(path.resolve(SERVER_DIR, '../../../node_modules', pkg), path.join(root, 'node_modules', pkg), { recursive: true });
+  }
+  return (nobodyDir = path.join(root, 'dist', 'src', 'server'));
+}
+
+/** childArgs for a child that runs as uid 65534. */
+const nobodyArgs = (mode: string, mp: string, opts: object = {}, control: object = {}): string[] =>
+  childArgs(mode, mp, opts, control, nobodyServerDir());
 
 /**
  * Runs `argv` as uid/gid 65534 in a private mount namespace whose /dev/fuse
@@ -485,7 +509,7 @@ process.stdout.write(JSON.stringify({ readError, unmountThrew, isMounted, opcode
 
 test('fusermount3 as an ordinary user (uid 65534): receives the fd, INIT on it, unmounts', { skip: needUserTools }, async () => {
   const mp = mountpoint(65534);
-  const [cmd, args] = asNobody([process.execPath, ...childArgs('cycle', mp, { fsname: 'nobody, fs', suid: false, nosuid: false }, {})]);
+  const [cmd, args] = asNobody([process.execPath, ...nobodyArgs('cycle', mp, { fsname: 'nobody, fs', suid: false, nosuid: false }, {})]);
   const r = await run(cmd, args);
   assert.equal(r.code, 0, r.stderr);
   const o = r.lines[0]!;
@@ -532,11 +556,11 @@ test('failure names every path tried and why', { skip: needUserTools }, async ()
   // As uid 65534 on the real /dev/fuse (0600 root here), with a fusermount3 that is not there.
   const mp = mountpoint(65534);
   const r = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath,
-    ...childArgs('fail', mp, {}, { fusermount3: '/nonexistent/fusermount3' })]);
+    ...nobodyArgs('fail', mp, {}, { fusermount3: '/nonexistent/fusermount3' })]);
   const o = r.lines[0]!;
   assert.equal(o['name'], 'MountError', r.stderr);
   assert.match(String(o['error']), /^cannot mount FUSE on .*: mount\(2\): .*; fusermount3: cannot run \/nonexistent\/fusermount3$/);
-  const r2 = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...childArgs('fail', '/', {}, { method: 'mount' })]);
+  const r2 = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ...nobodyArgs('fail', '/', {}, { method: 'mount' })]);
   assert.match(String(r2.lines[0]!['error']), /^cannot mount FUSE on \/: mount\(2\): /);
 });
 
@@ -544,7 +568,7 @@ test('failure names every path tried and why', { skip: needUserTools }, async ()
 
 test('user namespace (unshare -Urm) as an ordinary user: mount(2) is taken and works', { skip: needUserTools }, async () => {
   const mp = mountpoint(65534);
-  const [cmd, args] = asNobody(['unshare', '-Urm', process.execPath, ...childArgs('cycle', mp, { subtype: 'userns' })]);
+  const [cmd, args] = asNobody(['unshare', '-Urm', process.execPath, ...nobodyArgs('cycle', mp, { subtype: 'userns' })]);
   const r = await run(cmd, args);
   assert.equal(r.code, 0, r.stderr);
   const o = r.lines[0]!;
