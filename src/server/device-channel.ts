@@ -75,9 +75,10 @@
  * cleared); signals reach only the main thread, so a session in a worker
  * thread uses the thread-pool fallback (`mode: 'threadpool'`).
  */
+// From the defining module, not '../protocol': see the note in session.ts.
 import fs from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
-import { Errno } from '../protocol';
+import { Errno } from '../protocol/errno';
 import { readBufferSize, type Channel, type ChannelCloseReason, type RequestSink } from './channel';
 import { deviceRead, errno, fileFlags, O_ASYNC, setAsyncIo, setFileFlags, yieldCpu } from './device-io';
 import { DEFAULT_BUSY_POLL, PollWindow } from './poll-window';

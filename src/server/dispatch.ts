@@ -11,13 +11,18 @@
  * return plain values (memfs) is answered in the same tick, with no
  * promise allocated.
  */
+// From the defining modules, not '../protocol': see the note in session.ts.
+import { DirentBuffer } from '../protocol/dirent';
+import { Errno } from '../protocol/errno';
+import { FattrFlags, GetattrFlags, IoctlFlags, LkFlags, Opcode, PollFlags, ReleaseFlags, WriteFlags, FsyncFlags } from '../protocol/constants';
+import { InvalidReplyError } from '../protocol/errors';
+import { encodeName } from '../protocol/names';
 import {
-  DirentBuffer, Errno, FattrFlags, GetattrFlags, InvalidReplyError, IoctlFlags, LkFlags, Opcode, PollFlags, ReleaseFlags,
-  WriteFlags, encodeName, replyAttr, replyBmap, replyCopy, replyCreate, replyData, replyEmpty, replyError,
-  replyIoctl, replyIoctlRetry, replyLk, replyLseek, replyOpen, replyPoll, replyReadlink, replyStatfs, replyStatx, replyWrite,
-  replyXattrSize, FsyncFlags,
-  type EntryOut, type ReplyBytes, type Request,
-} from '../protocol';
+  replyAttr, replyBmap, replyCopy, replyCreate, replyData, replyEmpty, replyError, replyIoctl, replyIoctlRetry, replyLk,
+  replyLseek, replyOpen, replyPoll, replyReadlink, replyStatfs, replyStatx, replyWrite, replyXattrSize, type ReplyBytes,
+} from '../protocol/replies';
+import { type EntryOut } from '../protocol/structs';
+import { type Request } from '../protocol/ops';
 import { openFlags, S_IFMT, splitTimeout, toAttrOut, toEntryOut, type Timeouts } from './attr';
 import type { Context } from './context';
 import { FuseError } from './errors';
