@@ -27,7 +27,7 @@ import { openFlags, S_IFMT, splitTimeout, toAttrOut, toEntryOut, type Timeouts }
 import type { Context } from './context';
 import { FuseError } from './errors';
 import type { Entry, Filesystem, IoctlResult, Lock, OpenResult, PollHandle, SetattrChanges, StatfsResult } from './filesystem';
-import type { WriteOrder } from './write-order';
+import type { WriteOrdering } from './write-order';
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -38,7 +38,7 @@ export interface DispatchHost {
   readonly minor: number;
   /** -o direct_io */
   readonly forceDirectIo: boolean;
-  readonly writeOrder: WriteOrder | null;
+  readonly writeOrder: WriteOrdering | null;
   /** An entry reply that counts as one lookup of `entry.nodeid` once delivered. */
   entryReply(unique: number, entry: EntryOut): Buffer;
   /** Counts readdirplus entries (delivered with the reply). */
@@ -153,9 +153,9 @@ function lockOf(l: Lock): Lock {
   return { start: l.start, end: l.end, type: l.type, pid: l.pid };
 }
 
-/** Waits for overlapping in-flight writes before a direct READ/WRITE, when the rule applies. */
+/** Waits for older overlapping in-flight writes before a direct READ/WRITE, when the rule applies. */
 function ordered<T>(h: DispatchHost, ctx: Context, ino: number, offset: number, size: number, go: () => MaybePromise<T>): MaybePromise<T> {
-  const wait = h.writeOrder && ctx.directIo && !ctx.cuse ? h.writeOrder.waitFor(ino, offset, size, () => ctx.signal) : null;
+  const wait = h.writeOrder && ctx.directIo && !ctx.cuse ? h.writeOrder.waitFor(ino, offset, size, () => ctx.signal, ctx.unique) : null;
   return wait ? wait.then(go) : go();
 }
 
@@ -270,26 +270,38 @@ export const DISPATCH: Table = {
       writeback: (write_flags & WriteFlags.CACHE) !== 0,
       killSuidgid: (write_flags & WriteFlags.KILL_SUIDGID) !== 0,
     };
-    return ordered(h, ctx, ino, offset, size, () => {
-      // Recorded as in flight until the filesystem has applied it: direct IO arriving meanwhile waits.
-      const order = h.writeOrder;
-      const rec = order ? order.begin(ino, offset, size) : null;
-      const endRec = (): void => {
-        if (rec) order!.end(ino, rec);
-      };
-      let res: MaybePromise<number | FuseError>;
-      try {
-        res = write.call(h.fs, ctx, ino, fh, offset, r.data, info);
-      } catch (e) {
+    // Recorded as in flight at once, before it waits for anything: a direct request queued after it
+    // (a higher unique, read by this thread or another) waits for it (write-order.ts).
+    const order = h.writeOrder;
+    const rec = order ? order.begin(ino, offset, size, r.header.unique) : null;
+    const endRec = (): void => {
+      if (rec) order!.end(ino, rec);
+    };
+    let res: MaybePromise<Buffer | FuseError>;
+    try {
+      res = ordered(h, ctx, ino, offset, size, () => {
+        const n = write.call(h.fs, ctx, ino, fh, offset, r.data, info);
+        const done = (v: number | FuseError): Buffer | FuseError => (v instanceof FuseError ? v : replyWrite(r.header.unique, countResult(v, size, 'write')));
+        return isPromise(n) ? n.then(done) : done(n);
+      });
+    } catch (e) {
+      endRec();
+      throw e;
+    }
+    if (!isPromise(res)) {
+      endRec();
+      return res;
+    }
+    return res.then(
+      (v) => {
+        endRec();
+        return v;
+      },
+      (e: unknown) => {
         endRec();
         throw e;
-      }
-      const done = (n: number | FuseError): Buffer | FuseError => {
-        endRec();
-        return n instanceof FuseError ? n : replyWrite(r.header.unique, countResult(n, size, 'write'));
-      };
-      return isPromise(res) ? res.then(done, (e: unknown) => { endRec(); throw e; }) : done(res);
-    });
+      },
+    );
   },
 
   [Opcode.STATFS]: (h, r, ctx) => {

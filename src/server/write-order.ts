@@ -22,10 +22,44 @@
  * O(log n) and collecting the k overlaps O(k + log n).
  */
 
-export interface InflightWrite {
+/**
+ * What dispatch needs of the rule: WriteOrder below when one thread serves
+ * every request, SharedWriteOrder (shared-write-order.ts) when data workers
+ * serve READ and WRITE on other threads too.
+ *
+ * A WRITE is recorded the moment it is dispatched, before it waits for
+ * anything, and a direct request waits only for overlapping writes with a
+ * smaller unique: the kernel numbers requests as it queues them, so that is
+ * "queued before me", whichever thread read them. Waits then run from
+ * younger to older writes only, and cannot form a cycle.
+ */
+export interface WriteOrdering {
+  /** Direct requests that had to wait, for --debug and tests. */
+  readonly waits: number;
+  /** Records WRITE `unique` on [offset, offset + size) of `ino`, in flight until end(). */
+  begin(ino: number, offset: number, size: number, unique?: number): WriteRecord;
+  /** The WRITE has been applied and answered (or failed): release whoever waits on it. */
+  end(ino: number, w: WriteRecord): void;
+  /**
+   * null when no write with a unique below `before` overlaps the range (go
+   * on at once); otherwise a promise that settles when they have all ended.
+   */
+  waitFor(ino: number, offset: number, size: number, signal?: () => AbortSignal, before?: number): Promise<void> | null;
+}
+
+/** A recorded write (opaque to dispatch). */
+export interface WriteRecord {
   readonly start: number;
   /** Exclusive. */
   readonly end: number;
+}
+
+export interface InflightWrite extends WriteRecord {
+  readonly start: number;
+  /** Exclusive. */
+  readonly end: number;
+  /** The WRITE's unique (0 when recorded without one: then it counts as older than everything). */
+  readonly unique: number;
   /** Resolvers of requests waiting for this write; created only when someone waits. */
   waiters: (() => void)[] | null;
 }
@@ -107,11 +141,11 @@ function anyOverlap(n: Node | null, from: number, to: number): boolean {
   return false;
 }
 
-function collect(n: Node | null, from: number, to: number, out: InflightWrite[]): void {
+function collect(n: Node | null, from: number, to: number, before: number, out: InflightWrite[]): void {
   if (!n || n.maxEnd <= from) return;
-  collect(n.left, from, to, out);
-  if (n.w.start < to && n.w.end > from) out.push(n.w);
-  if (n.w.start < to) collect(n.right, from, to, out);
+  collect(n.left, from, to, before, out);
+  if (n.w.start < to && n.w.end > from && n.w.unique < before) out.push(n.w);
+  if (n.w.start < to) collect(n.right, from, to, before, out);
 }
 
 class IntervalTreap {
@@ -127,25 +161,29 @@ class IntervalTreap {
   }
 }
 
-export class WriteOrder {
+export class WriteOrder implements WriteOrdering {
   private readonly inodes = new Map<number, IntervalTreap>();
   /** Direct requests that had to wait, for --debug and tests. */
   waits = 0;
 
   /** Records a WRITE received for [offset, offset + size) of `ino`. */
-  begin(ino: number, offset: number, size: number): InflightWrite {
+  begin(ino: number, offset: number, size: number, unique = 0): InflightWrite {
     let t = this.inodes.get(ino);
     if (!t) {
       t = new IntervalTreap();
       this.inodes.set(ino, t);
     }
-    const w: InflightWrite = { start: offset, end: offset + Math.max(size, 1), waiters: null };
+    const w: InflightWrite = { start: offset, end: offset + Math.max(size, 1), unique, waiters: null };
     t.add(w);
     return w;
   }
 
   /** The WRITE has been applied and answered (or failed): release whoever waits on it. */
-  end(ino: number, w: InflightWrite): void {
+  end(ino: number, w: WriteRecord): void {
+    this.endWrite(ino, w as InflightWrite);
+  }
+
+  private endWrite(ino: number, w: InflightWrite): void {
     const t = this.inodes.get(ino);
     if (t) {
       t.delete(w);
@@ -161,15 +199,17 @@ export class WriteOrder {
   }
 
   /**
-   * null when nothing overlaps (the request goes on at once, synchronously);
-   * otherwise a promise that settles when every write overlapping the range
-   * at this moment has ended. Later writes do not delay it.
+   * null when nothing older overlaps (the request goes on at once,
+   * synchronously); otherwise a promise that settles when every write with a
+   * unique below `before` overlapping the range at this moment has ended.
+   * Later writes do not delay it.
    */
-  waitFor(ino: number, offset: number, size: number, signal?: () => AbortSignal): Promise<void> | null {
+  waitFor(ino: number, offset: number, size: number, signal?: () => AbortSignal, before = Infinity): Promise<void> | null {
     const t = this.inodes.get(ino);
     if (!t || !anyOverlap(t.root, offset, offset + Math.max(size, 1))) return null;
     const ws: InflightWrite[] = [];
-    collect(t.root, offset, offset + Math.max(size, 1), ws);
+    collect(t.root, offset, offset + Math.max(size, 1), before, ws);
+    if (ws.length === 0) return null;
     this.waits++;
     let pending = ws.length;
     return new Promise<void>((resolve, reject) => {
