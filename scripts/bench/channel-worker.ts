@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { helloFs } from '../../src/examples/hello';
 import { Errno } from '../../src/protocol';
 import { Session } from '../../src/server/session';
-import { FUSE_DEV_IOC_CLONE, O_CLOEXEC, ioctlBuffer } from '../../src/server/sys';
+import { cloneDevice, fileFlags, setFileFlags } from '../../src/server/device-io';
 import { BlockingChannel, SAB_SLOTS } from './channel-designs';
 
 interface Data {
@@ -67,10 +67,9 @@ function sab(): void {
 }
 
 function clone(): void {
-  const fd = fs.openSync('/dev/fuse', fs.constants.O_RDWR | O_CLOEXEC);
-  const arg = Buffer.alloc(4);
-  arg.writeUInt32LE(d.fd);
-  ioctlBuffer(fd, FUSE_DEV_IOC_CLONE, arg);
+  const fd = cloneDevice(d.fd!);
+  // This design's channel blocks in read(2).
+  setFileFlags(fd, fileFlags(fd) & ~fs.constants.O_NONBLOCK);
   // The connection was initialized on the original fd: this session starts past INIT.
   const s = new Session(helloFs(), new BlockingChannel(fd), { entryTimeout: 0, attrTimeout: 0, debug: !!process.env.CHANNEL_DEBUG });
   s.minor = d.minor!;

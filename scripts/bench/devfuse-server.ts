@@ -42,6 +42,8 @@ async function main(): Promise<void> {
   stopWhenAsked(() => void served.unmount(), flags.has('watch-stdin'));
   process.stdout.write(`READY ${process.pid}\n`);
   const end = await served.ended;
+  const workers = served.session.dataWorkers;
+  if (workers) process.stderr.write(`devfuse-server: data workers ${workers.started ? 'served' : 'never started;'} ${workers.served} requests, forwarded ${workers.forwarded}\n`);
   if (flags.has('watch-stdin')) process.stdin.destroy();
   if (end.kind === 'error') {
     process.stderr.write(`devfuse-server: session ended with an error: ${end.error.message}\n`);

@@ -45,12 +45,31 @@ export interface Channel {
    * (asynchronously, or within a drain): a busy-polling channel polls then.
    */
   idle?(): void;
+  /**
+   * Writes a reply on another fd of the same connection (a data worker's
+   * clone, for a request it read and forwarded): the kernel takes a reply
+   * only on the fd its request was read from. Same result as write().
+   */
+  writeTo?(fd: number, data: Buffer | readonly Buffer[]): number;
+  /**
+   * Lets data workers share the device (data-workers.ts): `burst` is called
+   * whenever a drain finds a queue; `fence` brackets each read so the
+   * ordering rule can tell when a WRITE this thread read is recorded.
+   * False if this channel cannot share its device.
+   */
+  attachWorkers?(burst: () => void, fence: ReadFence | null): boolean;
   /** Gives back a buffer the sink kept. */
   release(buf: Buffer): void;
   /** Stops reading and closes the device (the kernel then aborts the connection). */
   close(): void;
   /** The /dev/fuse fd, for ioctls (FUSE_DEV_IOC_*); -1 for channels without one. */
   readonly fd: number;
+}
+
+/** Opened before each device read; closed once the request read is recorded by the ordering rule (or is no WRITE). */
+export interface ReadFence {
+  openWindow(): void;
+  closeWindow(): void;
 }
 
 export type ChannelCloseReason =

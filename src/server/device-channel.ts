@@ -79,7 +79,8 @@
 import fs from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { Errno } from '../protocol/errno';
-import { readBufferSize, type Channel, type ChannelCloseReason, type RequestSink } from './channel';
+import { Opcode } from '../protocol/constants';
+import { readBufferSize, type Channel, type ChannelCloseReason, type ReadFence, type RequestSink } from './channel';
 import { deviceRead, errno, fileFlags, O_ASYNC, setAsyncIo, setFileFlags, yieldCpu } from './device-io';
 import { DEFAULT_BUSY_POLL, PollWindow } from './poll-window';
 
@@ -129,6 +130,8 @@ export class DeviceChannel implements Channel {
   private readonly window: PollWindow;
   private pollErrno = 0;
   private draining = false;
+  private burst: (() => void) | null = null;
+  private fence: ReadFence | null = null;
 
   constructor(
     readonly fd: number,
@@ -193,11 +196,14 @@ export class DeviceChannel implements Channel {
   private drainBatch(): boolean {
     let missed = false;
     for (let i = 0; i < BATCH && !this.closed; i++) {
-      const n = deviceRead(this.fd, this.buf);
+      const n = this.read();
       if (n >= 0) {
         this.deliver(n);
-        // A second request in one drain: a burst. Its signals would only interrupt us; poll until it ends.
-        if (i === 1 && !this.quiet && this.asyncFlags >= 0) this.setQuiet(true);
+        if (i === 1) {
+          // A second request in one drain: a burst. Its signals would only interrupt us; poll until it ends.
+          if (!this.quiet && this.asyncFlags >= 0) this.setQuiet(true);
+          this.burst?.();
+        }
         continue;
       }
       const e = errno();
@@ -240,7 +246,7 @@ export class DeviceChannel implements Channel {
     const until = performance.now() + window / 1000;
     do {
       yieldCpu();
-      const n = deviceRead(this.fd, this.buf);
+      const n = this.read();
       if (n >= 0) {
         this.window.hit();
         return n;
@@ -272,9 +278,37 @@ export class DeviceChannel implements Channel {
     if (setFileFlags(this.fd, quiet ? this.asyncFlags & ~O_ASYNC : this.asyncFlags) === 0) this.quiet = quiet;
   }
 
+  /** One nonblocking read; with data workers, inside a read window (shared-write-order.ts). */
+  private read(): number {
+    if (!this.fence) return deviceRead(this.fd, this.buf);
+    this.fence.openWindow();
+    const n = deviceRead(this.fd, this.buf);
+    if (n < 0) this.fence.closeWindow();
+    return n;
+  }
+
   private deliver(n: number): void {
     const buf = this.buf;
-    if (this.sink!(buf, n)) this.buf = this.takeBuffer();
+    const fence = this.fence;
+    // A WRITE is recorded by the sink's synchronous dispatch: the window closes after it. Anything else, now.
+    if (fence === null || buf.readUInt32LE(4) !== Opcode.WRITE) {
+      fence?.closeWindow();
+      if (this.sink!(buf, n)) this.buf = this.takeBuffer();
+      return;
+    }
+    try {
+      if (this.sink!(buf, n)) this.buf = this.takeBuffer();
+    } finally {
+      fence.closeWindow();
+    }
+  }
+
+  attachWorkers(burst: () => void, fence: ReadFence | null): boolean {
+    // The thread-pool mode reads without a window, and runs where workers gain nothing.
+    if (this.mode !== 'sigio' || this.closed) return false;
+    this.burst = burst;
+    this.fence = fence;
+    return true;
   }
 
   /** Handles a failed read; true to read again. */
@@ -302,13 +336,18 @@ export class DeviceChannel implements Channel {
   }
 
   write(data: Buffer | readonly Buffer[]): number {
+    return this.writeTo(this.fd, data);
+  }
+
+  writeTo(fd: number, data: Buffer | readonly Buffer[]): number {
+    // Also after close: a data worker's fd may be closed (and its number reused) once this channel is.
     if (this.closed) return Errno.ENODEV;
     try {
-      if (Buffer.isBuffer(data)) fs.writeSync(this.fd, data);
-      else if (data.length === 1) fs.writeSync(this.fd, data[0]!);
+      if (Buffer.isBuffer(data)) fs.writeSync(fd, data);
+      else if (data.length === 1) fs.writeSync(fd, data[0]!);
       // A reply must be one write: past IOV_MAX buffers writev would split it, and the kernel rejects the pieces.
-      else if (data.length > IOV_MAX) fs.writeSync(this.fd, Buffer.concat(data as Buffer[]));
-      else fs.writevSync(this.fd, data as Buffer[]);
+      else if (data.length > IOV_MAX) fs.writeSync(fd, Buffer.concat(data as Buffer[]));
+      else fs.writevSync(fd, data as Buffer[]);
       return 0;
     } catch (e) {
       const n = (e as NodeJS.ErrnoException).errno;

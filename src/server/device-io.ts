@@ -7,12 +7,13 @@
  */
 import fs from 'node:fs';
 import koffi from 'koffi';
-import { F_GETFL, F_SETFL, F_SETOWN, O_ASYNC, fcntl } from './sys';
+import { FUSE_DEV_IOC_CLONE, F_GETFL, F_SETFL, F_SETOWN, O_ASYNC, O_CLOEXEC, fcntl, ioctlBuffer } from './sys';
 
 export { O_ASYNC } from './sys';
 
 interface HotCalls {
   read: (fd: number, buf: Buffer, size: number) => number;
+  write: (fd: number, buf: Buffer, size: number) => number;
   fcntl: (fd: number, cmd: number, arg: number) => number;
   sched_yield: () => number;
 }
@@ -24,6 +25,7 @@ function calls(): HotCalls {
   const libc = koffi.load('libc.so.6');
   hot = {
     read: libc.func('long read(int fd, void *buf, size_t count)') as HotCalls['read'],
+    write: libc.func('long write(int fd, const void *buf, size_t count)') as HotCalls['write'],
     fcntl: libc.func('int fcntl(int fd, int cmd, int arg)') as HotCalls['fcntl'],
     sched_yield: libc.func('int sched_yield(void)') as HotCalls['sched_yield'],
   };
@@ -33,6 +35,29 @@ function calls(): HotCalls {
 /** read(2) into buf; the byte count, or -1 with errno() set. */
 export function deviceRead(fd: number, buf: Buffer): number {
   return calls().read(fd, buf, buf.length);
+}
+
+/** write(2) of buf[0, size); the byte count, or -1 with errno() set. */
+export function deviceWrite(fd: number, buf: Buffer, size: number): number {
+  return calls().write(fd, buf, size);
+}
+
+/**
+ * A new fd on the same FUSE connection as `fd` (FUSE_DEV_IOC_CLONE),
+ * nonblocking. The kernel answers a reply only on the fd its request was
+ * read from, so each reader keeps its own; requests go to whichever reads first.
+ */
+export function cloneDevice(fd: number): number {
+  const clone = fs.openSync('/dev/fuse', fs.constants.O_RDWR | fs.constants.O_NONBLOCK | O_CLOEXEC);
+  try {
+    const arg = Buffer.alloc(4);
+    arg.writeUInt32LE(fd);
+    ioctlBuffer(clone, FUSE_DEV_IOC_CLONE, arg);
+  } catch (e) {
+    fs.closeSync(clone);
+    throw e;
+  }
+  return clone;
 }
 
 /** The fd's status flags (F_GETFL), or -1. */

@@ -21,6 +21,7 @@
  * - Attributes use the kernel's own struct (fuse_attr: seconds + nsec
  *   fields); `attrFromStats` converts Node's fs.Stats/BigIntStats.
  */
+import type { DataPathSpec } from './data-path';
 import type { Attr, FileLock, Kstatfs, Opcode, Statx } from '../protocol';
 import type { FuseError } from './errors';
 
@@ -195,6 +196,12 @@ export interface Filesystem {
   init?(session: SessionApi): void | Promise<void>;
   /** DESTROY, or the session ending. */
   destroy?(): void | Promise<void>;
+  /**
+   * READ and WRITE that worker threads may serve as well (option `workers`):
+   * a module each worker loads; data-path.ts. Without it every request runs
+   * on the main thread.
+   */
+  readonly dataPath?: DataPathSpec;
 
   lookup?(ctx: RequestContext, parent: number, name: string): Result<Entry>;
   forget?(ino: number, nlookup: number): void;

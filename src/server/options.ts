@@ -86,6 +86,13 @@ export interface SessionOptions {
    * createCuseDevice() hand it to the DeviceChannel they open.
    */
   busyPoll?: number;
+  /**
+   * Data worker threads (workers=, default 0): for a filesystem with a
+   * dataPath, READ and WRITE are also served on this many threads, each on
+   * its own clone of the device fd, started when requests queue up and
+   * parked when they stop (data-workers.ts). Not with debug, nor for CUSE.
+   */
+  workers?: number;
 }
 
 export type ResolvedOptions = Required<Omit<SessionOptions, 'debug' | 'log' | 'requestTimeout' | 'allowUids'>> & {
@@ -100,6 +107,7 @@ export const MIB = 1024 * 1024;
 export function resolveOptions(o: SessionOptions): ResolvedOptions {
   const stderr = (line: string): void => void process.stderr.write(line + '\n');
   const maxBackground = o.maxBackground ?? 64;
+  if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0 && o.workers <= 63)) throw new Error(`workers must be an integer from 0 to 63, not ${o.workers}`);
   return {
     debug: o.debug === true ? stderr : typeof o.debug === 'function' ? o.debug : null,
     log: o.log ?? ((line) => stderr(`devfuse: ${line}`)),
@@ -128,6 +136,7 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
     requestTimeout: o.requestTimeout ?? 0,
     writeOrdering: o.writeOrdering ?? true,
     busyPoll: o.busyPoll ?? DEFAULT_BUSY_POLL,
+    workers: o.workers ?? 0,
     passthrough: o.passthrough ?? false,
     allowUids: o.allowUids ? new Set(o.allowUids) : null,
   };
@@ -245,6 +254,7 @@ export function sessionOptionsFromMountOptions(rest: ReadonlyMap<string, string 
       case 'no_write_ordering': o.writeOrdering = !flag(k, v); break;
       case 'passthrough': o.passthrough = flag(k, v); break;
       case 'busy_poll': o.busyPoll = num(k, v); break;
+      case 'workers': o.workers = num(k, v); break;
       default:
         throw new Error(`unknown option -o ${k}${v === true ? '' : '=' + v}`);
     }

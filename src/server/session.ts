@@ -43,7 +43,9 @@ import { errnoOf, FuseError } from './errors';
 import { FUSE_DEV_IOC_BACKING_CLOSE, FUSE_DEV_IOC_BACKING_OPEN, ioctlBuffer } from './sys';
 import type { Filesystem, PollHandle, SessionApi } from './filesystem';
 import { resolveOptions, wantedInitFlags, type ResolvedOptions, type SessionOptions } from './options';
-import { WriteOrder } from './write-order';
+import { WriteOrder, type WriteOrdering } from './write-order';
+import { SharedWriteOrder } from './shared-write-order';
+import { DataWorkers } from './data-workers';
 
 interface InFlight {
   readonly unique: number;
@@ -51,6 +53,8 @@ interface InFlight {
   readonly ctx: Context;
   /** The request buffer, when the request holds views into it (WRITE, SETXATTR, IOCTL). */
   buf: Buffer | null;
+  /** The fd to answer on: -1 for the channel's own, else the data worker's that read it. */
+  readonly out: number;
   /** Node ids this reply hands to the kernel (entry replies, readdirplus). */
   lookups: number[] | null;
   readonly started: bigint;
@@ -72,7 +76,7 @@ const HOLDS_BUFFER = new Set<number>([Opcode.WRITE, Opcode.SETXATTR, Opcode.IOCT
 export class Session implements SessionApi, DispatchHost {
   readonly options: ResolvedOptions;
   readonly timeouts: Timeouts;
-  readonly writeOrder: WriteOrder | null;
+  readonly writeOrder: WriteOrdering | null;
   /** Negotiated at INIT. */
   minor: number = KERNEL_MINOR_VERSION;
   flags = 0n;
@@ -95,6 +99,10 @@ export class Session implements SessionApi, DispatchHost {
   readonly ended: Promise<SessionEnd>;
   private initWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private destroyed = false;
+  /** READ/WRITE on other threads (option workers), once INIT is done. */
+  private workers: DataWorkers | null = null;
+  /** While a forwarded request is being handled synchronously: the fd its answer goes to. */
+  private replyFd = -1;
 
   constructor(
     readonly fs: Filesystem,
@@ -106,8 +114,41 @@ export class Session implements SessionApi, DispatchHost {
     this.options = resolveOptions(options);
     const o = this.options;
     this.timeouts = { entry: o.entryTimeout, attr: o.attrTimeout, negative: o.negativeTimeout };
-    this.writeOrder = o.writeOrdering ? new WriteOrder() : null;
+    this.writeOrder = o.writeOrdering ? (this.wantsWorkers() ? SharedWriteOrder.create() : new WriteOrder()) : null;
     this.ended = new Promise((resolve) => (this.endResolve = resolve));
+  }
+
+  /** Data workers apply: asked for, a filesystem with a data path, and nothing that needs one thread (debug, CUSE). */
+  private wantsWorkers(): boolean {
+    return this.options.workers > 0 && this.fs.dataPath !== undefined && !this.cuse && !this.options.debug;
+  }
+
+  /** The data workers' counters, or null when this session has none. */
+  get dataWorkers(): { started: boolean; served: number; forwarded: number } | null {
+    return this.workers?.stats() ?? null;
+  }
+
+  private startWorkers(): void {
+    const spec = this.fs.dataPath;
+    if (!spec || !this.wantsWorkers() || !this.channel.attachWorkers || !this.channel.writeTo || this.channel.fd < 0) return;
+    const order = this.writeOrder instanceof SharedWriteOrder ? this.writeOrder : null;
+    const workers = new DataWorkers({
+      count: this.options.workers, spec, device: this.channel.fd, order, minor: this.minor, setxattrExt: this.decodeCtx.setxattrExt,
+      bufferSize: readBufferSize(this.maxWrite), idle: this.options.busyPoll > 0 ? this.options.busyPoll : 50,
+      forward: (buf, fd) => this.injectForwarded(buf, fd), log: this.options.log,
+    });
+    if (this.channel.attachWorkers(() => workers.wake(), order)) this.workers = workers;
+  }
+
+  /** A request a data worker read and cannot serve: handled here, answered on the worker's fd. */
+  private injectForwarded(buf: Buffer, fd: number): void {
+    this.replyFd = fd;
+    try {
+      // Forwarded requests are never READ/WRITE, so nothing keeps `buf`.
+      this.onRequest(buf, buf.length);
+    } finally {
+      this.replyFd = -1;
+    }
   }
 
   get forceDirectIo(): boolean {
@@ -131,6 +172,8 @@ export class Session implements SessionApi, DispatchHost {
   }
 
   private onClosed(reason: ChannelCloseReason): void {
+    // The channel refuses writes from now on, so the workers' fds may close.
+    void this.workers?.stop();
     for (const f of this.inflight.values()) f.ctx.interrupt();
     for (const w of this.initWaiters) w.reject(new Error(`session ended before INIT (${reason.kind})`));
     this.initWaiters = [];
@@ -201,7 +244,7 @@ export class Session implements SessionApi, DispatchHost {
     const umask = 'arg' in req && typeof req.arg === 'object' && req.arg !== null && 'umask' in req.arg ? (req.arg.umask as number) : 0;
     const ctx = new Context(h, umask, ext?.groups, this.cuse, this.pool);
     if (req.opcode === Opcode.READ || req.opcode === Opcode.WRITE) ctx.directIo = this.isDirect(h.nodeid, req.arg.fh, req.arg.flags);
-    const f: InFlight = { unique: h.unique, opcode: h.opcode, ctx, buf: null, lookups: null, started: this.options.debug ? process.hrtime.bigint() : 0n };
+    const f: InFlight = { unique: h.unique, opcode: h.opcode, ctx, buf: null, out: this.replyFd, lookups: null, started: this.options.debug ? process.hrtime.bigint() : 0n };
     if (this.inflight.has(h.unique)) {
       this.options.log(`${describeHeader(h)}: a request with this unique is already in flight; answered EIO`);
       this.write(h.unique, replyError(h.unique, Errno.EIO));
@@ -246,13 +289,13 @@ export class Session implements SessionApi, DispatchHost {
       this.channel.release(f.buf);
       f.buf = null;
     }
-    let err = this.write(f.unique, bytes);
+    let err = this.write(f.unique, bytes, f.out);
     // Written (or refused): the reply's buffers may serve the next request.
     f.ctx.returnBuffers();
     if (this.options.debug) this.options.debug(formatReply(f.unique, f.opcode, bytes, f.started) + (err ? ` [write: ${errnoName(err)}]` : ''));
     if (err !== 0 && err !== Errno.ENOENT && err !== Errno.ENODEV) {
       // The kernel refused the reply (logged by write()): answer EIO so the caller is not left waiting forever.
-      err = this.write(f.unique, replyError(f.unique, Errno.EIO));
+      err = this.write(f.unique, replyError(f.unique, Errno.EIO), f.out);
     }
     if (f.lookups) {
       if (err === 0) for (const id of f.lookups) this.lookups.set(id, (this.lookups.get(id) ?? 0) + 1);
@@ -273,8 +316,8 @@ export class Session implements SessionApi, DispatchHost {
   }
 
   /** Writes a reply; returns 0 or the errno of the write (ENOENT: the kernel no longer waits for it). */
-  protected write(unique: number, bytes: ReplyBytes): number {
-    const err = this.channel.write(bytes);
+  protected write(unique: number, bytes: ReplyBytes, fd = this.replyFd): number {
+    const err = fd >= 0 && this.channel.writeTo ? this.channel.writeTo(fd, bytes) : this.channel.write(bytes);
     if (err !== 0 && err !== Errno.ENOENT && err !== Errno.ENODEV) {
       this.options.log(`writing the reply to unique=${unique} failed: ${errnoName(err)} — a malformed reply (a devfuse bug)`);
     }
@@ -334,6 +377,7 @@ export class Session implements SessionApi, DispatchHost {
     const done = (): void => {
       this.initialized = true;
       this.write(u, reply());
+      this.startWorkers();
       for (const w of this.initWaiters) w.resolve();
       this.initWaiters = [];
     };
@@ -383,12 +427,15 @@ export class Session implements SessionApi, DispatchHost {
       return;
     }
     // Not seen yet: the kernel sends INTERRUPT ahead of the request it names. EAGAIN makes it try again later.
-    if (target > this.highestUnique) this.write(ownUnique, replyError(ownUnique, Errno.EAGAIN));
+    // Requests a data worker holds are not in `inflight`: it answers them without interruption.
+    const seen = this.workers ? Math.max(this.highestUnique, this.workers.highestUnique()) : this.highestUnique;
+    if (target > seen) this.write(ownUnique, replyError(ownUnique, Errno.EAGAIN));
   }
 
   private destroy(unique: number): void {
     this.options.debug?.('DESTROY');
-    const done = (): void => void this.write(unique, replyError(unique, 0));
+    const fd = this.replyFd;
+    const done = (): void => void this.write(unique, replyError(unique, 0), fd);
     if (this.fs.destroy && !this.destroyed) {
       this.destroyed = true;
       Promise.resolve()

@@ -101,10 +101,13 @@ for _ in range(4):
             except FileNotFoundError: pass
 print('ok')`;
 
-for (const io of ['async', 'sync'] as IoMode[]) {
-  describe(`passthrough flood (${io})`, { skip: !canMount() && 'needs root and /dev/fuse' }, () => {
+const variants: [IoMode, string][] = [['async', ''], ['sync', ''], ['sync', ',workers=1']];
+for (const [io, extra] of variants) {
+  describe(`passthrough flood (${io}${extra})`, { skip: !canMount() && 'needs root and /dev/fuse' }, () => {
     test(`${CLIENTS} clients × ${INFLIGHT} in flight, lockers and walkers: no error, no lost reply`, async () => {
-      await withPassthrough(io, 'allow_other,default_permissions', async ({ dir, src, stderr }) => {
+      let log = (): string => '';
+      await withPassthrough(io, 'allow_other,default_permissions' + extra, async ({ dir, src, stderr }) => {
+        log = stderr;
         fs.writeFileSync(path.join(dir, 'counter'), '');
         const t0 = Date.now();
         const results = await Promise.all([
@@ -125,6 +128,8 @@ for (const io of ['async', 'sync'] as IoMode[]) {
         assert.doesNotMatch(stderr(), /devfuse:/, 'the server logged no problem');
         assert.ok(elapsed < 15000);
       });
+      // With a data worker, it served READs/WRITEs and answered, on its own fd, requests it forwarded.
+      if (extra) assert.match(log(), /data workers served [1-9]\d*, forwarded [1-9]/);
     });
   });
 }

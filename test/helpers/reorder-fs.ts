@@ -17,3 +17,8 @@ export function reorderedMemfs(): Filesystem {
 export function reorderedPassthrough(): Filesystem {
   return reorderingBackend(passthroughFromEnv(), { writeDelayMs: DELAY });
 }
+
+/** reorderedPassthrough whose data workers (option workers) apply writes late too. */
+export function reorderedPassthroughWorkers(): Filesystem {
+  return { ...reorderedPassthrough(), dataPath: { module: require.resolve('./slow-data-path') } };
+}

@@ -29,6 +29,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   const end = await served.ended;
+  const workers = served.session.dataWorkers;
+  if (workers) process.stderr.write(`serve-child: data workers served ${workers.served}, forwarded ${workers.forwarded}\n`);
   process.stderr.write(`serve-child: session ended (${end.kind})\n`);
   process.exit(0);
 }

@@ -9,7 +9,8 @@ import { Errno, Opcode, WriteFlags, type DecodedReply } from '../../src/protocol
 import { CuseSession } from '../../src/cuse/session';
 import type { Filesystem } from '../../src/server/filesystem';
 import type { SessionOptions } from '../../src/server/options';
-import { WriteOrder } from '../../src/server/write-order';
+import { SharedWriteOrder } from '../../src/server/shared-write-order';
+import { WriteOrder, type WriteOrdering } from '../../src/server/write-order';
 import { KernelEmulator } from '../../src/testing/emulator';
 import { reorderingBackend, seededRandom } from '../../src/testing/reorder';
 import { tinyFs } from '../helpers/tiny-fs';
@@ -151,6 +152,52 @@ describe('direct IO waits for overlapping writes in flight', () => {
     assert.deepEqual(k.violations, []);
   });
 });
+
+/** The contract both orderings keep: one thread's WriteOrder, and the table data workers share. */
+for (const [name, make] of [['WriteOrder', () => new WriteOrder()], ['SharedWriteOrder', () => SharedWriteOrder.create()]] as const) {
+  describe(`${name}: the WriteOrdering contract`, () => {
+    test('a direct request waits only for overlapping writes queued before it (a lower unique)', async () => {
+      const wo: WriteOrdering = make();
+      const older = wo.begin(5, 0, 10, 4);
+      const younger = wo.begin(5, 0, 10, 8);
+      assert.equal(wo.waitFor(5, 0, 10, undefined, 3), null, 'nothing older than unique 3');
+      assert.equal(wo.waitFor(5, 20, 10, undefined, 9), null, 'no overlap');
+      assert.equal(wo.waitFor(6, 0, 10, undefined, 9), null, 'another inode');
+      let done = false;
+      const p = wo.waitFor(5, 5, 1, undefined, 6)!.then(() => (done = true));
+      wo.end(5, older);
+      await p;
+      assert.equal(done, true, 'released by the older write alone; the younger one is still in flight');
+      assert.notEqual(wo.waitFor(5, 0, 10, undefined, 9), null);
+      wo.end(5, younger);
+      assert.equal(wo.waitFor(5, 0, 10, undefined, 9), null);
+    });
+
+    test('a waiter is released only when every older write it waited for has ended', async () => {
+      const wo: WriteOrdering = make();
+      const a = wo.begin(5, 0, 10, 1);
+      const b = wo.begin(5, 5, 10, 2);
+      let done = false;
+      const p = wo.waitFor(5, 0, 20, undefined, 3)!.then(() => (done = true));
+      wo.begin(5, 0, 20, 4); // later writes do not delay it
+      wo.end(5, a);
+      await new Promise((r) => setImmediate(r));
+      assert.equal(done, false);
+      wo.end(5, b);
+      await p;
+      assert.equal(done, true);
+    });
+
+    test('an interrupt ends the wait with the signal\'s reason', async () => {
+      const wo: WriteOrdering = make();
+      wo.begin(5, 0, 10, 1);
+      const ac = new AbortController();
+      const p = wo.waitFor(5, 0, 10, () => ac.signal, 2)!;
+      ac.abort(new Error('interrupted'));
+      await assert.rejects(p, /interrupted/);
+    });
+  });
+}
 
 describe('WriteOrder', () => {
   test('overlap queries match a brute-force model', () => {

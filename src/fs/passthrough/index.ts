@@ -58,6 +58,8 @@ export function passthrough(source: string, options: PassthroughOptions = {}): P
   };
   return {
     source,
+    // READ and WRITE on data worker threads too, when the session has them (option workers).
+    dataPath: { module: require.resolve('./data-path') },
     get inodeCount() {
       return c.inodes.size;
     },
