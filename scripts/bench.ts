@@ -24,6 +24,7 @@
  *   --no-install          do not apt-get/npm install what is missing; skip those peers
  *   --out DIR             where results go (default bench-results/)
  *   --cpu-prof            run the devfuse servers under node --cpu-prof (profiles in OUT/profiles-<stamp>/)
+ *   --keep-page-reporting leave the VM's free page reporting on (see holdPageReporting)
  *
  * Output: the tables on stdout, and OUT/<stamp>.json (everything, every
  * round), OUT/<stamp>.svg (the ratios), OUT/<stamp>.md (the tables for the
@@ -92,6 +93,8 @@ interface Config {
   install: boolean;
   out: string;
   cpuProf: boolean;
+  /** Leave the guest's free page reporting on (holdPageReporting). */
+  keepPageReporting: boolean;
   seqMiB: number;
   seqDeadline: number;
   randMiB: number;
@@ -116,6 +119,7 @@ function config(): Config {
     install: !flags.has('no-install'),
     out: path.resolve(flags.get('out') ?? path.join(REPO, 'bench-results')),
     cpuProf: flags.has('cpu-prof'),
+    keepPageReporting: flags.has('keep-page-reporting'),
     seqMiB: quick ? 256 : 1024,
     seqDeadline: quick ? 4 : 10,
     randMiB: quick ? 64 : 256,
@@ -334,6 +338,28 @@ function prepare(ctx: Ctx, p: Peer): void {
 }
 
 /**
+ * Stops the guest's free page reporting for the run, when the kernel has it (virtio-balloon), and
+ * restores it at the end. With it on, memory the guest frees (the page cache a drop_caches empties
+ * between rounds) is handed back to the host within moments, and the next process to touch it pays
+ * a host fault per page: that was the 0.4-0.6 against 1.5-1.8 GB/s "bimodal" sequential reads, the
+ * cost landing on whichever server copied READ data into freshly reported page-cache pages (its
+ * write(2) to /dev/fuse ran 2.0-2.7 s per GiB in memcpy instead of 0.55-0.65 s). An order above
+ * the largest buddy order reports nothing.
+ */
+function holdPageReporting(td: Teardown): string | null {
+  const knob = '/sys/module/page_reporting/parameters/page_reporting_order';
+  let old: string;
+  try {
+    old = fs.readFileSync(knob, 'utf8').trim();
+    fs.writeFileSync(knob, '11');
+  } catch {
+    return null;
+  }
+  td.add('restore free page reporting', () => fs.writeFileSync(knob, old));
+  return `free page reporting held for the run (${knob}: ${old} → 11, restored at the end)`;
+}
+
+/**
  * Writes, reads and deletes twice the sequential size on the tmpfs before anything is measured. In a
  * VM, guest memory touched for the first time costs the host a page fault per page: without this the
  * peer that happens to write first in round 1 paid it (285 MB/s against 790-870 in its other rounds).
@@ -410,7 +436,12 @@ async function main(): Promise<void> {
   const ctx: Ctx = { cfg, tools, results: {}, errors: [], detail: [] };
   process.stderr.write('preparing files\n');
   for (const p of peers) prepare(ctx, p);
-  if (cfg.workloads.includes('seq')) primeMemory(ctx, srcRoot);
+  if (cfg.workloads.includes('seq')) {
+    const held = cfg.keepPageReporting ? null : holdPageReporting(td);
+    if (held) process.stderr.write(`${held}\n`);
+    ctx.detail.push({ pageReporting: held ?? 'left as it is' });
+    primeMemory(ctx, srcRoot);
+  }
 
   const t0 = Date.now();
   for (let r = 0; r < cfg.rounds; r++) {

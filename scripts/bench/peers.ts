@@ -56,6 +56,7 @@ export const PEERS: PeerSpec[] = [
   devfuse('devfuse-async', 'devfuse async', "devfuse passthrough, io: 'async' (the source's syscalls in the libuv thread pool)", { io: 'async' }),
   devfuse('devfuse-nopoll', 'devfuse nopoll', 'devfuse passthrough, -o busy_poll=0 (sleeps as soon as the queue is empty)', { options: 'busy_poll=0' }),
   devfuse('devfuse-wb', 'devfuse wb', 'devfuse passthrough, -o writeback_cache', { options: 'writeback_cache' }),
+  devfuse('devfuse-workers', 'devfuse workers', 'devfuse passthrough, -o workers=1 (READ/WRITE also on a data worker thread)', { options: 'workers=1' }),
   devfuse('memfs', 'memfs', 'devfuse memfs (in-memory, no source)', { fs: 'memfs' }),
   {
     id: 'passthrough_ll',
