@@ -174,6 +174,7 @@ function main(): void {
   } finally {
     // The fd stays open: the main thread may still answer requests this worker forwarded, and closes it last.
     Atomics.store(ctl, RUN + me, STOPPED);
+    order?.releaseWindow();
   }
 }
 

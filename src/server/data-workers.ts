@@ -42,6 +42,10 @@
  * well); queue depth 1 unchanged (the worker stays parked); buffered 1 GiB
  * sequential reads 1.5-1.8 GB/s either way. The C passthrough_ll served
  * 192k at depth 16 on the same machine with 1.17 CPUs (6.1 µs per request).
+ * In the full bench (other servers mounted, workloads interleaved) it was
+ * worse still: QD1 12.5k against 37k and QD16 36k against 126k, not yet
+ * understood (suspected: the worker and the main thread steal requests
+ * from each other, so the main thread's poll window closes and it sleeps).
  * So workers are off by default (workers=0): with two CPUs a second server
  * thread takes time the client needs. They are for machines with CPUs to
  * spare; `npm run bench` has a `devfuse workers` column to check yours.
@@ -146,7 +150,10 @@ export class DataWorkers {
         else if (m.kind === 'log') this.o.log(`data worker ${t}: ${m.message}`);
       });
       w.on('error', (e) => this.o.log(`data worker ${t} failed: ${e.stack ?? e.message}; the main thread serves on`));
-      w.once('exit', () => this.live.delete(w));
+      w.once('exit', () => {
+        this.live.delete(w);
+        this.o.order?.releaseWindow(t);
+      });
       // A parked worker must not keep the process alive after the session ends.
       w.unref();
       this.workers.push(w);

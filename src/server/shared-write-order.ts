@@ -89,6 +89,16 @@ export class SharedWriteOrder implements WriteOrdering {
     Atomics.notify(this.i32, WIN + this.thread);
   }
 
+  /**
+   * Closes thread `thread`'s window if it was left open: a worker that died
+   * between a read and its record must not hold every direct request of
+   * the other threads forever.
+   */
+  releaseWindow(thread = this.thread): void {
+    const v = Atomics.load(this.i32, WIN + thread);
+    if (v & 1 && Atomics.compareExchange(this.i32, WIN + thread, v, v + 1) === v) Atomics.notify(this.i32, WIN + thread);
+  }
+
   begin(ino: number, offset: number, size: number, unique = 0): SharedRecord {
     const i32 = this.i32;
     for (;;) {
