@@ -18,6 +18,7 @@
  */
 import { getSystemErrorMap } from 'node:util';
 import type * as Koffi from 'koffi';
+import { O_CLOEXEC, O_NONBLOCK } from '../linux';
 
 // ---------------------------------------------------------------- constants
 
@@ -38,9 +39,8 @@ export const MNT_DETACH = 2;
 export const MNT_EXPIRE = 4;
 export const UMOUNT_NOFOLLOW = 8;
 
-export const O_NONBLOCK = 0o4000;
-export const O_ASYNC = 0o20000;
-export const O_CLOEXEC = 0o2000000;
+// The open flags are the filesystems' too: one copy, in src/linux.ts.
+export { O_ASYNC, O_CLOEXEC, O_NONBLOCK } from '../linux';
 
 export const F_GETFD = 1;
 export const F_SETFD = 2;

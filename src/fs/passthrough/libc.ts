@@ -136,7 +136,7 @@ export function cPath(name: string): CPath {
 
 // ---------------------------------------------------------------- constants
 
-export * from '../linux';
+export * from '../../linux';
 
 
 

@@ -1,8 +1,8 @@
 /**
- * Linux ABI constants the filesystems work with, named as the C headers name
- * them. Kept here rather than taken from node:fs: the values are the
- * kernel's own (the wire carries Linux values whatever the host libc says),
- * and memfs and passthrough share one copy.
+ * Linux ABI constants, named as the C headers name them, one copy for the
+ * server (src/server/sys.ts re-exports the ones it uses) and the
+ * filesystems. Kept here rather than taken from node:fs: the values are the
+ * kernel's own (the wire carries Linux values whatever the host libc says).
  */
 
 // <sys/stat.h> file types and mode bits
