@@ -90,6 +90,9 @@ const IOV_MAX = 1024;
 /** Requests read per callback before yielding to the event loop, so timers and I/O are not starved. */
 const BATCH = 64;
 
+/** Requests found in one drain that wake the data workers (data-workers.ts). */
+const WORKER_QUEUE = 3;
+
 export interface DeviceChannelOptions {
   /** 'sigio' (default on the main thread) or 'threadpool' (fs.read, one thread of the libuv pool). */
   mode?: 'sigio' | 'threadpool';
@@ -199,11 +202,11 @@ export class DeviceChannel implements Channel {
       const n = this.read();
       if (n >= 0) {
         this.deliver(n);
-        if (i === 1) {
-          // A second request in one drain: a burst. Its signals would only interrupt us; poll until it ends.
-          if (!this.quiet && this.asyncFlags >= 0) this.setQuiet(true);
-          this.burst?.();
-        }
+        // A second request in one drain: a burst. Its signals would only interrupt us; poll until it ends.
+        if (i === 1 && !this.quiet && this.asyncFlags >= 0) this.setQuiet(true);
+        // A queue of several: worth another thread (a pair is the ordinary QD1 rhythm: our reply
+        // wakes the client, whose next request arrives before we read again).
+        if (i === WORKER_QUEUE) this.burst?.();
         continue;
       }
       const e = errno();

@@ -35,10 +35,11 @@ export const SLOTS = 4096;
 /** Threads that may take part: the main thread and up to MAX_THREADS - 1 workers. */
 export const MAX_THREADS = 64;
 
-// Int32 words: [HIGH, FREED] header, then gen[SLOTS], then win[MAX_THREADS].
+// Int32 words: [HIGH, FREED, THREADS] header, then gen[SLOTS], then win[MAX_THREADS].
 const HIGH = 0;
 const FREED = 1;
-const GEN = 2;
+const THREADS = 2;
+const GEN = 4;
 const WIN = GEN + SLOTS;
 const I32_WORDS = WIN + MAX_THREADS;
 // Float64 words after them: slot i holds ino, start, end, unique.
@@ -59,7 +60,6 @@ export class SharedWriteOrder implements WriteOrdering {
   waits = 0;
   private readonly i32: Int32Array;
   private readonly f64: Float64Array;
-  private hint = 0;
 
   /** A new table; `thread` 0 is the main thread's. */
   static create(): SharedWriteOrder {
@@ -75,7 +75,8 @@ export class SharedWriteOrder implements WriteOrdering {
     if (!Number.isInteger(thread) || thread < 0 || thread >= MAX_THREADS) throw new Error(`SharedWriteOrder: thread ${thread} is not in [0, ${MAX_THREADS})`);
     this.i32 = new Int32Array(buffer, 0, I32_WORDS);
     this.f64 = new Float64Array(buffer, F64_OFFSET, SLOTS * 4);
-    this.hint = (thread * 61) % SLOTS;
+    // Fences look at the windows of threads that exist, not all MAX_THREADS.
+    for (let n = Atomics.load(this.i32, THREADS); n < thread + 1; n = Atomics.load(this.i32, THREADS)) Atomics.compareExchange(this.i32, THREADS, n, thread + 1);
   }
 
   /** This thread is about to read the device: a request it gets is not recorded yet. */
@@ -102,11 +103,12 @@ export class SharedWriteOrder implements WriteOrdering {
   begin(ino: number, offset: number, size: number, unique = 0): SharedRecord {
     const i32 = this.i32;
     for (;;) {
-      for (let k = 0; k < SLOTS; k++) {
-        const i = (this.hint + k) % SLOTS;
+      // The lowest free slot: the scans of direct requests stop at the highest slot ever used, so
+      // that stays near the most writes ever in flight at once (a rotating start had every scan
+      // walk all 4096 slots after a few thousand writes: +8 µs per direct READ).
+      for (let i = 0; i < SLOTS; i++) {
         const g = Atomics.load(i32, GEN + i);
         if (g & 1 || Atomics.compareExchange(i32, GEN + i, g, g + 1) !== g) continue;
-        this.hint = (i + 1) % SLOTS;
         const end = offset + Math.max(size, 1);
         const f = i * 4;
         this.f64[f] = ino;
@@ -135,7 +137,8 @@ export class SharedWriteOrder implements WriteOrdering {
    */
   overlapping(ino: number, offset: number, size: number, before: number): number[] {
     const i32 = this.i32;
-    for (let t = 0; t < MAX_THREADS; t++) {
+    const threads = Atomics.load(i32, THREADS);
+    for (let t = 0; t < threads; t++) {
       if (t === this.thread) continue;
       const v = Atomics.load(i32, WIN + t);
       // Windows are short and never wait for anything: this returns within microseconds.
@@ -180,6 +183,11 @@ export class SharedWriteOrder implements WriteOrdering {
     if (slots.length === 0) return;
     this.waits++;
     for (let k = 0; k < slots.length; k += 2) Atomics.wait(this.i32, GEN + slots[k]!, slots[k + 1]!);
+  }
+
+  /** How many slots a scan walks: the highest slot ever used, plus one (for tests). */
+  get scanLength(): number {
+    return Atomics.load(this.i32, HIGH);
   }
 
   /** Writes in flight on `ino` (for tests). */

@@ -80,6 +80,17 @@ describe('SharedWriteOrder across threads', () => {
     assert.ok(Date.now() - t0 < 1000);
   });
 
+  test('scans stay as short as the most writes ever in flight at once, however many writes went by', () => {
+    const order = SharedWriteOrder.create();
+    for (let u = 1; u <= 10_000; u++) {
+      const a = order.begin(1, u * 10, 10, u * 2);
+      const b = order.begin(1, u * 10, 10, u * 2 + 1);
+      order.end(1, a);
+      order.end(1, b);
+    }
+    assert.equal(order.scanLength, 2);
+  });
+
   test('overlap queries match a brute-force model (slots reused as writes end)', () => {
     const random = seededRandom(7);
     const wo = SharedWriteOrder.create();
