@@ -13,6 +13,12 @@ export interface DecodeContext {
   readonly minor: number;
   /** FUSE_SETXATTR_EXT was negotiated: fuse_setxattr_in is 16 bytes, not 8. */
   readonly setxattrExt: boolean;
+  /**
+   * A WRITE whose data the server left outside the buffer (spliced into a
+   * pipe): this many bytes follow fuse_write_in on the wire but not in
+   * the buffer, and the decoded `data` is empty.
+   */
+  readonly payloadOutside?: number;
 }
 
 export class Cursor {

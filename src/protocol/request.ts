@@ -11,7 +11,7 @@
  * header was readable, the unique to answer to.
  */
 import { Cursor, BodyWriter, type DecodeContext } from './body';
-import { ExtType, KERNEL_MINOR_VERSION, opcodeName } from './constants';
+import { ExtType, KERNEL_MINOR_VERSION, Opcode, opcodeName } from './constants';
 import { ProtocolError } from './errors';
 import { IN_HEADER_SIZE, readInHeader, readUnique, writeInHeader } from './header';
 import type { Extensions } from './op';
@@ -35,9 +35,11 @@ export function decodeRequest(buf: Buffer, length: number = buf.length, ctx: Dec
   }
   const header = readInHeader(buf);
   try {
-    if (header.len !== length) {
-      throw new ProtocolError('LENGTH_MISMATCH', `fuse_in_header.len is ${header.len} but ${length} bytes were read`);
+    const outside = ctx.payloadOutside ?? 0;
+    if (header.len !== length + outside) {
+      throw new ProtocolError('LENGTH_MISMATCH', `fuse_in_header.len is ${header.len} but ${length + outside} bytes were read`);
     }
+    if (outside !== 0 && header.opcode !== Opcode.WRITE) throw new ProtocolError('BAD_VALUE', `${opcodeName(header.opcode)}: only a WRITE's data can be left outside the buffer`);
     const op = OPS.get(header.opcode);
     if (op === undefined) throw new ProtocolError('UNKNOWN_OPCODE', `unknown opcode ${header.opcode}`);
     let end = length;

@@ -10,9 +10,15 @@
  * with `release` when done; the channel reads the next request elsewhere
  * meanwhile. That is how WRITE payloads reach the filesystem uncopied.
  */
+import type { SplicedData } from './splice';
+
 export interface RequestSink {
-  /** One whole request in buf[0, length). Returns true to keep `buf` until release(buf). */
-  (buf: Buffer, length: number): boolean;
+  /**
+   * One whole request in buf[0, length). Returns true to keep `buf` until
+   * release(buf). With `spliced`, a WRITE's headers are in buf and its data
+   * waits in a pipe (splice.ts): the sink takes it before returning.
+   */
+  (buf: Buffer, length: number, spliced?: SplicedData): boolean;
 }
 
 export interface Channel {
@@ -58,6 +64,14 @@ export interface Channel {
    * False if this channel cannot share its device.
    */
   attachWorkers?(burst: () => void, fence: ReadFence | null): boolean;
+  /**
+   * Lets the channel splice big WRITEs into a pipe instead of reading them
+   * (splice.ts), for a sink whose filesystem can move pipe data to a file.
+   * False if it cannot (no pipe of that size, another read mode, workers).
+   */
+  enableSplice?(): boolean;
+  /** Requests read through the splice pipe, and WRITEs whose data stayed in it. */
+  readonly spliceStats?: { readonly reads: number; readonly writes: number };
   /** Gives back a buffer the sink kept. */
   release(buf: Buffer): void;
   /** Stops reading and closes the device (the kernel then aborts the connection). */

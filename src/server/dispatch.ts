@@ -28,6 +28,7 @@ import type { Context } from './context';
 import { FuseError } from './errors';
 import type { Entry, Filesystem, IoctlResult, Lock, OpenResult, PollHandle, SetattrChanges, StatfsResult } from './filesystem';
 import type { WriteOrdering } from './write-order';
+import type { SplicedData } from './splice';
 
 export type MaybePromise<T> = T | Promise<T>;
 
@@ -39,6 +40,8 @@ export interface DispatchHost {
   /** -o direct_io */
   readonly forceDirectIo: boolean;
   readonly writeOrder: WriteOrdering | null;
+  /** The data of the WRITE being dispatched, when the channel left it in its pipe (splice.ts). */
+  readonly spliced: SplicedData | null;
   /** An entry reply that counts as one lookup of `entry.nodeid` once delivered. */
   entryReply(unique: number, entry: EntryOut): Buffer;
   /** Counts readdirplus entries (delivered with the reply). */
@@ -279,11 +282,26 @@ export const DISPATCH: Table = {
     };
     let res: MaybePromise<Buffer | FuseError>;
     try {
-      res = ordered(h, ctx, ino, offset, size, () => {
-        const n = write.call(h.fs, ctx, ino, fh, offset, r.data, info);
+      const wait = h.writeOrder && ctx.directIo && !ctx.cuse ? h.writeOrder.waitFor(ino, offset, size, () => ctx.signal, ctx.unique) : null;
+      // Data still in the channel's pipe leaves it before this returns: to the filesystem's
+      // writeSpliced when the write can go at once, otherwise into a Buffer for write().
+      const sp = h.spliced;
+      const { writeSpliced } = h.fs;
+      const spliceNow = sp !== null && writeSpliced !== undefined && wait === null;
+      const data = sp !== null && !spliceNow ? sp.read() : r.data;
+      const go = (): MaybePromise<Buffer | FuseError> => {
+        let n: MaybePromise<number | FuseError>;
+        if (spliceNow) {
+          n = writeSpliced!.call(h.fs, ctx, ino, fh, offset, sp!, info);
+          // A failure may leave the data (the channel drains the pipe); a success must have taken it.
+          if (!sp!.consumed && !(n instanceof FuseError)) throw new InvalidReplyError('writeSpliced returned without taking the data (spliceTo or read) before returning');
+        } else {
+          n = write.call(h.fs, ctx, ino, fh, offset, data, info);
+        }
         const done = (v: number | FuseError): Buffer | FuseError => (v instanceof FuseError ? v : replyWrite(r.header.unique, countResult(v, size, 'write')));
         return isPromise(n) ? n.then(done) : done(n);
-      });
+      };
+      res = wait ? wait.then(go) : go();
     } catch (e) {
       endRec();
       throw e;

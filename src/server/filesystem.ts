@@ -22,6 +22,7 @@
  *   fields); `attrFromStats` converts Node's fs.Stats/BigIntStats.
  */
 import type { DataPathSpec } from './data-path';
+import type { SplicedData } from './splice';
 import type { Attr, FileLock, Kstatfs, Opcode, Statx } from '../protocol';
 import type { FuseError } from './errors';
 
@@ -220,6 +221,15 @@ export interface Filesystem {
   read?(ctx: RequestContext, ino: number, fh: number, offset: number, size: number, info: ReadInfo): Result<Buffer | Buffer[]>;
   /** Returns the bytes written. `data` is only valid until the returned promise settles: copy what you keep. */
   write?(ctx: RequestContext, ino: number, fh: number, offset: number, data: Buffer, info: WriteInfo): Result<number>;
+  /**
+   * A big WRITE whose data is still in a pipe (libfuse's write_buf): move it
+   * to a file with `data.spliceTo(fd, offset)`, one copy instead of two, or
+   * take it with `data.read()`. Optional, beside `write`; the session uses
+   * it while big WRITEs stream, and only from a filesystem that also has
+   * `write`. The data must be taken before this returns (the pipe serves the
+   * next request); the count may still come as a promise.
+   */
+  writeSpliced?(ctx: RequestContext, ino: number, fh: number, offset: number, data: SplicedData, info: WriteInfo): Result<number>;
   flush?(ctx: RequestContext, ino: number, fh: number, lockOwner: bigint): Result<void>;
   release?(ctx: RequestContext, ino: number, fh: number, info: ReleaseInfo): Result<void>;
   fsync?(ctx: RequestContext, ino: number, fh: number, datasync: boolean): Result<void>;

@@ -93,6 +93,13 @@ export interface SessionOptions {
    * parked when they stop (data-workers.ts). Not with debug, nor for CUSE.
    */
   workers?: number;
+  /**
+   * Big WRITEs by splice(2) for filesystems with writeSpliced (default
+   * true; -o no_splice turns it off): while they stream, requests are
+   * spliced from the device into a pipe and WRITE data moves on from there
+   * into the file, copied once instead of twice (splice.ts).
+   */
+  splice?: boolean;
 }
 
 export type ResolvedOptions = Required<Omit<SessionOptions, 'debug' | 'log' | 'requestTimeout' | 'allowUids'>> & {
@@ -137,6 +144,7 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
     writeOrdering: o.writeOrdering ?? true,
     busyPoll: o.busyPoll ?? DEFAULT_BUSY_POLL,
     workers: o.workers ?? 0,
+    splice: o.splice ?? true,
     passthrough: o.passthrough ?? false,
     allowUids: o.allowUids ? new Set(o.allowUids) : null,
   };
@@ -255,6 +263,7 @@ export function sessionOptionsFromMountOptions(rest: ReadonlyMap<string, string 
       case 'passthrough': o.passthrough = flag(k, v); break;
       case 'busy_poll': o.busyPoll = num(k, v); break;
       case 'workers': o.workers = num(k, v); break;
+      case 'no_splice': o.splice = !flag(k, v); break;
       default:
         throw new Error(`unknown option -o ${k}${v === true ? '' : '=' + v}`);
     }

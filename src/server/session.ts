@@ -46,6 +46,7 @@ import { resolveOptions, wantedInitFlags, type ResolvedOptions, type SessionOpti
 import { WriteOrder, type WriteOrdering } from './write-order';
 import { SharedWriteOrder } from './shared-write-order';
 import { DataWorkers } from './data-workers';
+import type { SplicedData } from './splice';
 
 interface InFlight {
   readonly unique: number;
@@ -101,6 +102,8 @@ export class Session implements SessionApi, DispatchHost {
   private destroyed = false;
   /** READ/WRITE on other threads (option workers), once INIT is done. */
   private workers: DataWorkers | null = null;
+  /** While a WRITE read through the channel's pipe is dispatched: its data (dispatch.ts takes it). */
+  spliced: SplicedData | null = null;
   /** While a forwarded request is being handled synchronously: the fd its answer goes to. */
   private replyFd = -1;
 
@@ -123,6 +126,12 @@ export class Session implements SessionApi, DispatchHost {
     return this.options.workers > 0 && this.fs.dataPath !== undefined && !this.cuse && !this.options.debug;
   }
 
+  /** The channel's splice counters (splice.ts), or null when it cannot splice. */
+  get spliceStats(): { reads: number; writes: number } | null {
+    const s = this.channel.spliceStats;
+    return s ? { reads: s.reads, writes: s.writes } : null;
+  }
+
   /** The data workers' counters, or null when this session has none. */
   get dataWorkers(): { started: boolean; served: number; forwarded: number } | null {
     return this.workers?.stats() ?? null;
@@ -138,6 +147,17 @@ export class Session implements SessionApi, DispatchHost {
       forward: (buf, fd) => this.injectForwarded(buf, fd), log: this.options.log,
     });
     if (this.channel.attachWorkers(() => workers.wake(), order)) this.workers = workers;
+  }
+
+  /**
+   * Big WRITEs by splice (splice.ts) for a filesystem that can take pipe
+   * data: not with data workers (their own reads), debug (whose trace
+   * shows the data), CUSE, or the layouts before 7.9.
+   */
+  private startSplice(): void {
+    const fs = this.fs;
+    if (!fs.writeSpliced || !fs.write || this.workers || this.cuse || this.options.debug || this.minor < 9 || !this.options.splice) return;
+    this.channel.enableSplice?.();
   }
 
   /** A request a data worker read and cannot serve: handled here, answered on the worker's fd. */
@@ -158,7 +178,7 @@ export class Session implements SessionApi, DispatchHost {
   /** Starts reading requests. */
   start(): this {
     this.channel.start(
-      (buf, len) => this.onRequest(buf, len),
+      (buf, len, spliced) => this.onRequest(buf, len, spliced),
       (reason) => this.onClosed(reason),
       () => this.inflight.size > 0,
     );
@@ -194,8 +214,8 @@ export class Session implements SessionApi, DispatchHost {
   // ---- requests -------------------------------------------------------------
 
   /** The channel's sink: one request in buf[0, len). Returns true to keep the buffer. */
-  private onRequest(buf: Buffer, len: number): boolean {
-    const req = decodeRequest(buf, len, this.decodeCtx);
+  private onRequest(buf: Buffer, len: number, spliced?: SplicedData): boolean {
+    const req = decodeRequest(buf, len, spliced ? { ...this.decodeCtx, payloadOutside: spliced.size } : this.decodeCtx);
     if (req instanceof ProtocolError) {
       this.protocolError(req);
       return false;
@@ -235,7 +255,13 @@ export class Session implements SessionApi, DispatchHost {
       this.write(req.header.unique, replyError(req.header.unique, Errno.EACCES));
       return false;
     }
-    return this.dispatch(req, buf);
+    if (!spliced) return this.dispatch(req, buf);
+    this.spliced = spliced;
+    try {
+      return this.dispatch(req, buf);
+    } finally {
+      this.spliced = null;
+    }
   }
 
   private dispatch(req: Request, buf: Buffer): boolean {
@@ -378,6 +404,7 @@ export class Session implements SessionApi, DispatchHost {
       this.initialized = true;
       this.write(u, reply());
       this.startWorkers();
+      this.startSplice();
       for (const w of this.initWaiters) w.resolve();
       this.initWaiters = [];
     };

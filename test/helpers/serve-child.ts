@@ -31,6 +31,8 @@ async function main(): Promise<void> {
   const end = await served.ended;
   const workers = served.session.dataWorkers;
   if (workers) process.stderr.write(`serve-child: data workers served ${workers.served}, forwarded ${workers.forwarded}\n`);
+  const splice = served.session.spliceStats;
+  if (splice) process.stderr.write(`serve-child: spliced ${splice.writes} WRITEs, ${splice.reads} reads through the pipe\n`);
   process.stderr.write(`serve-child: session ended (${end.kind})\n`);
   process.exit(0);
 }

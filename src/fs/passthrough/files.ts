@@ -6,11 +6,13 @@
  * so the descriptor's own file position never matters and requests on one
  * fh may run concurrently.
  */
+import { FuseError } from '../../server/errors';
 import type { OpenResult } from '../../server/filesystem';
+import type { SplicedData } from '../../server/splice';
 import type { Core } from './core';
 import { then, type MaybePromise } from './io';
 import {
-  AT_FDCWD, F_DUPFD_CLOEXEC, O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_RDWR,
+  AT_FDCWD, ERRNO, F_DUPFD_CLOEXEC, O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_RDWR,
   O_WRONLY,
 } from './libc';
 
@@ -61,6 +63,18 @@ export function read(c: Core, fh: number, offset: number, size: number, buffer: 
 
 export function write(c: Core, fh: number, offset: number, data: Buffer): MaybePromise<number> {
   return c.io.call(c.L.pwrite, fh, data, data.length, offset);
+}
+
+/** A WRITE from the channel's pipe: spliced into the file; a file that refuses splice (EINVAL) gets a pwrite. */
+export function writeSpliced(c: Core, fh: number, offset: number, data: SplicedData): MaybePromise<number> | FuseError {
+  try {
+    return data.spliceTo(fh, offset);
+  } catch (e) {
+    if (!(e instanceof FuseError)) throw e;
+    if (e.errno !== ERRNO.EINVAL) return e;
+  }
+  const bytes = data.read();
+  return c.io.call(c.L.pwrite, fh, bytes, bytes.length, offset);
 }
 
 /**

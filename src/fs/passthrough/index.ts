@@ -18,6 +18,7 @@
  */
 import { InitFlags } from '../../protocol';
 import type { Filesystem, SessionApi } from '../../server/filesystem';
+import type { SplicedData } from '../../server/splice';
 import * as attrs from './attrs';
 import { Core, type PassthroughOptions } from './core';
 import * as dirs from './dirs';
@@ -100,6 +101,9 @@ export function passthrough(source: string, options: PassthroughOptions = {}): P
     open: (_ctx, ino, flags) => files.open(c, ino, flags),
     read: (ctx, _ino, fh, offset, size) => files.read(c, fh, offset, size, (n) => ctx.buffer(n)),
     write: (_ctx, _ino, fh, offset, data) => files.write(c, fh, offset, data),
+    // Big WRITEs straight from the channel's pipe into the file (the main thread's io mode only: the pipe
+    // must be emptied before this returns, which a thread-pool call would not do).
+    ...(c.io.mode === 'sync' ? { writeSpliced: (_ctx: unknown, _ino: number, fh: number, offset: number, data: SplicedData) => files.writeSpliced(c, fh, offset, data) } : {}),
     flush: (_ctx, _ino, fh) => files.flush(c, fh),
     release: (_ctx, _ino, fh) => files.release(c, fh),
     fsync: (_ctx, _ino, fh, datasync) => files.fsync(c, fh, datasync),

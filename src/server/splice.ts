@@ -1,0 +1,162 @@
+/**
+ * WRITE data by splice(2): the request is spliced from /dev/fuse into a
+ * pipe, the server reads only its headers, and the filesystem moves the
+ * data from the pipe into its file with another splice, so the bytes are
+ * copied once (pipe → file) instead of twice (device → our buffer → file).
+ * For buffered writes the kernel puts references to its page-cache pages
+ * into the pipe rather than copies (fuse_copy_folio with pipe buffers).
+ *
+ * The device channel switches to it only while big WRITEs stream
+ * (device-channel.ts): every other request read through the pipe costs two
+ * more syscalls than a read(2).
+ */
+import koffi from 'koffi';
+import { FuseError } from './errors';
+import { errno } from './device-io';
+import { O_CLOEXEC, O_NONBLOCK } from '../linux';
+
+const F_SETPIPE_SZ = 1031;
+const SPLICE_F_MOVE = 1;
+const SPLICE_F_NONBLOCK = 2;
+
+interface SpliceCalls {
+  pipe2: (fds: Buffer, flags: number) => number;
+  splice: (fdIn: number, offIn: Buffer | null, fdOut: number, offOut: Buffer | null, len: number, flags: number) => number;
+  read: (fd: number, buf: Buffer, size: number) => number;
+  fcntl: (fd: number, cmd: number, arg: number) => number;
+  close: (fd: number) => number;
+}
+
+let calls: SpliceCalls | null = null;
+
+function lib(): SpliceCalls {
+  if (calls) return calls;
+  const libc = koffi.load('libc.so.6');
+  calls = {
+    pipe2: libc.func('int pipe2(void *fds, int flags)') as SpliceCalls['pipe2'],
+    splice: libc.func('long splice(int fd_in, void *off_in, int fd_out, void *off_out, size_t len, unsigned int flags)') as SpliceCalls['splice'],
+    read: libc.func('long read(int fd, void *buf, size_t count)') as SpliceCalls['read'],
+    fcntl: libc.func('int fcntl(int fd, int cmd, int arg)') as SpliceCalls['fcntl'],
+    close: libc.func('int close(int fd)') as SpliceCalls['close'],
+  };
+  return calls;
+}
+
+/**
+ * WRITE data still in the pipe it was spliced into. A filesystem takes it
+ * exactly once, before its write handler returns (the pipe serves the next
+ * request): into a file with spliceTo, or as a Buffer with read.
+ */
+export interface SplicedData {
+  /** The number of bytes (fuse_write_in.size). */
+  readonly size: number;
+  /** Moves all the bytes into `fd` at `offset` (splice(2), no copy through JavaScript); returns how many. */
+  spliceTo(fd: number, offset: number): number;
+  /** The bytes, read out of the pipe. */
+  read(): Buffer;
+  /** Taken already (by spliceTo or read). */
+  readonly consumed: boolean;
+}
+
+/** A pipe the device channel splices requests into. */
+export class SplicePipe {
+  private readonly r: number;
+  private readonly w: number;
+  private readonly off = Buffer.alloc(8);
+
+  /** Throws if the pipe cannot hold `capacity` bytes (past pipe-max-size without CAP_SYS_RESOURCE). */
+  constructor(capacity: number) {
+    const L = lib();
+    const fds = Buffer.alloc(8);
+    if (L.pipe2(fds, O_NONBLOCK | O_CLOEXEC) !== 0) throw new FuseError(errno(), 'pipe2');
+    this.r = fds.readInt32LE(0);
+    this.w = fds.readInt32LE(4);
+    if (L.fcntl(this.w, F_SETPIPE_SZ, capacity) < 0) {
+      const e = errno();
+      this.close();
+      throw new FuseError(e, `F_SETPIPE_SZ ${capacity}`);
+    }
+  }
+
+  /** Splices one request from `device` into the pipe: its length, or -1 with errno() set. */
+  fill(device: number, max: number): number {
+    return lib().splice(device, null, this.w, null, max, SPLICE_F_NONBLOCK);
+  }
+
+  /** Reads exactly `n` bytes of the pipe into buf at `at` (they are there: the request was spliced whole). */
+  readExactly(buf: Buffer, at: number, n: number): void {
+    const L = lib();
+    let done = 0;
+    while (done < n) {
+      const got = L.read(this.r, done === 0 && at === 0 ? buf : buf.subarray(at + done), n - done);
+      if (got <= 0) throw new FuseError(got < 0 ? errno() : 5, `reading ${n} spliced bytes`);
+      done += got;
+    }
+  }
+
+  /** The next `size` bytes of the pipe, as SplicedData (valid until consumed). */
+  data(size: number): SplicedData & { discard(): void } {
+    let consumed = false;
+    const take = (): void => {
+      if (consumed) throw new Error('spliced WRITE data taken twice');
+      consumed = true;
+    };
+    return {
+      size,
+      get consumed() {
+        return consumed;
+      },
+      spliceTo: (fd, offset) => {
+        take();
+        try {
+          return this.moveTo(fd, offset, size);
+        } catch (e) {
+          // Nothing moved: the bytes are still there, for read() (a file that cannot take splice: EINVAL).
+          consumed = false;
+          throw e;
+        }
+      },
+      read: () => {
+        take();
+        const b = Buffer.allocUnsafe(size);
+        this.readExactly(b, 0, size);
+        return b;
+      },
+      discard: () => {
+        if (consumed) return;
+        consumed = true;
+        this.readExactly(Buffer.allocUnsafe(size), 0, size);
+      },
+    };
+  }
+
+  /**
+   * splice(2) `n` bytes from the pipe into fd at offset. A failure after
+   * some bytes moved is a short write (the rest is drained); a failure
+   * before any throws and leaves the bytes in the pipe.
+   */
+  private moveTo(fd: number, offset: number, n: number): number {
+    const L = lib();
+    let done = 0;
+    while (done < n) {
+      this.off.writeBigInt64LE(BigInt(offset + done));
+      const moved = L.splice(this.r, null, fd, this.off, n - done, SPLICE_F_MOVE);
+      if (moved > 0) {
+        done += moved;
+        continue;
+      }
+      const e = moved < 0 ? errno() : 5;
+      if (done === 0) throw new FuseError(e, 'splice to the file');
+      // A short write, as pwrite(2) would report it; what was not moved must leave the pipe.
+      this.readExactly(Buffer.allocUnsafe(n - done), 0, n - done);
+      return done;
+    }
+    return done;
+  }
+
+  close(): void {
+    const L = lib();
+    L.close(this.r);
+    L.close(this.w);
+  }
+}
