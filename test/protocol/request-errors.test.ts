@@ -132,3 +132,26 @@ describe('malformed extensions', () => {
     });
   }
 });
+
+describe('a WRITE whose data was left outside the buffer (spliced into a pipe)', () => {
+  const ctx = (outside: number) => ({ minor: 45, setxattrExt: false, payloadOutside: outside });
+  // The header says 80 + 4096 bytes; only the 80 bytes of headers are in the buffer.
+  const head = kernelRequest(Opcode.WRITE, 2, 1, new Bytes().u64(7).u64(8192).u32(4096).u32(0).u64(0).u32(0).u32(0).build());
+  head.writeUInt32LE(80 + 4096, 0);
+
+  test('decodes its headers, with empty data and the size the pipe holds', () => {
+    const r = decodeRequest(head, 80, ctx(4096));
+    assert.ok(!(r instanceof ProtocolError) && r.opcode === Opcode.WRITE);
+    assert.deepEqual([r.arg.fh, r.arg.offset, r.arg.size, r.data.length], [7, 8192, 4096, 0]);
+  });
+
+  test('a size that disagrees with what is outside is refused', () => {
+    assert.equal((decodeRequest(head, 80, ctx(4095)) as ProtocolError).code, 'LENGTH_MISMATCH');
+  });
+
+  test('only a WRITE may leave bytes outside', () => {
+    const getattr = kernelRequest(Opcode.GETATTR, 4, 1, new Bytes().u32(0).u32(0).u64(0).build());
+    getattr.writeUInt32LE(getattr.length + 8, 0);
+    assert.equal((decodeRequest(getattr, getattr.length, ctx(8)) as ProtocolError).code, 'BAD_VALUE');
+  });
+});
