@@ -88,34 +88,13 @@ import { Opcode } from '../protocol/constants';
 import { readBufferSize, type Channel, type ChannelCloseReason, type ReadFence, type RequestSink } from './channel';
 import { deviceRead, errno, fileFlags, O_ASYNC, setAsyncIo, setFileFlags, yieldCpu } from './device-io';
 import { DEFAULT_BUSY_POLL, PollWindow } from './poll-window';
-import { IN_HEADER_SIZE } from '../protocol/header';
-import { WriteIn } from '../protocol/structs';
-import { SplicePipe, type SplicedData } from './splice';
+import { SplicePipe, SpliceReader, type SplicedData } from './splice';
 
 /** IOV_MAX on Linux: the most buffers one writev(2) takes. */
 const IOV_MAX = 1024;
 
 /** Requests read per callback before yielding to the event loop, so timers and I/O are not starved. */
 const BATCH = 64;
-
-/** WRITEs with at least this much data switch reads to splice (splice.ts); smaller ones gain nothing. */
-const SPLICE_MIN = 64 * 1024;
-/** Other requests in a row, read through the pipe, that switch splicing back off. */
-const SPLICE_OFF_AFTER = 16;
-const WRITE_HEAD = IN_HEADER_SIZE + WriteIn.size;
-/** fuse_write_in.flags (the file's open flags), and O_DIRECT among them. */
-const WRITE_OPEN_FLAGS = IN_HEADER_SIZE + 32;
-const O_DIRECT = 0o40000;
-
-/**
- * A WRITE worth splicing: big, and through the page cache. O_DIRECT writes
- * lost (−8% for 1 MiB blocks: their data is the caller's own pages, which
- * the pipe holds by reference and the splice into the file then copies
- * anyway, at a higher cost than read(2) + pwrite).
- */
-function spliceWorthy(buf: Buffer, dataBytes: number): boolean {
-  return dataBytes >= SPLICE_MIN && buf.readUInt32LE(4) === Opcode.WRITE && (buf.readUInt32LE(WRITE_OPEN_FLAGS) & O_DIRECT) === 0;
-}
 
 /** Requests found in one drain that wake the data workers (data-workers.ts). */
 const WORKER_QUEUE = 3;
@@ -162,15 +141,10 @@ export class DeviceChannel implements Channel {
   private draining = false;
   private burst: (() => void) | null = null;
   private fence: ReadFence | null = null;
-  /** The pipe big WRITEs are spliced into, once enableSplice() succeeded. */
-  private splicer: SplicePipe | null = null;
-  /** Reading through the pipe now (while big WRITEs stream). */
-  private splicing = false;
-  private spliceMisses = 0;
+  /** Big WRITEs by splice, once enableSplice() succeeded (splice.ts). */
+  private splicer: SpliceReader | null = null;
   /** The data of the WRITE just read through the pipe, for the sink. */
   private spliced: (SplicedData & { discard(): void }) | null = null;
-  /** Requests read through the pipe and WRITEs whose data was spliced: for tests and the bench. */
-  readonly spliceStats = { reads: 0, writes: 0 };
 
   constructor(
     readonly fd: number,
@@ -319,40 +293,15 @@ export class DeviceChannel implements Channel {
 
   /** One nonblocking read; with data workers, inside a read window (shared-write-order.ts). */
   private read(): number {
-    if (this.splicing) return this.readSpliced();
+    if (this.splicer?.active) {
+      const n = this.splicer.read(this.fd, this.buf, this.bufferSize);
+      this.spliced = this.splicer.take();
+      return n;
+    }
     if (!this.fence) return deviceRead(this.fd, this.buf);
     this.fence.openWindow();
     const n = deviceRead(this.fd, this.buf);
     if (n < 0) this.fence.closeWindow();
-    return n;
-  }
-
-  /**
-   * One request through the pipe: its fuse_in_header is read first; a big
-   * WRITE leaves its data there (this.spliced), anything else is read out
-   * whole. Returns the bytes now in this.buf, or -1 with errno() set.
-   */
-  private readSpliced(): number {
-    const pipe = this.splicer!;
-    const n = pipe.fill(this.fd, this.bufferSize);
-    if (n < 0) return -1;
-    this.spliceStats.reads++;
-    const buf = this.buf;
-    const head = Math.min(n, IN_HEADER_SIZE);
-    pipe.readExactly(buf, 0, head);
-    const len = head === IN_HEADER_SIZE ? buf.readUInt32LE(0) : n;
-    // A big WRITE without extensions: headers here, data left in the pipe.
-    if (head === IN_HEADER_SIZE && len === n && buf.readUInt32LE(4) === Opcode.WRITE && buf.readUInt16LE(36) === 0 && n - WRITE_HEAD >= SPLICE_MIN) {
-      pipe.readExactly(buf, IN_HEADER_SIZE, WriteIn.size);
-      this.spliced = pipe.data(n - WRITE_HEAD);
-      this.spliceStats.writes++;
-      // A stream of O_DIRECT writes switches splicing off, as other requests do.
-      if (spliceWorthy(buf, n - WRITE_HEAD)) this.spliceMisses = 0;
-      else if (++this.spliceMisses >= SPLICE_OFF_AFTER) this.splicing = false;
-      return WRITE_HEAD;
-    }
-    if (n > head) pipe.readExactly(buf, head, n - head);
-    if (++this.spliceMisses >= SPLICE_OFF_AFTER) this.splicing = false;
     return n;
   }
 
@@ -369,10 +318,7 @@ export class DeviceChannel implements Channel {
       return;
     }
     // A big WRITE read the ordinary way: the ones after it come through the pipe.
-    if (this.splicer && !this.splicing && spliceWorthy(this.buf, n - WRITE_HEAD)) {
-      this.splicing = true;
-      this.spliceMisses = 0;
-    }
+    this.splicer?.seen(this.buf, n);
     const buf = this.buf;
     const fence = this.fence;
     // A WRITE is recorded by the sink's synchronous dispatch: the window closes after it. Anything else, now.
@@ -392,11 +338,16 @@ export class DeviceChannel implements Channel {
     if (this.mode !== 'sigio' || this.closed || this.fence || this.splicer) return this.splicer !== null;
     try {
       // Room for the largest request: its data pages plus a page for the headers.
-      this.splicer = new SplicePipe(this.bufferSize + 4096);
+      this.splicer = new SpliceReader(new SplicePipe(this.bufferSize + 4096));
     } catch {
       return false;
     }
     return true;
+  }
+
+  /** Requests read through the splice pipe, and WRITEs whose data stayed in it (undefined: no splicing). */
+  get spliceStats(): { readonly reads: number; readonly writes: number } | undefined {
+    return this.splicer?.stats;
   }
 
   attachWorkers(burst: () => void, fence: ReadFence | null): boolean {
@@ -476,9 +427,8 @@ export class DeviceChannel implements Channel {
       process.removeListener('SIGIO', this.onSignal);
     }
     if (this.keepAlive) clearInterval(this.keepAlive);
+    // Kept (closed) for its counters.
     this.splicer?.close();
-    this.splicer = null;
-    this.splicing = false;
     if (this.ownsFd) {
       try {
         fs.closeSync(this.fd);

@@ -107,8 +107,8 @@ describe('WRITE data by splice', () => {
       const ga = await h.send(getattrRequest(14));
       assert.equal(ga.spliced, undefined);
       assert.deepEqual(ga.buf, getattrRequest(14));
-      assert.equal(h.channel.spliceStats.writes, 1);
-      assert.ok(h.channel.spliceStats.reads >= 2);
+      assert.equal(h.channel.spliceStats!.writes, 1);
+      assert.ok(h.channel.spliceStats!.reads >= 2);
     } finally {
       h.close();
     }
@@ -147,14 +147,14 @@ describe('WRITE data by splice', () => {
       await h.send(writeRequest(40, Buffer.alloc(DATA, 1), 0, O_DIRECT));
       const d = await h.send(writeRequest(42, Buffer.alloc(DATA, 2), 0, O_DIRECT));
       assert.equal(d.spliced, undefined);
-      assert.equal(h.channel.spliceStats.reads, 0);
+      assert.equal(h.channel.spliceStats!.reads, 0);
       // On after a page-cache WRITE; then a stream of direct ones switches it off.
       await h.send(writeRequest(44, Buffer.alloc(DATA, 3)));
       for (let i = 0; i < 20; i++) await h.send(writeRequest(46 + 2 * i, Buffer.alloc(DATA, 4), 0, O_DIRECT));
-      const reads = h.channel.spliceStats.reads;
+      const reads = h.channel.spliceStats!.reads;
       const last = await h.send(writeRequest(100, Buffer.alloc(DATA, 5), 0, O_DIRECT));
       assert.equal(last.spliced, undefined);
-      assert.equal(h.channel.spliceStats.reads, reads);
+      assert.equal(h.channel.spliceStats!.reads, reads);
     } finally {
       h.close();
     }
@@ -165,9 +165,9 @@ describe('WRITE data by splice', () => {
     try {
       await h.send(writeRequest(30, Buffer.alloc(DATA, 1)));
       for (let i = 0; i < 20; i++) await h.send(getattrRequest(32 + 2 * i));
-      const reads = h.channel.spliceStats.reads;
+      const reads = h.channel.spliceStats!.reads;
       await h.send(getattrRequest(100));
-      assert.equal(h.channel.spliceStats.reads, reads, 'read the ordinary way again');
+      assert.equal(h.channel.spliceStats!.reads, reads, 'read the ordinary way again');
     } finally {
       h.close();
     }
