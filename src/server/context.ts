@@ -4,7 +4,7 @@
  * INTERRUPT arrives, so the common request pays for neither.
  */
 import type { InHeader, Opcode } from '../protocol';
-import type { BufferPool } from './buffer-pool';
+import { HEADROOM, type BufferPool } from './buffer-pool';
 import type { RequestContext } from './filesystem';
 
 export class Context implements RequestContext {
@@ -28,6 +28,20 @@ export class Context implements RequestContext {
     const { view, whole } = this.pool.take(size);
     (this.lent ??= []).push(whole);
     return view;
+  }
+
+  /**
+   * When `data` starts where a buffer this context lent starts (a READ
+   * answered with ctx.buffer(), whole or cut short): that buffer from its
+   * headroom to the end of `data`, for the reply header to go in front.
+   */
+  withHeadroom(data: Buffer): Buffer | null {
+    const lent = this.lent;
+    if (!lent) return null;
+    for (const whole of lent) {
+      if (data.buffer === whole.buffer && data.byteOffset === whole.byteOffset + HEADROOM) return whole.subarray(0, HEADROOM + data.length);
+    }
+    return null;
   }
 
   /** Gives the lent buffers back (the session calls this after writing the reply). */

@@ -86,7 +86,7 @@ import { isMainThread } from 'node:worker_threads';
 import { Errno } from '../protocol/errno';
 import { Opcode } from '../protocol/constants';
 import { readBufferSize, type Channel, type ChannelCloseReason, type ReadFence, type RequestSink } from './channel';
-import { deviceRead, errno, fileFlags, O_ASYNC, setAsyncIo, setFileFlags, yieldCpu } from './device-io';
+import { deviceRead, deviceWrite, errno, fileFlags, O_ASYNC, setAsyncIo, setFileFlags, yieldCpu } from './device-io';
 import { DEFAULT_BUSY_POLL, PollWindow } from './poll-window';
 import { SplicePipe, SpliceReader, type SplicedData } from './splice';
 
@@ -389,12 +389,21 @@ export class DeviceChannel implements Channel {
   writeTo(fd: number, data: Buffer | readonly Buffer[]): number {
     // Also after close: a data worker's fd may be closed (and its number reused) once this channel is.
     if (this.closed) return Errno.ENODEV;
+    // One buffer (most replies): write(2) through koffi, 0.18 µs against 0.31 for fs.writeSync, which
+    // also throws on failure. Several: fs.writevSync (0.38 µs), which takes a Buffer list as it is.
+    const one = Buffer.isBuffer(data) ? data : data.length === 1 ? data[0]! : null;
+    if (one) {
+      for (;;) {
+        if (deviceWrite(fd, one, one.length) >= 0) return 0;
+        const e = errno();
+        if (e !== Errno.EINTR) return e;
+      }
+    }
+    const list = data as readonly Buffer[];
     try {
-      if (Buffer.isBuffer(data)) fs.writeSync(fd, data);
-      else if (data.length === 1) fs.writeSync(fd, data[0]!);
       // A reply must be one write: past IOV_MAX buffers writev would split it, and the kernel rejects the pieces.
-      else if (data.length > IOV_MAX) fs.writeSync(fd, Buffer.concat(data as Buffer[]));
-      else fs.writevSync(fd, data as Buffer[]);
+      if (list.length > IOV_MAX) fs.writeSync(fd, Buffer.concat(list));
+      else fs.writevSync(fd, list as Buffer[]);
       return 0;
     } catch (e) {
       const n = (e as NodeJS.ErrnoException).errno;

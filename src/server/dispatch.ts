@@ -17,6 +17,7 @@ import { Errno } from '../protocol/errno';
 import { FattrFlags, GetattrFlags, IoctlFlags, LkFlags, Opcode, PollFlags, ReleaseFlags, WriteFlags, FsyncFlags } from '../protocol/constants';
 import { InvalidReplyError } from '../protocol/errors';
 import { encodeName } from '../protocol/names';
+import { writeOutHeader } from '../protocol/header';
 import {
   replyAttr, replyBmap, replyCopy, replyCreate, replyData, replyEmpty, replyError, replyIoctl, replyIoctlRetry, replyLk,
   replyLseek, replyOpen, replyPoll, replyReadlink, replyStatfs, replyStatx, replyWrite, replyXattrSize, type ReplyBytes,
@@ -258,7 +259,14 @@ export const DISPATCH: Table = {
     const { fh, offset, size } = r.arg;
     const info = { flags: r.arg.flags, lockOwner: r.arg.read_flags & 2 ? r.arg.lock_owner : undefined };
     return ordered(h, ctx, ino, offset, size, () =>
-      then(read.call(h.fs, ctx, ino, fh, offset, size, info), (data) => replyData(r.header.unique, checkReadSize(data, size))),
+      then(read.call(h.fs, ctx, ino, fh, offset, size, info), (data) => {
+        checkReadSize(data, size);
+        // Data in a buffer the context lent: the header goes in its headroom, one buffer, one write.
+        const whole = Buffer.isBuffer(data) ? ctx.withHeadroom(data) : null;
+        if (!whole) return replyData(r.header.unique, data);
+        writeOutHeader(whole, whole.length, 0, r.header.unique);
+        return whole;
+      }),
     );
   },
 

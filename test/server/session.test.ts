@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Errno, IN_HEADER_SIZE, InitFlags, InitOut, Opcode, encodeRequest, type RequestInput } from '../../src/protocol';
+import { Errno, IN_HEADER_SIZE, InitFlags, InitOut, Opcode, encodeRequest, readOutHeader, type RequestInput } from '../../src/protocol';
+import type { Channel, RequestSink } from '../../src/server/channel';
+import { Session } from '../../src/server/session';
 import { FuseError } from '../../src/server/errors';
 import type { Filesystem } from '../../src/server/filesystem';
 import { KernelEmulator } from '../../src/testing/emulator';
@@ -376,5 +378,29 @@ describe('errors as values', () => {
   test('FuseError by name and by number', () => {
     assert.equal(new FuseError('ENOENT').errno, 2);
     assert.equal(new FuseError(13).code, 'EACCES');
+  });
+});
+
+describe('READ replies from a lent buffer', () => {
+  test('go out as one buffer, the header written into the headroom in front of the data', () => {
+    const written: (Buffer | readonly Buffer[])[] = [];
+    let sink: RequestSink | null = null;
+    const channel: Channel = {
+      fd: -1, start: (s) => void (sink = s), setBufferSize() {}, release() {}, close() {},
+      write: (d) => (written.push(d), 0),
+    };
+    const s = new Session({ read: (ctx, _i, _f, _o, size) => ctx.buffer(size).fill(0x5a).subarray(0, size - 100) }, channel);
+    s.initialized = true;
+    s.start();
+    const req = encodeRequest({
+      opcode: Opcode.READ, header: { len: 0, opcode: Opcode.READ, unique: 8, nodeid: 2, uid: 0, gid: 0, pid: 1, total_extlen: 0, padding: 0 },
+      arg: { fh: 1, offset: 0, size: 4096, read_flags: 0, lock_owner: 0n, flags: 0, padding: 0 },
+    } as unknown as RequestInput);
+    sink!(req, req.length);
+    assert.equal(written.length, 1);
+    const reply = written[0]!;
+    assert.ok(Buffer.isBuffer(reply), 'one buffer, not an iovec list');
+    assert.deepEqual(readOutHeader(reply), { len: 16 + 3996, error: 0, unique: 8 });
+    assert.ok(reply.subarray(16).every((b) => b === 0x5a));
   });
 });
