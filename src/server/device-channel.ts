@@ -195,6 +195,11 @@ export class DeviceChannel implements Channel {
     this.draining = true;
     try {
       if (!this.drainBatch()) return;
+    } catch (e) {
+      // A bug on the read path (the session catches its handlers' errors): end the session, which the
+      // mount layer unmounts, rather than let an exception from a signal handler kill the process.
+      this.finish({ kind: 'error', error: e instanceof Error ? e : new Error(String(e)) });
+      return;
     } finally {
       this.draining = false;
     }

@@ -135,3 +135,21 @@ test('-o busy_poll= sets the window serve() gives its channel; default 50 µs', 
   assert.equal(DEFAULT_BUSY_POLL, 50);
   assert.throws(() => resolveServeOptions({ options: 'busy_poll=soon' }), /busy_poll/);
 });
+
+test('an exception on the read path ends the channel with an error instead of escaping the signal handler', async () => {
+  const [r, w] = pipe();
+  const channel = new DeviceChannel(r, { busyPoll: 0 });
+  const ended = new Promise<{ kind: string; error?: Error }>((resolve) =>
+    channel.start(
+      () => {
+        throw new Error('a bug in the sink');
+      },
+      resolve,
+    ),
+  );
+  fs.writeSync(w, Buffer.alloc(64, 1));
+  const reason = await ended;
+  fs.closeSync(w);
+  assert.equal(reason.kind, 'error');
+  assert.match(reason.error!.message, /a bug in the sink/);
+});
