@@ -311,36 +311,27 @@ export class DeviceChannel implements Channel {
   }
 
   private deliver(n: number): void {
-    const spliced = this.spliced;
-    if (spliced) {
-      this.spliced = null;
-      try {
-        if (this.sink!(this.buf, n, spliced)) this.buf = this.takeBuffer();
-      } finally {
-        // The sink must have taken the data; if not, it leaves the pipe here, before the next request.
-        spliced.discard();
-      }
-      return;
-    }
-    // A big WRITE read the ordinary way: the ones after it come through the pipe.
-    this.splicer?.seen(this.buf, n);
     const buf = this.buf;
+    const spliced = this.spliced;
+    this.spliced = null;
+    // A big WRITE read the ordinary way: the ones after it come through the pipe.
+    if (!spliced) this.splicer?.seen(buf, n);
+    // A WRITE is recorded by the sink's synchronous dispatch: its read window closes after it, any other now.
     const fence = this.fence;
-    // A WRITE is recorded by the sink's synchronous dispatch: the window closes after it. Anything else, now.
-    if (fence === null || buf.readUInt32LE(4) !== Opcode.WRITE) {
-      fence?.closeWindow();
-      if (this.sink!(buf, n)) this.buf = this.takeBuffer();
-      return;
-    }
+    const recordsWrite = fence !== null && buf.readUInt32LE(4) === Opcode.WRITE;
+    if (fence && !recordsWrite) fence.closeWindow();
     try {
-      if (this.sink!(buf, n)) this.buf = this.takeBuffer();
+      if (this.sink!(buf, n, spliced ?? undefined)) this.buf = this.takeBuffer();
     } finally {
-      fence.closeWindow();
+      // The sink must have taken spliced data; if not, it leaves the pipe here, before the next request.
+      spliced?.discard();
+      if (recordsWrite) fence!.closeWindow();
     }
   }
 
   enableSplice(): boolean {
-    if (this.mode !== 'sigio' || this.closed || this.fence || this.splicer) return this.splicer !== null;
+    if (this.splicer) return true;
+    if (this.mode !== 'sigio' || this.closed || this.fence) return false;
     try {
       // Room for the largest request: its data pages plus a page for the headers.
       this.splicer = new SpliceReader(new SplicePipe(this.bufferSize + 4096));

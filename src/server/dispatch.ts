@@ -157,9 +157,14 @@ function lockOf(l: Lock): Lock {
   return { start: l.start, end: l.end, type: l.type, pid: l.pid };
 }
 
-/** Waits for older overlapping in-flight writes before a direct READ/WRITE, when the rule applies. */
+/** The wait for older overlapping in-flight writes a direct READ/WRITE owes, when the rule applies; null: go on now. */
+function orderWait(h: DispatchHost, ctx: Context, ino: number, offset: number, size: number): Promise<void> | null {
+  return h.writeOrder && ctx.directIo && !ctx.cuse ? h.writeOrder.waitFor(ino, offset, size, () => ctx.signal, ctx.unique) : null;
+}
+
+/** Runs `go` once the request's orderWait is over. */
 function ordered<T>(h: DispatchHost, ctx: Context, ino: number, offset: number, size: number, go: () => MaybePromise<T>): MaybePromise<T> {
-  const wait = h.writeOrder && ctx.directIo && !ctx.cuse ? h.writeOrder.waitFor(ino, offset, size, () => ctx.signal, ctx.unique) : null;
+  const wait = orderWait(h, ctx, ino, offset, size);
   return wait ? wait.then(go) : go();
 }
 
@@ -290,7 +295,7 @@ export const DISPATCH: Table = {
     };
     let res: MaybePromise<Buffer | FuseError>;
     try {
-      const wait = h.writeOrder && ctx.directIo && !ctx.cuse ? h.writeOrder.waitFor(ino, offset, size, () => ctx.signal, ctx.unique) : null;
+      const wait = orderWait(h, ctx, ino, offset, size);
       // Data still in the channel's pipe leaves it before this returns: to the filesystem's
       // writeSpliced when the write can go at once, otherwise into a Buffer for write().
       const sp = h.spliced;
