@@ -16,9 +16,14 @@ interface HotCalls {
   write: (fd: number, buf: Buffer, size: number) => number;
   fcntl: (fd: number, cmd: number, arg: number) => number;
   sched_yield: () => number;
+  pipe2: (fds: Buffer, flags: number) => number;
+  splice: (fdIn: number, offIn: Buffer | null, fdOut: number, offOut: Buffer | null, len: number, flags: number) => number;
+  close: (fd: number) => number;
 }
 
 let hot: HotCalls | null = null;
+
+const F_SETPIPE_SZ = 1031;
 
 function calls(): HotCalls {
   if (hot) return hot;
@@ -28,6 +33,9 @@ function calls(): HotCalls {
     write: libc.func('long write(int fd, const void *buf, size_t count)') as HotCalls['write'],
     fcntl: libc.func('int fcntl(int fd, int cmd, int arg)') as HotCalls['fcntl'],
     sched_yield: libc.func('int sched_yield(void)') as HotCalls['sched_yield'],
+    pipe2: libc.func('int pipe2(void *fds, int flags)') as HotCalls['pipe2'],
+    splice: libc.func('long splice(int fd_in, void *off_in, int fd_out, void *off_out, size_t len, unsigned int flags)') as HotCalls['splice'],
+    close: libc.func('int close(int fd)') as HotCalls['close'],
   };
   return hot;
 }
@@ -58,6 +66,31 @@ export function cloneDevice(fd: number): number {
     throw e;
   }
   return clone;
+}
+
+/** pipe2(2) with `flags`: [read end, write end], or null with errno() set. */
+export function pipe(flags: number): [number, number] | null {
+  const fds = Buffer.alloc(8);
+  return calls().pipe2(fds, flags) === 0 ? [fds.readInt32LE(0), fds.readInt32LE(4)] : null;
+}
+
+/** F_SETPIPE_SZ: the pipe's new capacity in bytes, or -1 with errno() set. */
+export function setPipeSize(fd: number, bytes: number): number {
+  return calls().fcntl(fd, F_SETPIPE_SZ, bytes);
+}
+
+/**
+ * splice(2) of up to `len` bytes; `offIn`/`offOut` hold the 64-bit file
+ * offset on a side that is a file (null on a pipe or the device). The count,
+ * or -1 with errno() set.
+ */
+export function spliceFd(fdIn: number, offIn: Buffer | null, fdOut: number, offOut: Buffer | null, len: number, flags: number): number {
+  return calls().splice(fdIn, offIn, fdOut, offOut, len, flags);
+}
+
+/** close(2), result ignored (for fds whose close nobody waits on). */
+export function closeFd(fd: number): void {
+  calls().close(fd);
 }
 
 /** The fd's status flags (F_GETFL), or -1. */

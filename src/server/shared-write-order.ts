@@ -28,7 +28,7 @@
  * are bounded by the kernel (max_background plus one per writing thread),
  * so the table stays short and a scan is a few hundred nanoseconds.
  */
-import type { WriteOrdering, WriteRecord } from './write-order';
+import { interruptible, type WriteOrdering, type WriteRecord } from './write-order';
 
 /** Slots in the table: far more writes than the kernel keeps in flight. */
 export const SLOTS = 4096;
@@ -169,12 +169,10 @@ export class SharedWriteOrder implements WriteOrdering {
       if (r.async) waits.push(r.value);
     }
     if (waits.length === 0) return null;
-    const all = Promise.all(waits).then(() => undefined);
-    if (!signal) return all;
-    // An INTERRUPT of a waiting request ends the wait: nothing was done yet, so EINTR is safe.
-    const sig = signal();
-    if (sig.aborted) return Promise.reject(sig.reason);
-    return Promise.race([all, new Promise<void>((_, reject) => sig.addEventListener('abort', () => reject(sig.reason), { once: true }))]);
+    return interruptible(
+      Promise.all(waits).then(() => undefined),
+      signal,
+    );
   }
 
   /** For data workers: blocks this thread until the older overlapping writes have ended. */

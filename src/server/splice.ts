@@ -10,12 +10,11 @@
  * (device-channel.ts): every other request read through the pipe costs two
  * more syscalls than a read(2).
  */
-import koffi from 'koffi';
 import { Opcode } from '../protocol/constants';
 import { IN_HEADER_SIZE } from '../protocol/header';
 import { WriteIn } from '../protocol/structs';
 import { FuseError } from './errors';
-import { errno } from './device-io';
+import { closeFd, deviceRead, errno, pipe, setPipeSize, spliceFd } from './device-io';
 import { O_CLOEXEC, O_NONBLOCK } from '../linux';
 
 /** WRITEs with at least this much data switch reads to splice; smaller ones gain nothing. */
@@ -37,32 +36,8 @@ function spliceWorthy(buf: Buffer, dataBytes: number): boolean {
   return dataBytes >= SPLICE_MIN && buf.readUInt32LE(4) === Opcode.WRITE && (buf.readUInt32LE(WRITE_OPEN_FLAGS) & O_DIRECT) === 0;
 }
 
-const F_SETPIPE_SZ = 1031;
 const SPLICE_F_MOVE = 1;
 const SPLICE_F_NONBLOCK = 2;
-
-interface SpliceCalls {
-  pipe2: (fds: Buffer, flags: number) => number;
-  splice: (fdIn: number, offIn: Buffer | null, fdOut: number, offOut: Buffer | null, len: number, flags: number) => number;
-  read: (fd: number, buf: Buffer, size: number) => number;
-  fcntl: (fd: number, cmd: number, arg: number) => number;
-  close: (fd: number) => number;
-}
-
-let calls: SpliceCalls | null = null;
-
-function lib(): SpliceCalls {
-  if (calls) return calls;
-  const libc = koffi.load('libc.so.6');
-  calls = {
-    pipe2: libc.func('int pipe2(void *fds, int flags)') as SpliceCalls['pipe2'],
-    splice: libc.func('long splice(int fd_in, void *off_in, int fd_out, void *off_out, size_t len, unsigned int flags)') as SpliceCalls['splice'],
-    read: libc.func('long read(int fd, void *buf, size_t count)') as SpliceCalls['read'],
-    fcntl: libc.func('int fcntl(int fd, int cmd, int arg)') as SpliceCalls['fcntl'],
-    close: libc.func('int close(int fd)') as SpliceCalls['close'],
-  };
-  return calls;
-}
 
 /**
  * WRITE data still in the pipe it was spliced into. A filesystem takes it
@@ -88,12 +63,10 @@ export class SplicePipe {
 
   /** Throws if the pipe cannot hold `capacity` bytes (past pipe-max-size without CAP_SYS_RESOURCE). */
   constructor(capacity: number) {
-    const L = lib();
-    const fds = Buffer.alloc(8);
-    if (L.pipe2(fds, O_NONBLOCK | O_CLOEXEC) !== 0) throw new FuseError(errno(), 'pipe2');
-    this.r = fds.readInt32LE(0);
-    this.w = fds.readInt32LE(4);
-    if (L.fcntl(this.w, F_SETPIPE_SZ, capacity) < 0) {
+    const fds = pipe(O_NONBLOCK | O_CLOEXEC);
+    if (!fds) throw new FuseError(errno(), 'pipe2');
+    [this.r, this.w] = fds;
+    if (setPipeSize(this.w, capacity) < 0) {
       const e = errno();
       this.close();
       throw new FuseError(e, `F_SETPIPE_SZ ${capacity}`);
@@ -102,15 +75,14 @@ export class SplicePipe {
 
   /** Splices one request from `device` into the pipe: its length, or -1 with errno() set. */
   fill(device: number, max: number): number {
-    return lib().splice(device, null, this.w, null, max, SPLICE_F_NONBLOCK);
+    return spliceFd(device, null, this.w, null, max, SPLICE_F_NONBLOCK);
   }
 
   /** Reads exactly `n` bytes of the pipe into buf at `at` (they are there: the request was spliced whole). */
   readExactly(buf: Buffer, at: number, n: number): void {
-    const L = lib();
     let done = 0;
     while (done < n) {
-      const got = L.read(this.r, done === 0 && at === 0 ? buf : buf.subarray(at + done), n - done);
+      const got = deviceRead(this.r, buf.subarray(at + done, at + n));
       if (got <= 0) throw new FuseError(got < 0 ? errno() : 5, `reading ${n} spliced bytes`);
       done += got;
     }
@@ -158,11 +130,10 @@ export class SplicePipe {
    * before any throws and leaves the bytes in the pipe.
    */
   private moveTo(fd: number, offset: number, n: number): number {
-    const L = lib();
     let done = 0;
     while (done < n) {
       this.off.writeBigInt64LE(BigInt(offset + done));
-      const moved = L.splice(this.r, null, fd, this.off, n - done, SPLICE_F_MOVE);
+      const moved = spliceFd(this.r, null, fd, this.off, n - done, SPLICE_F_MOVE);
       if (moved > 0) {
         done += moved;
         continue;
@@ -177,9 +148,8 @@ export class SplicePipe {
   }
 
   close(): void {
-    const L = lib();
-    L.close(this.r);
-    L.close(this.w);
+    closeFd(this.r);
+    closeFd(this.w);
   }
 }
 

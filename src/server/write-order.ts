@@ -47,6 +47,17 @@ export interface WriteOrdering {
   waitFor(ino: number, offset: number, size: number, signal?: () => AbortSignal, before?: number): Promise<void> | null;
 }
 
+/**
+ * `wait`, ended early by the request's INTERRUPT: nothing was done yet, so
+ * answering EINTR is safe. Both orderings' waitFor end with it.
+ */
+export function interruptible(wait: Promise<void>, signal?: () => AbortSignal): Promise<void> {
+  if (!signal) return wait;
+  const sig = signal();
+  if (sig.aborted) return Promise.reject(sig.reason);
+  return Promise.race([wait, new Promise<void>((_, reject) => sig.addEventListener('abort', () => reject(sig.reason), { once: true }))]);
+}
+
 /** A recorded write (opaque to dispatch). */
 export interface WriteRecord {
   readonly start: number;
@@ -212,18 +223,13 @@ export class WriteOrder implements WriteOrdering {
     if (ws.length === 0) return null;
     this.waits++;
     let pending = ws.length;
-    return new Promise<void>((resolve, reject) => {
+    const all = new Promise<void>((resolve) => {
       const done = (): void => {
         if (--pending === 0) resolve();
       };
       for (const w of ws) (w.waiters ??= []).push(done);
-      if (signal) {
-        // An INTERRUPT of a waiting request ends the wait: nothing was done yet, so EINTR is safe.
-        const sig = signal();
-        if (sig.aborted) reject(sig.reason);
-        else sig.addEventListener('abort', () => reject(sig.reason), { once: true });
-      }
     });
+    return interruptible(all, signal);
   }
 
   /** Writes in flight on `ino` (for tests and debug output). */
