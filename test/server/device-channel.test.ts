@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import koffi from 'koffi';
+import { pipe as devicePipe } from '../../src/server/device-io';
 import { DeviceChannel } from '../../src/server/device-channel';
 import { resolveOptions } from '../../src/server/options';
 import { DEFAULT_BUSY_POLL, PollWindow } from '../../src/server/poll-window';
@@ -29,10 +29,9 @@ for (let i = 0; i < workerData.count; i++) {
 `;
 
 function pipe(): [number, number] {
-  const fds = Buffer.alloc(8);
-  const libc = koffi.load('libc.so.6');
-  if (libc.func('int pipe(_Out_ int *fds)')(fds) !== 0) throw new Error('pipe() failed');
-  return [fds.readInt32LE(0), fds.readInt32LE(4)];
+  const fds = devicePipe(0);
+  if (!fds) throw new Error('pipe() failed');
+  return fds;
 }
 
 /** Serves MESSAGES messages of a tight exchange; how many SIGIO signals it took. */

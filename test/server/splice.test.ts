@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import koffi from 'koffi';
+import { pipe as devicePipe, setPipeSize } from '../../src/server/device-io';
 import { decodeRequest, encodeRequest, Opcode, type RequestInput } from '../../src/protocol';
 import { DeviceChannel } from '../../src/server/device-channel';
 import type { SplicedData } from '../../src/server/splice';
@@ -20,13 +20,11 @@ import type { SplicedData } from '../../src/server/splice';
 const DATA = 128 * 1024;
 
 function pipe(size: number): [number, number] {
-  const libc = koffi.load('libc.so.6');
-  const fds = Buffer.alloc(8);
-  if (libc.func('int pipe(_Out_ int *fds)')(fds) !== 0) throw new Error('pipe() failed');
-  const w = fds.readInt32LE(4);
-  // F_SETPIPE_SZ: a whole big WRITE must fit, as the device hands it over in one piece.
-  if (libc.func('int fcntl(int fd, int cmd, int arg)')(w, 1031, size) < 0) throw new Error('F_SETPIPE_SZ failed');
-  return [fds.readInt32LE(0), w];
+  const fds = devicePipe(0);
+  if (!fds) throw new Error('pipe() failed');
+  // A whole big WRITE must fit, as the device hands it over in one piece.
+  if (setPipeSize(fds[1], size) < 0) throw new Error('F_SETPIPE_SZ failed');
+  return fds;
 }
 
 function header(opcode: Opcode, unique: number): RequestInput['header'] {
