@@ -27,8 +27,12 @@ export interface DataPath {
    * Returns the count (fewer at end of file) or a negative errno.
    */
   read(fh: number, offset: number, into: Buffer): number;
-  /** Writes `data` to handle `fh` at `offset`. Returns the count written or a negative errno. */
-  write(fh: number, offset: number, data: Buffer): number;
+  /**
+   * Writes `data` to handle `fh` at `offset`. Returns the count written or a
+   * negative errno. `killSuidgid`: as WriteInfo.killSuidgid, which a
+   * filesystem with handleKillprivV2 honours here too.
+   */
+  write(fh: number, offset: number, data: Buffer, killSuidgid: boolean): number;
 }
 
 export type DataPathFactory = (options: unknown) => DataPath;

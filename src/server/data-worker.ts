@@ -8,7 +8,7 @@
  * request before reading the next.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Opcode } from '../protocol/constants';
+import { Opcode, WriteFlags } from '../protocol/constants';
 import { Errno } from '../protocol/errno';
 import { ProtocolError } from '../protocol/errors';
 import { OUT_HEADER_SIZE, writeOutHeader } from '../protocol/header';
@@ -126,7 +126,8 @@ class Worker {
       let r: { count: number; errno: number };
       try {
         order?.waitSync(ino, offset, size, unique);
-        r = this.call(() => this.data.write(fh, offset, req.data), size, 'write');
+        const kill = (req.arg.write_flags & WriteFlags.KILL_SUIDGID) !== 0;
+        r = this.call(() => this.data.write(fh, offset, req.data, kill), size, 'write');
       } finally {
         if (rec) order!.end(ino, rec);
       }

@@ -14,7 +14,7 @@
 // From the defining modules, not '../protocol': see the note in session.ts.
 import { DirentBuffer } from '../protocol/dirent';
 import { Errno } from '../protocol/errno';
-import { FattrFlags, GetattrFlags, IoctlFlags, LkFlags, Opcode, PollFlags, ReleaseFlags, WriteFlags, FsyncFlags } from '../protocol/constants';
+import { FattrFlags, GetattrFlags, IoctlFlags, LkFlags, Opcode, PollFlags, ReleaseFlags, WriteFlags, FsyncFlags, OpenInFlags } from '../protocol/constants';
 import { InvalidReplyError } from '../protocol/errors';
 import { encodeName } from '../protocol/names';
 import { writeOutHeader } from '../protocol/header';
@@ -254,7 +254,8 @@ export const DISPATCH: Table = {
     const { open } = h.fs;
     // libfuse: no open handler means every open succeeds with fh 0.
     if (!open) return openReply(h, r.header.unique, r.header.nodeid, undefined);
-    return then(open.call(h.fs, ctx, r.header.nodeid, r.arg.flags), (o) => openReply(h, r.header.unique, r.header.nodeid, o));
+    const info = { killSuidgid: (r.arg.open_flags & OpenInFlags.KILL_SUIDGID) !== 0 };
+    return then(open.call(h.fs, ctx, r.header.nodeid, r.arg.flags, info), (o) => openReply(h, r.header.unique, r.header.nodeid, o));
   },
 
   [Opcode.READ]: (h, r, ctx) => {
@@ -474,7 +475,8 @@ export const DISPATCH: Table = {
   [Opcode.CREATE]: (h, r, ctx) => {
     const { create } = h.fs;
     if (!create) return enosys();
-    return then(create.call(h.fs, ctx, r.header.nodeid, r.name, r.arg.mode, r.arg.flags), (res) => created(h, r.header.unique, res));
+    const info = { killSuidgid: (r.arg.open_flags & OpenInFlags.KILL_SUIDGID) !== 0 };
+    return then(create.call(h.fs, ctx, r.header.nodeid, r.name, r.arg.mode, r.arg.flags, info), (res) => created(h, r.header.unique, res));
   },
 
   [Opcode.TMPFILE]: (h, r, ctx) => {

@@ -155,6 +155,15 @@ export interface WriteInfo extends ReadInfo {
   killSuidgid: boolean;
 }
 
+export interface OpenInfo {
+  /**
+   * FUSE_OPEN_KILL_SUIDGID (only under handle_killpriv_v2): an open with
+   * O_TRUNC by a caller without CAP_FSETID; the truncation clears setuid,
+   * and setgid from a group-executable file, as truncate(2) would.
+   */
+  killSuidgid: boolean;
+}
+
 export interface ReleaseInfo {
   flags: number;
   /** FUSE_RELEASE_FLUSH: flush before releasing. */
@@ -203,6 +212,16 @@ export interface Filesystem {
    * on the main thread.
    */
   readonly dataPath?: DataPathSpec;
+  /**
+   * The filesystem clears privileges itself, as the VFS does (FUSE_HANDLE_KILLPRIV_V2):
+   * setuid, and setgid from a group-executable file, when WriteInfo,
+   * SetattrChanges or OpenInfo says killSuidgid; and security.capability on
+   * every write, truncate and chown. devfuse then negotiates
+   * HANDLE_KILLPRIV_V2 (unless -o no_handle_killpriv_v2), which spares the
+   * GETXATTR("security.capability") round trip the kernel otherwise makes
+   * before every write(2) to find out whether a capability must go.
+   */
+  readonly handleKillprivV2?: boolean;
 
   lookup?(ctx: RequestContext, parent: number, name: string): Result<Entry>;
   forget?(ino: number, nlookup: number): void;
@@ -217,7 +236,7 @@ export interface Filesystem {
   /** `flags`: RENAME_NOREPLACE (1), RENAME_EXCHANGE (2), RENAME_WHITEOUT (4). */
   rename?(ctx: RequestContext, parent: number, name: string, newparent: number, newname: string, flags: number): Result<void>;
   link?(ctx: RequestContext, ino: number, newparent: number, newname: string): Result<Entry>;
-  open?(ctx: RequestContext, ino: number, flags: number): Result<OpenResult>;
+  open?(ctx: RequestContext, ino: number, flags: number, info: OpenInfo): Result<OpenResult>;
   read?(ctx: RequestContext, ino: number, fh: number, offset: number, size: number, info: ReadInfo): Result<Buffer | Buffer[]>;
   /** Returns the bytes written. `data` is only valid until the returned promise settles: copy what you keep. */
   write?(ctx: RequestContext, ino: number, fh: number, offset: number, data: Buffer, info: WriteInfo): Result<number>;
@@ -247,7 +266,7 @@ export interface Filesystem {
   listxattr?(ctx: RequestContext, ino: number): Result<string[]>;
   removexattr?(ctx: RequestContext, ino: number, name: string): Result<void>;
   access?(ctx: RequestContext, ino: number, mask: number): Result<void>;
-  create?(ctx: RequestContext, parent: number, name: string, mode: number, flags: number): Result<{ entry: Entry; open: OpenResult }>;
+  create?(ctx: RequestContext, parent: number, name: string, mode: number, flags: number, info: OpenInfo): Result<{ entry: Entry; open: OpenResult }>;
   getlk?(ctx: RequestContext, ino: number, fh: number, owner: bigint, lock: Lock): Result<Lock>;
   /** `sleep`: F_SETLKW (wait; honour ctx.signal) rather than F_SETLK. */
   setlk?(ctx: RequestContext, ino: number, fh: number, owner: bigint, lock: Lock, sleep: boolean): Result<void>;

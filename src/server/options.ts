@@ -47,7 +47,12 @@ export interface SessionOptions {
   posixAcl?: boolean;
   /** FUSE_HANDLE_KILLPRIV: the filesystem clears suid/sgid on write, chown and truncate. */
   handleKillpriv?: boolean;
-  /** FUSE_HANDLE_KILLPRIV_V2 */
+  /**
+   * FUSE_HANDLE_KILLPRIV_V2: the filesystem clears setuid/setgid and
+   * security.capability itself. Default: when the filesystem says it does
+   * (Filesystem.handleKillprivV2); -o handle_killpriv_v2 asks for it
+   * anyway, -o no_handle_killpriv_v2 never.
+   */
   handleKillprivV2?: boolean;
   /** FUSE_CACHE_SYMLINKS */
   cacheSymlinks?: boolean;
@@ -102,7 +107,9 @@ export interface SessionOptions {
   splice?: boolean;
 }
 
-export type ResolvedOptions = Required<Omit<SessionOptions, 'debug' | 'log' | 'requestTimeout' | 'allowUids'>> & {
+export type ResolvedOptions = Required<Omit<SessionOptions, 'debug' | 'log' | 'requestTimeout' | 'allowUids' | 'handleKillprivV2'>> & {
+  /** undefined: as the filesystem says. */
+  handleKillprivV2: boolean | undefined;
   allowUids: ReadonlySet<number> | null;
   debug: ((line: string) => void) | null;
   log: (line: string) => void;
@@ -134,7 +141,7 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
     exportSupport: o.exportSupport ?? false,
     posixAcl: o.posixAcl ?? false,
     handleKillpriv: o.handleKillpriv ?? false,
-    handleKillprivV2: o.handleKillprivV2 ?? false,
+    handleKillprivV2: o.handleKillprivV2,
     cacheSymlinks: o.cacheSymlinks ?? false,
     autoInvalData: o.autoInvalData ?? true,
     explicitInvalData: o.explicitInvalData ?? false,
@@ -188,7 +195,10 @@ export const INIT_POLICY: Record<InitFlagName, { want: Policy; why: string }> = 
   EXPLICIT_INVAL_DATA: { want: (o) => o.explicitInvalData, why: 'option explicit_inval_data' },
   MAP_ALIGNMENT: { want: never, why: 'DAX (virtiofs) only' },
   SUBMOUNTS: { want: never, why: 'virtiofs only' },
-  HANDLE_KILLPRIV_V2: { want: (o) => o.handleKillprivV2, why: 'option handle_killpriv_v2' },
+  HANDLE_KILLPRIV_V2: {
+    want: (o, fs) => o.handleKillprivV2 ?? fs.handleKillprivV2 === true,
+    why: 'when the filesystem clears setuid/setgid/capabilities itself (Filesystem.handleKillprivV2): no GETXATTR security.capability before every write(2)',
+  },
   SETXATTR_EXT: { want: always, why: 'the 16-byte fuse_setxattr_in with setxattr_flags (ACL_KILL_SGID)' },
   INIT_EXT: { want: always, why: 'needed for every flag above bit 31 (flags2)' },
   INIT_RESERVED: { want: never, why: 'reserved' },
@@ -250,6 +260,7 @@ export function sessionOptionsFromMountOptions(rest: ReadonlyMap<string, string 
       case 'posix_acl': o.posixAcl = flag(k, v); break;
       case 'handle_killpriv': o.handleKillpriv = flag(k, v); break;
       case 'handle_killpriv_v2': o.handleKillprivV2 = flag(k, v); break;
+      case 'no_handle_killpriv_v2': o.handleKillprivV2 = !flag(k, v); break;
       case 'cache_symlinks': o.cacheSymlinks = flag(k, v); break;
       case 'auto_inval_data': o.autoInvalData = flag(k, v); break;
       case 'no_auto_inval_data': o.autoInvalData = !flag(k, v); break;

@@ -106,7 +106,7 @@ export class Fx {
     return sync(this.fs.link!(c, ino, parent, name));
   }
   create(c: RequestContext, parent: number, name: string, mode = 0o644, flags = O_RDWR): { entry: Entry; open: OpenResult } {
-    return sync(this.fs.create!(c, parent, name, mode | 0o100000, flags));
+    return sync(this.fs.create!(c, parent, name, mode | 0o100000, flags, { killSuidgid: false }));
   }
   tmpfile(c: RequestContext, parent: number, mode = 0o600, flags = O_RDWR): { entry: Entry; open: OpenResult } {
     return sync(this.fs.tmpfile!(c, parent, mode | 0o100000, flags));
@@ -119,7 +119,7 @@ export class Fx {
     return entry.ino;
   }
   open(c: RequestContext, ino: number, flags = O_RDWR): number {
-    return sync(this.fs.open!(c, ino, flags)).fh!;
+    return sync(this.fs.open!(c, ino, flags, { killSuidgid: false })).fh!;
   }
   release(ino: number, fh: number, lockOwner = 0n, flockUnlock = false): void {
     sync(this.fs.release!(root, ino, fh, { flags: 0, flush: false, flockUnlock, lockOwner }));

@@ -60,7 +60,7 @@ export class Fx {
 
   /** Opens `ino` and returns its fh. */
   async open(ino: number, flags = 2): Promise<number> {
-    return (await this.fs.open(me, ino, flags)).fh!;
+    return (await this.fs.open(me, ino, flags, { killSuidgid: false })).fh!;
   }
 
   async list(ino = ROOT, perCall = Infinity, plus = false): Promise<Listed[]> {

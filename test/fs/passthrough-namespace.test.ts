@@ -21,10 +21,10 @@ for (const mode of MODES) {
     test('as root, what a caller creates is theirs, with exactly the mode asked', { skip: !isRoot && 'needs root' }, async () => {
       await withFx(new Fx(mode), async (x) => {
         const d = await x.fs.mkdir(alice, ROOT, 'dir', 0o040777);
-        const f = await x.fs.create(alice, ROOT, 'file', 0o100666, O_WRONLY);
+        const f = await x.fs.create(alice, ROOT, 'file', 0o100666, O_WRONLY, { killSuidgid: false });
         const s = await x.fs.symlink(alice, ROOT, 'link', 'file');
         const p = await x.fs.mknod(alice, ROOT, 'fifo', 0o010666, 0);
-        const u = await x.fs.create(alice, ROOT, 'suid', 0o104755, O_WRONLY);
+        const u = await x.fs.create(alice, ROOT, 'suid', 0o104755, O_WRONLY, { killSuidgid: false });
         for (const [name, e, want] of [['dir', d, 0o040777], ['file', f.entry, 0o100666], ['fifo', p, 0o010666], ['suid', u.entry, 0o104755]] as const) {
           const st = fs.lstatSync(x.p(name));
           assert.equal(st.uid, 1000, `${name} uid`);
@@ -49,7 +49,7 @@ for (const mode of MODES) {
         fs.chownSync(x.p('shared'), 0, 4321);
         fs.chmodSync(x.p('shared'), 0o2777);
         const sh = await x.lookup('shared');
-        const f = await x.fs.create(alice, sh.ino, 'f', 0o100640, O_WRONLY);
+        const f = await x.fs.create(alice, sh.ino, 'f', 0o100640, O_WRONLY, { killSuidgid: false });
         const d = await x.fs.mkdir(alice, sh.ino, 'd', 0o040750);
         assert.equal(fs.statSync(x.p('shared', 'f')).gid, 4321);
         assert.equal(fs.statSync(x.p('shared', 'f')).uid, 1000);
@@ -66,7 +66,7 @@ for (const mode of MODES) {
       const x = new Fx(mode);
       try {
         const d = await x.fs.mkdir(me, ROOT, 'd', 0o040775);
-        const f = await x.fs.create(me, ROOT, 'f', 0o100664, O_RDWR);
+        const f = await x.fs.create(me, ROOT, 'f', 0o100664, O_RDWR, { killSuidgid: false });
         assert.equal(fs.statSync(x.p('d')).mode, 0o040775);
         assert.equal(fs.statSync(x.p('f')).mode, 0o100664);
         assert.equal(fs.statSync(x.p('d')).uid, process.getuid!());
@@ -82,13 +82,13 @@ for (const mode of MODES) {
     test('create on an existing file opens it, keeping its owner and mode; O_EXCL fails', async () => {
       await withFx(new Fx(mode), async (x) => {
         fs.writeFileSync(x.p('f'), 'old', { mode: 0o600 });
-        const c = await x.fs.create(alice, ROOT, 'f', 0o100666, O_RDWR);
+        const c = await x.fs.create(alice, ROOT, 'f', 0o100666, O_RDWR, { killSuidgid: false });
         const st = fs.statSync(x.p('f'));
         assert.equal(st.uid, process.getuid!());
         assert.equal(st.mode, 0o100600);
         assert.equal(String(await x.fs.read(me, c.entry.ino, c.open.fh!, 0, 10, { flags: 0, lockOwner: undefined })), 'old');
         await x.fs.release(me, c.entry.ino, c.open.fh!, REL);
-        await failsWith(() => x.fs.create(alice, ROOT, 'f', 0o100666, O_RDWR | O_EXCL), 'EEXIST');
+        await failsWith(() => x.fs.create(alice, ROOT, 'f', 0o100666, O_RDWR | O_EXCL, { killSuidgid: false }), 'EEXIST');
         x.fs.forget(c.entry.ino, 1);
         assert.equal(x.fs.inodeCount, 0);
       });
@@ -149,7 +149,7 @@ for (const mode of MODES) {
     test('names that are not UTF-8 round-trip through create, lookup and readdir', async () => {
       await withFx(new Fx(mode), async (x) => {
         const name = 'bad-\udcff\udc80';
-        const c = await x.fs.create(me, ROOT, name, 0o100644, O_WRONLY);
+        const c = await x.fs.create(me, ROOT, name, 0o100644, O_WRONLY, { killSuidgid: false });
         await x.fs.release(me, c.entry.ino, c.open.fh!, REL);
         const raw = fs.readdirSync(x.src, { encoding: 'buffer' });
         assert.deepEqual(raw, [Buffer.from([0x62, 0x61, 0x64, 0x2d, 0xff, 0x80])]);
@@ -186,7 +186,7 @@ for (const mode of MODES) {
         const deep = x.p(...Array<string>(20).fill(seg));
         assert.ok(deep.length > 4096 + 500);
         assert.throws(() => fs.statSync(deep), { code: 'ENAMETOOLONG' }, 'an absolute path this long cannot be used');
-        const f = await x.fs.create(me, parent, 'leaf', 0o100644, O_RDWR);
+        const f = await x.fs.create(me, parent, 'leaf', 0o100644, O_RDWR, { killSuidgid: false });
         const w = { flags: O_RDWR, lockOwner: undefined, writeback: false, killSuidgid: false };
         assert.equal(await x.fs.write(me, f.entry.ino, f.open.fh!, 0, Buffer.from('deep'), w), 4);
         await x.fs.release(me, f.entry.ino, f.open.fh!, REL);

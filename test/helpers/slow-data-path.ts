@@ -13,9 +13,9 @@ export function createDataPath(): DataPath {
   const p = passthroughDataPath();
   return {
     read: (fh, offset, into) => p.read(fh, offset, into),
-    write(fh, offset, data) {
+    write(fh, offset, data, killSuidgid) {
       Atomics.wait(sleeper, 0, 0, Math.random() * 10);
-      return p.write(fh, offset, data);
+      return p.write(fh, offset, data, killSuidgid);
     },
   };
 }

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Errno, IN_HEADER_SIZE, InitFlags, InitOut, Opcode, encodeRequest, readOutHeader, type RequestInput } from '../../src/protocol';
 import type { Channel, RequestSink } from '../../src/server/channel';
+import { parseMountOptions } from '../../src/server/mount-options';
+import { sessionOptionsFromMountOptions } from '../../src/server/options';
 import { Session } from '../../src/server/session';
 import { FuseError } from '../../src/server/errors';
 import type { Filesystem } from '../../src/server/filesystem';
@@ -54,6 +56,35 @@ describe('INIT', () => {
     const k = new KernelEmulator(tinyFs(), { session: { writebackCache: true } });
     const out = await k.init();
     assert.ok(BigInt(out.flags) & InitFlags.WRITEBACK_CACHE);
+  });
+
+  test('handle_killpriv_v2: asked for when the filesystem clears privileges itself, or by option; never with no_handle_killpriv_v2', async () => {
+    const agreed = async (fs: Filesystem, options: string | undefined): Promise<boolean> => {
+      const session = options ? sessionOptionsFromMountOptions(parseMountOptions(options).rest) : {};
+      const out = await new KernelEmulator(fs, { session }).init();
+      return ((BigInt(out.flags) | (BigInt(out.flags2) << 32n)) & InitFlags.HANDLE_KILLPRIV_V2) !== 0n;
+    };
+    assert.equal(await agreed(tinyFs(), undefined), false, 'a filesystem that says nothing');
+    assert.equal(await agreed({ ...tinyFs(), handleKillprivV2: true }, undefined), true);
+    assert.equal(await agreed({ ...tinyFs(), handleKillprivV2: true }, 'no_handle_killpriv_v2'), false);
+    assert.equal(await agreed(tinyFs(), 'handle_killpriv_v2'), true);
+  });
+
+  test('OPEN and CREATE pass FUSE_OPEN_KILL_SUIDGID on as OpenInfo.killSuidgid', async () => {
+    const seen: boolean[] = [];
+    const fs: Filesystem = {
+      ...tinyFs(),
+      open: (_ctx, _ino, _flags, info) => (seen.push(info.killSuidgid), { fh: 1 }),
+      create: (_ctx, _parent, _name, mode, _flags, info) => (seen.push(info.killSuidgid), { entry: { ino: 9, attr: { ino: 9, mode } }, open: { fh: 2 } }),
+    };
+    const k = new KernelEmulator(fs);
+    await k.init();
+    for (const open_flags of [0, 1]) {
+      assert.equal((await k.request(Opcode.OPEN, 1, { arg: { flags: 0o1001, open_flags } })).error, 0);
+      const c = await k.request(Opcode.CREATE, 1, { arg: { flags: 0o1101, mode: 0o100644, umask: 0, open_flags }, name: 'f' });
+      assert.equal(c.error, 0);
+    }
+    assert.deepEqual(seen, [false, false, true, true]);
   });
 
   test('a filesystem whose init throws: INIT answered EIO, the waiter told why, the connection closed', async () => {
