@@ -22,6 +22,19 @@ export const S_IXGRP = 0o010;
 export const S_IALLUGO = 0o7777;
 export const S_IXUGO = 0o111;
 
+/**
+ * The bits a write, truncate or chown by a caller without CAP_FSETID
+ * drops (should_remove_suid / setattr_should_drop_suidgid): setuid always,
+ * setgid only from a group-executable file (setgid without group execute
+ * marks mandatory locking, and stays). Directories keep theirs; callers
+ * check the type.
+ */
+export function killableBits(mode: number): number {
+  let bits = mode & S_ISUID;
+  if ((mode & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP)) bits |= S_ISGID;
+  return bits;
+}
+
 // access(2) masks
 export const R_OK = 4;
 export const W_OK = 2;

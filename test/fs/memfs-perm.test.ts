@@ -222,6 +222,39 @@ test('truncate by a non-root caller drops setuid; by root only with killSuidgid'
   assert.equal(f.getattr(ino).mode & 0o7777, 0o0755);
 });
 
+test('security.capability goes on every write, truncate, chown, fallocate and copy into the file, root\'s too (handle_killpriv_v2)', () => {
+  const f = new Fx();
+  assert.equal(f.fs.handleKillprivV2, true);
+  const t = scratch(f);
+  const ino = f.file(root, t, 'f', 'abc');
+  const src = f.file(root, t, 'src', 'xyz');
+  const fh = f.open(root, ino);
+  const has = (): boolean => f.fs.listxattr!(root, ino).toString().includes('security.capability');
+  const steps: [string, () => unknown][] = [
+    ['write', () => f.write(root, ino, fh, 0, 'x')],
+    ['writeback flush', () => f.write(root, ino, fh, 0, 'x', { writeback: true })],
+    ['truncate', () => f.setattr(root, ino, { size: 1 })],
+    ['chown', () => f.setattr(root, ino, { uid: 5 })],
+    ['fallocate', () => f.fallocate(ino, 0, 0, 8192)],
+    ['copy_file_range', () => f.copy(src, 0, ino, 0, 2)],
+  ];
+  for (const [what, step] of steps) {
+    f.setxattr(root, ino, 'security.capability', Buffer.alloc(20, 1));
+    f.setxattr(root, ino, 'security.other', 'kept');
+    step();
+    assert.equal(has(), false, `${what} drops security.capability`);
+    assert.equal(f.getxattr(root, ino, 'security.other').toString(), 'kept', `${what} keeps other attributes`);
+  }
+  // Its space is given back: as many set/drop rounds as you like within a small xattr budget.
+  const g = new Fx({ size: 16384 });
+  const gi = g.file(root, ROOT, 'g', 'abc');
+  const gfh = g.open(root, gi);
+  for (let i = 0; i < 1000; i++) {
+    g.setxattr(root, gi, 'security.capability', Buffer.alloc(20, 1));
+    g.write(root, gi, gfh, 0, 'x');
+  }
+});
+
 test('utimens: explicit times need ownership (EPERM); "now" needs ownership or write permission (EACCES)', () => {
   const f = new Fx();
   const t = scratch(f);

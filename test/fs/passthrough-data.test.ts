@@ -5,7 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
+import { createDataPath } from '../../src/fs/passthrough/data-path';
 import type { Attr } from '../../src/protocol';
 import { Fx, withFx, MODES, ROOT, alice, ctx, failsWith, isRoot, me } from './passthrough-helpers';
 
@@ -131,6 +134,50 @@ for (const mode of MODES) {
       });
     });
 
+    test('killSuidgid (handle_killpriv_v2): flagged writes, truncates and O_TRUNC opens drop what the VFS would; unflagged keep', { skip: !isRoot && 'needs root (CAP_FSETID keeps the bits)' }, async () => {
+      await withFx(new Fx(mode), async (x) => {
+        assert.equal(x.fs.handleKillprivV2, true);
+        const KILL = { ...W, killSuidgid: true };
+        const modeOf = (name: string): number => fs.statSync(x.p(name)).mode & 0o7777;
+        const file = async (name: string, m: number): Promise<number> => {
+          fs.writeFileSync(x.p(name), 'data');
+          fs.chmodSync(x.p(name), m);
+          return (await x.lookup(name)).ino;
+        };
+        // write: unflagged (root's own) keeps; flagged drops setuid, and setgid only with group execute.
+        const w = await file('w', 0o6755);
+        const fh = await x.open(w);
+        await x.fs.write(me, w, fh, 0, Buffer.from('x'), W);
+        assert.equal(modeOf('w'), 0o6755);
+        await x.fs.write(me, w, fh, 0, Buffer.from('x'), KILL);
+        assert.equal(modeOf('w'), 0o755);
+        const noexec = await file('noexec', 0o6745);
+        const fh2 = await x.open(noexec);
+        await x.fs.write(me, noexec, fh2, 0, Buffer.from('x'), KILL);
+        assert.equal(modeOf('noexec'), 0o2745, 'setgid without group execute marks mandatory locking, and stays');
+        // truncate, through a path and through an fh; not when the request also sets the mode.
+        const t = await file('t', 0o6755);
+        await x.fs.setattr(me, t, { size: 1, killSuidgid: true }, undefined);
+        assert.equal(modeOf('t'), 0o755);
+        fs.chmodSync(x.p('t'), 0o6755);
+        const fht = await x.open(t);
+        await x.fs.setattr(me, t, { size: 0, killSuidgid: true }, fht);
+        assert.equal(modeOf('t'), 0o755);
+        await x.fs.setattr(me, t, { size: 2, mode: 0o4711, killSuidgid: true }, undefined);
+        assert.equal(modeOf('t'), 0o4711);
+        // O_TRUNC opens: open, and create of a file that exists.
+        const o = await file('o', 0o6755);
+        const fh3 = (await x.fs.open(me, o, 0o1001, { killSuidgid: true })).fh!;
+        assert.deepEqual([modeOf('o'), fs.statSync(x.p('o')).size], [0o755, 0]);
+        await file('c', 0o6755);
+        const c = await x.fs.create(me, ROOT, 'c', 0o100644, 0o1001, { killSuidgid: true });
+        assert.equal(modeOf('c'), 0o755);
+        assert.equal((c.entry.attr as Attr).mode & 0o7777, 0o755, 'the entry shows the mode after the kill');
+        for (const [ino, h] of [[w, fh], [noexec, fh2], [t, fht], [o, fh3], [c.entry.ino, c.open.fh!]] as const) await x.fs.release(me, ino, h, REL);
+        for (const ino of [w, noexec, t, o, c.entry.ino]) x.fs.forget(ino, 1);
+      });
+    });
+
     test('statfs is the source filesystem', async () => {
       await withFx(new Fx(mode), async (x) => {
         const s = await x.fs.statfs(me, ROOT);
@@ -237,3 +284,23 @@ for (const mode of MODES) {
     });
   });
 }
+
+test('the data path (data workers) drops setuid/setgid on a flagged WRITE as files.write does', { skip: !isRoot && 'needs root' }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'devfuse-dp-'));
+  try {
+    const file = path.join(dir, 'f');
+    fs.writeFileSync(file, 'data');
+    fs.chmodSync(file, 0o6755);
+    const fd = fs.openSync(file, 'r+');
+    const dp = createDataPath();
+    assert.equal(dp.write(fd, 0, Buffer.from('x'), false), 1);
+    assert.equal(fs.statSync(file).mode & 0o7777, 0o6755);
+    assert.equal(dp.write(fd, 1, Buffer.from('y'), true), 1);
+    assert.equal(fs.statSync(file).mode & 0o7777, 0o755);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'xyta');
+    fs.closeSync(fd);
+    assert.equal(dp.write(fd, 0, Buffer.from('z'), true), -9, 'a bad handle is a negative errno (EBADF), not a throw');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -8,8 +8,9 @@
  */
 import type { AttrInput, RequestContext, SetattrChanges, StatfsResult, StatxResult, Timespec } from '../../server/filesystem';
 import { FuseError } from '../../server/errors';
-import { BLOCK_SIZE, NAME_MAX, O_ACCMODE, O_RDONLY, S_IALLUGO, S_IFMT, S_ISGID, S_ISUID, S_IXGRP, W_OK } from './constants';
+import { BLOCK_SIZE, killableBits, NAME_MAX, O_ACCMODE, O_RDONLY, S_IALLUGO, S_IFMT, S_ISGID, S_ISUID, W_OK } from './constants';
 import type { Inode } from './inode';
+import { dropCapability } from './xattr';
 import { checkAccess, inGroup, isRoot, ownerOrRoot, permits } from './perm';
 import type { MemfsState } from './state';
 
@@ -17,20 +18,20 @@ import type { MemfsState } from './state';
 const STATX_BASIC_STATS = 0x7ff;
 const STATX_BTIME = 0x800;
 
-/**
- * The bits a write, truncate or chown by an unprivileged caller drops
- * (should_remove_suid): setuid always, setgid when group-executable (a
- * setgid without group-exec means mandatory locking, and stays).
- */
-function killableBits(mode: number): number {
-  let bits = mode & S_ISUID;
-  if ((mode & (S_ISGID | S_IXGRP)) === (S_ISGID | S_IXGRP)) bits |= S_ISGID;
-  return bits;
-}
-
 /** Drops setuid/setgid as should_remove_suid says (directories keep theirs). The caller stamps ctime. */
 export function killSuidgid(inode: Inode): void {
   if (!inode.isDir) inode.mode &= ~killableBits(inode.mode);
+}
+
+/**
+ * What a write, truncate or chown does to privileges (file_remove_privs):
+ * security.capability always goes; setuid/setgid when `suidgid` (a caller
+ * without CAP_FSETID, or a chown). memfs does it all itself, so it can
+ * negotiate handle_killpriv_v2 (Filesystem.handleKillprivV2).
+ */
+export function removePrivs(st: MemfsState, inode: Inode, suidgid: boolean): void {
+  if (inode.xattrs) dropCapability(inode, st);
+  if (suidgid) killSuidgid(inode);
 }
 
 export function getattr(st: MemfsState, ino: number): AttrInput {
@@ -104,14 +105,14 @@ export function setattr(st: MemfsState, ctx: RequestContext, ino: number, c: Set
     const data = inode.fileData();
     if (c.size !== data.size) inode.mtime = now;
     data.truncate(c.size);
-    if (!isRoot(ctx) || c.killSuidgid) killSuidgid(inode);
+    removePrivs(st, inode, !isRoot(ctx) || c.killSuidgid === true);
     changed = true;
   }
   if (c.uid !== undefined || c.gid !== undefined) {
     if (c.uid !== undefined) inode.uid = c.uid;
     if (c.gid !== undefined) inode.gid = c.gid;
     // chown(2) drops setuid/setgid of non-directories, even for root (notify_change with ATTR_KILL_S*ID).
-    killSuidgid(inode);
+    removePrivs(st, inode, true);
     changed = true;
   }
   if (c.mode !== undefined) {

@@ -55,6 +55,8 @@ export function memfs(options?: MemfsOptions): Memfs {
   const st = new MemfsState(resolveMemfsOptions(options));
   return {
     state: st,
+    // Writes, truncates and chowns drop setuid/setgid and security.capability here (attrs.ts removePrivs).
+    handleKillprivV2: true,
 
     lookup: (ctx, parent, name) => ns.lookup(st, ctx, parent, name),
     forget: (ino, n) => st.forget(ino, n),

@@ -24,7 +24,7 @@ import {
   FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE, FMODE_EXEC_FLAG, O_NOATIME, O_TRUNC, SEEK_DATA, SEEK_HOLE,
   W_OK, X_OK,
 } from './constants';
-import { killSuidgid } from './attrs';
+import { removePrivs } from './attrs';
 import type { Inode } from './inode';
 import { accessForOpenFlags, isRoot, ownerOrRoot } from './perm';
 import type { MemfsState } from './state';
@@ -46,7 +46,7 @@ export function openFile(st: MemfsState, ctx: RequestContext, inode: Inode, flag
     // Only with atomic_o_trunc: the kernel then leaves the truncation to the open.
     if (inode.data.size !== 0) inode.data.truncate(0);
     st.modified(inode);
-    if (!isRoot(ctx)) killSuidgid(inode);
+    removePrivs(st, inode, !isRoot(ctx));
   }
   // KEEP_CACHE: every change to the data goes through this kernel, whose page cache therefore stays right across opens.
   return { fh: st.open(inode, flags), keepCache: true };
@@ -66,17 +66,18 @@ export function read(st: MemfsState, ino: number, offset: number, size: number, 
 /**
  * Writes a copy of `data` (a view into the request buffer). A write by a
  * caller other than root drops setuid, and setgid from a group-executable
- * file, as Linux's file_remove_privs() does; the kernel normally does it
- * first with a SETATTR, and asks with FUSE_WRITE_KILL_SUIDGID under
- * handle_killpriv_v2. Writeback flushes are not the writer's doing (the
- * kernel already handled privileges when the page was dirtied).
+ * file, as Linux's file_remove_privs() does (under handle_killpriv_v2 the
+ * kernel flags it FUSE_WRITE_KILL_SUIDGID as well). Writeback flushes are
+ * not the writer's doing: the kernel made the write through, flagged,
+ * when the file had such bits. security.capability goes on every write,
+ * flushes included (under handle_killpriv_v2 nobody else drops it).
  */
 export function write(st: MemfsState, ctx: RequestContext, ino: number, offset: number, data: Buffer, info: WriteInfo): number {
   const inode = st.get(ino);
   const n = inode.fileData().write(offset, data);
   if (n === 0) return 0;
   st.modified(inode);
-  if (info.killSuidgid || (!info.writeback && !isRoot(ctx))) killSuidgid(inode);
+  removePrivs(st, inode, info.killSuidgid || (!info.writeback && !isRoot(ctx)));
   return n;
 }
 
@@ -114,7 +115,7 @@ export function fallocate(st: MemfsState, ctx: RequestContext, ino: number, mode
       throw new FuseError('EOPNOTSUPP');
   }
   st.modified(inode);
-  if (!isRoot(ctx)) killSuidgid(inode);
+  removePrivs(st, inode, !isRoot(ctx));
 }
 
 export function lseek(st: MemfsState, ino: number, offset: number, whence: number): number {
@@ -138,7 +139,7 @@ export function copyFileRange(
   if (n > 0) {
     st.modified(dst);
     st.accessed(src);
-    if (!isRoot(ctx)) killSuidgid(dst);
+    removePrivs(st, dst, !isRoot(ctx));
   }
   return n;
 }

@@ -109,6 +109,20 @@ export function removeXattr(ctx: RequestContext, inode: Inode, name: string, hos
   host.releaseBytes(xattrCost(name, old));
 }
 
+/**
+ * security.capability goes on every write, truncate and chown, whoever
+ * makes it (the VFS's security_inode_killpriv): file capabilities vouch for
+ * the contents and the owner they were set on.
+ */
+export function dropCapability(inode: Inode, host: XattrHost): void {
+  const old = inode.xattrs?.get(CAPABILITY);
+  if (!old) return;
+  inode.xattrs!.delete(CAPABILITY);
+  host.releaseBytes(xattrCost(CAPABILITY, old));
+}
+
+const CAPABILITY = 'security.capability';
+
 /** Gives back the space of all attributes (the inode is freed). */
 export function dropXattrs(inode: Inode, host: XattrHost): void {
   if (!inode.xattrs) return;

@@ -17,6 +17,7 @@ import {
   AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, cPath, ERRNO, O_CLOEXEC, O_RDONLY, S_IFDIR, UTIME_NOW,
   UTIME_OMIT,
 } from './libc';
+import { killSuidgid as killPrivs } from './privs';
 import { readStatfs, STATFS_SIZE, type Stat } from './stat';
 
 const KEEP = 0xffffffff; // (uid_t)-1
@@ -30,8 +31,8 @@ export function getattr(c: Core, ino: number): MaybePromise<Stat> {
 /**
  * SETATTR, in the order that leaves what was asked: owner before mode (a
  * chown by root clears setuid/setgid, which a mode in the same request
- * must be able to set), then size, then times (last, since truncating
- * changes mtime). Through the fh when the kernel gives one (ftruncate of an
+ * must be able to set), then size and the setuid/setgid kill that goes
+ * with it, then times (last, since truncating changes mtime). Through the fh when the kernel gives one (ftruncate of an
  * open file needs no write permission check on the path).
  */
 export function setattr(c: Core, ino: number, ch: SetattrChanges, fh: number | undefined): MaybePromise<AttrReplyInput> {
@@ -48,6 +49,12 @@ export function setattr(c: Core, ino: number, ch: SetattrChanges, fh: number | u
     if (ch.size === undefined) return undefined;
     return fh !== undefined ? c.run(L.ftruncate, fh, ch.size) : c.run(L.truncate, i.proc, ch.size);
   };
+  // FATTR_KILL_SUIDGID (privs.ts): a truncate by a caller without CAP_FSETID; a chown's the source did already.
+  // Not beside an explicit mode, which says what the bits are.
+  const kill = (): MaybePromise<void> =>
+    ch.killSuidgid && ch.mode === undefined && ch.size !== undefined
+      ? killPrivs(c.io, L, fh ?? i.fd, fh !== undefined ? undefined : (mode) => c.run(L.fchmodat, AT_FDCWD, i.proc, mode, 0))
+      : undefined;
   const times = (): MaybePromise<void> => {
     if (ch.atime === undefined && ch.mtime === undefined) return undefined;
     const ts = Buffer.allocUnsafe(32);
@@ -55,7 +62,7 @@ export function setattr(c: Core, ino: number, ch: SetattrChanges, fh: number | u
     timespec(ts, 16, ch.mtime);
     return fh !== undefined ? c.run(L.futimens, fh, ts) : c.run(L.utimensat, AT_FDCWD, i.proc, ts, 0);
   };
-  return then(chown(), () => then(chmod(), () => then(truncate(), () => then(times(), () => c.statFd(i.fd)))));
+  return then(chown(), () => then(chmod(), () => then(truncate(), () => then(kill(), () => then(times(), () => c.statFd(i.fd))))));
 }
 
 /** One struct timespec of utimensat's pair: a time, UTIME_NOW, or UTIME_OMIT when absent. */

@@ -10,11 +10,12 @@ import { FuseError } from '../../server/errors';
 import type { OpenResult } from '../../server/filesystem';
 import type { SplicedData } from '../../server/splice';
 import type { Core } from './core';
-import { then, type MaybePromise } from './io';
+import { attempt, then, type MaybePromise } from './io';
 import {
   AT_FDCWD, ERRNO, F_DUPFD_CLOEXEC, O_ACCMODE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_RDWR,
   O_WRONLY,
 } from './libc';
+import { killSuidgid as killPrivs } from './privs';
 
 /**
  * Flags the source open must not get: O_CREAT/O_EXCL (handled by create),
@@ -48,11 +49,14 @@ export function openResult(c: Core, fd: number): OpenResult {
   return c.keepCache ? { fh: fd, keepCache: true } : { fh: fd };
 }
 
-export function open(c: Core, ino: number, flags: number): MaybePromise<OpenResult> {
-  return then(c.io.call(c.L.openat, AT_FDCWD, c.inodes.get(ino).proc, openFlags(c, flags), 0), (fd) => {
-    c.files.add(fd);
-    return openResult(c, fd);
-  });
+/** `killSuidgid`: an O_TRUNC open by a caller without CAP_FSETID (OpenInfo), whose truncation ours does not match. */
+export function open(c: Core, ino: number, flags: number, killSuidgid: boolean): MaybePromise<OpenResult> {
+  return then(c.io.call(c.L.openat, AT_FDCWD, c.inodes.get(ino).proc, openFlags(c, flags), 0), (fd) =>
+    then(killSuidgid ? attempt(() => killPrivs(c.io, c.L, fd), () => c.closeQuietly(fd)) : undefined, () => {
+      c.files.add(fd);
+      return openResult(c, fd);
+    }),
+  );
 }
 
 export function read(c: Core, fh: number, offset: number, size: number, buffer: (size: number) => Buffer): MaybePromise<Buffer> {
@@ -61,12 +65,16 @@ export function read(c: Core, fh: number, offset: number, size: number, buffer: 
   return then(c.io.call(c.L.pread, fh, b, size, offset), (n) => (n === size ? b : b.subarray(0, n)));
 }
 
-export function write(c: Core, fh: number, offset: number, data: Buffer): MaybePromise<number> {
+/** `killSuidgid`: the writer lacked CAP_FSETID (WriteInfo); first, as file_remove_privs() does it first. */
+export function write(c: Core, fh: number, offset: number, data: Buffer, killSuidgid: boolean): MaybePromise<number> {
+  if (killSuidgid) return then(killPrivs(c.io, c.L, fh), () => c.io.call(c.L.pwrite, fh, data, data.length, offset));
   return c.io.call(c.L.pwrite, fh, data, data.length, offset);
 }
 
 /** A WRITE from the channel's pipe: spliced into the file; a file that refuses splice (EINVAL) gets a pwrite. */
-export function writeSpliced(c: Core, fh: number, offset: number, data: SplicedData): MaybePromise<number> | FuseError {
+export function writeSpliced(c: Core, fh: number, offset: number, data: SplicedData, killSuidgid: boolean): MaybePromise<number> | FuseError {
+  // Only in sync mode (index.ts): done when this returns. A failure still empties the pipe (the channel discards it).
+  if (killSuidgid) killPrivs(c.io, c.L, fh);
   try {
     return data.spliceTo(fh, offset);
   } catch (e) {

@@ -17,7 +17,7 @@
  * permissions against the modes and owners the passthrough reports.
  */
 import { InitFlags } from '../../protocol';
-import type { Filesystem, SessionApi } from '../../server/filesystem';
+import type { Filesystem, SessionApi, WriteInfo } from '../../server/filesystem';
 import type { SplicedData } from '../../server/splice';
 import * as attrs from './attrs';
 import { Core, type PassthroughOptions } from './core';
@@ -61,6 +61,8 @@ export function passthrough(source: string, options: PassthroughOptions = {}): P
     source,
     // READ and WRITE on data worker threads too, when the session has them (option workers).
     dataPath: { module: require.resolve('./data-path') },
+    // setuid/setgid cleared here when the kernel asks (privs.ts): no GETXATTR before every write.
+    handleKillprivV2: true,
     get inodeCount() {
       return c.inodes.size;
     },
@@ -95,15 +97,17 @@ export function passthrough(source: string, options: PassthroughOptions = {}): P
     symlink: (ctx, parent, name, target) => ns.symlink(c, ctx, parent, name, target),
     rename: (_ctx, parent, name, newparent, newname, flags) => ns.rename(c, parent, name, newparent, newname, flags),
     link: (_ctx, ino, newparent, newname) => ns.link(c, ino, newparent, newname),
-    create: (ctx, parent, name, mode, flags) => ns.create(c, ctx, parent, name, mode, flags),
+    create: (ctx, parent, name, mode, flags, info) => ns.create(c, ctx, parent, name, mode, flags, info.killSuidgid),
     tmpfile: (ctx, parent, mode, flags) => ns.tmpfile(c, ctx, parent, mode, flags),
 
-    open: (_ctx, ino, flags) => files.open(c, ino, flags),
+    open: (_ctx, ino, flags, info) => files.open(c, ino, flags, info.killSuidgid),
     read: (ctx, _ino, fh, offset, size) => files.read(c, fh, offset, size, (n) => ctx.buffer(n)),
-    write: (_ctx, _ino, fh, offset, data) => files.write(c, fh, offset, data),
+    write: (_ctx, _ino, fh, offset, data, info) => files.write(c, fh, offset, data, info.killSuidgid),
     // Big WRITEs straight from the channel's pipe into the file (the main thread's io mode only: the pipe
     // must be emptied before this returns, which a thread-pool call would not do).
-    ...(c.io.mode === 'sync' ? { writeSpliced: (_ctx: unknown, _ino: number, fh: number, offset: number, data: SplicedData) => files.writeSpliced(c, fh, offset, data) } : {}),
+    ...(c.io.mode === 'sync'
+      ? { writeSpliced: (_ctx: unknown, _ino: number, fh: number, offset: number, data: SplicedData, info: WriteInfo) => files.writeSpliced(c, fh, offset, data, info.killSuidgid) }
+      : {}),
     flush: (_ctx, _ino, fh) => files.flush(c, fh),
     release: (_ctx, _ino, fh) => files.release(c, fh),
     fsync: (_ctx, _ino, fh, datasync) => files.fsync(c, fh, datasync),

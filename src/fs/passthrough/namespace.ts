@@ -29,6 +29,7 @@ import type { Entry, OpenResult, RequestContext } from '../../server/filesystem'
 import type { Core } from './core';
 import { openFlags, openResult } from './files';
 import type { Inode } from './inodes';
+import { killSuidgid as killPrivs } from './privs';
 import { attempt, rescue, then, type MaybePromise } from './io';
 import {
   AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW, cPath, ERRNO, O_CLOEXEC, O_CREAT, O_EXCL, O_PATH,
@@ -101,12 +102,16 @@ export interface Created {
  * caller) or opened one that was there: an existing file keeps its owner
  * and mode.
  */
-export function create(c: Core, ctx: RequestContext, parent: number, name: string, mode: number, flags: number): MaybePromise<Created> {
+export function create(c: Core, ctx: RequestContext, parent: number, name: string, mode: number, flags: number, killSuidgid: boolean): MaybePromise<Created> {
   const p = c.inodes.get(parent);
   const n = cPath(name);
   const f = openFlags(c, flags) | O_CREAT;
   return then(openCreate(c, p.fd, n, f, mode, (flags & O_EXCL) !== 0, 3), ({ fd, isNew }) =>
-    opened(c, fd, (inode, st) => (isNew ? settle(c, ctx, p, inode, st, mode) : st)),
+    opened(c, fd, (inode, st) => {
+      if (isNew) return settle(c, ctx, p, inode, st, mode);
+      // An existing file our O_TRUNC truncated, for a caller without CAP_FSETID (OpenInfo): privs.ts.
+      return killSuidgid ? then(killPrivs(c.io, c.L, fd), () => c.statFd(inode.fd)) : st;
+    }),
   );
 }
 
