@@ -32,8 +32,9 @@ export function getattr(c: Core, ino: number): MaybePromise<Stat> {
  * SETATTR, in the order that leaves what was asked: owner before mode (a
  * chown by root clears setuid/setgid, which a mode in the same request
  * must be able to set), then size and the setuid/setgid kill that goes
- * with it, then times (last, since truncating changes mtime). Through the fh when the kernel gives one (ftruncate of an
- * open file needs no write permission check on the path).
+ * with it, then times (last, since truncating changes mtime). Through the
+ * fh when the kernel gives one (ftruncate of an open file needs no write
+ * permission check on the path).
  */
 export function setattr(c: Core, ino: number, ch: SetattrChanges, fh: number | undefined): MaybePromise<AttrReplyInput> {
   const i = c.inodes.get(ino);
