@@ -57,6 +57,7 @@ export const PEERS: PeerSpec[] = [
   devfuse('devfuse-nopoll', 'devfuse nopoll', 'devfuse passthrough, -o busy_poll=0 (sleeps as soon as the queue is empty)', { options: 'busy_poll=0' }),
   devfuse('devfuse-wb', 'devfuse wb', 'devfuse passthrough, -o writeback_cache', { options: 'writeback_cache' }),
   devfuse('devfuse-workers', 'devfuse workers', 'devfuse passthrough, -o workers=1 (READ/WRITE also on a data worker thread)', { options: 'workers=1' }),
+  devfuse('devfuse-coloc', 'devfuse coloc', 'devfuse passthrough, -o colocate (replies as SCHED_IDLE in tight exchanges, so the client runs on the server\'s CPU)', { options: 'colocate' }),
   devfuse('devfuse-kpass', 'devfuse kpass', 'devfuse passthrough, -o passthrough (FUSE_PASSTHROUGH: the kernel reads and writes the source files itself)', { options: 'passthrough' }),
   devfuse('memfs', 'memfs', 'devfuse memfs (in-memory, no source)', { fs: 'memfs' }),
   {

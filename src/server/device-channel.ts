@@ -102,6 +102,7 @@ import { Opcode } from '../protocol/constants';
 import { readBufferSize, type Channel, type ChannelCloseReason, type ReadFence, type RequestSink } from './channel';
 import { deviceRead, deviceWrite, errno, fileFlags, O_ASYNC, setAsyncIo, setFileFlags, yieldCpu } from './device-io';
 import { DEFAULT_BUSY_POLL, PollWindow } from './poll-window';
+import { systemColocation, type Colocation } from './colocate';
 import { SplicePipe, SpliceReader, type SplicedData } from './splice';
 
 /** IOV_MAX on Linux: the most buffers one writev(2) takes. */
@@ -128,6 +129,8 @@ export interface DeviceChannelOptions {
    * 50; 0: never poll). The window adapts below it: poll-window.ts.
    */
   busyPoll?: number;
+  /** Share the client's CPU in tight exchanges (colocate.ts); off by default. */
+  colocate?: boolean;
 }
 
 const POLL_MISSED = -1;
@@ -152,6 +155,7 @@ export class DeviceChannel implements Channel {
   private busy: () => boolean = () => false;
   private readonly window: PollWindow;
   private pollErrno = 0;
+  private readonly coloc: Colocation | null;
   private draining = false;
   private burst: (() => void) | null = null;
   private fence: ReadFence | null = null;
@@ -169,6 +173,8 @@ export class DeviceChannel implements Channel {
     this.mode = opts.mode ?? (isMainThread ? 'sigio' : 'threadpool');
     this.ownsFd = opts.ownsFd ?? true;
     this.window = new PollWindow(opts.busyPoll ?? DEFAULT_BUSY_POLL);
+    // It works through polling (the reply's wake-up, then the poll): not without it, nor off the SIGIO mode.
+    this.coloc = opts.colocate && this.window.max > 0 && this.mode === 'sigio' ? systemColocation() : null;
   }
 
   start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void, busy?: () => boolean): void {
@@ -208,7 +214,11 @@ export class DeviceChannel implements Channel {
     this.scheduled = false;
     this.draining = true;
     try {
-      if (!this.drainBatch()) return;
+      if (!this.drainBatch()) {
+        // Off to sleep in the event loop: at normal priority (colocate.ts).
+        this.coloc?.sleep();
+        return;
+      }
     } catch (e) {
       // A bug on the read path (the session catches its handlers' errors): end the session, which the
       // mount layer unmounts, rather than let an exception from a signal handler kill the process.
@@ -275,22 +285,35 @@ export class DeviceChannel implements Channel {
     const window = this.asyncFlags < 0 ? 0 : this.window.next();
     if (window <= 0) return POLL_MISSED;
     if (!this.quiet) this.setQuiet(true);
-    const until = performance.now() + window / 1000;
-    do {
+    const start = performance.now();
+    const until = start + window / 1000;
+    let last = start;
+    let gap = 0;
+    let n: number;
+    for (;;) {
       yieldCpu();
-      const n = this.read();
+      n = this.read();
       if (n >= 0) {
         this.window.hit();
-        return n;
+        break;
       }
       const e = errno();
       if (e !== Errno.EAGAIN) {
         this.pollErrno = e;
-        return POLL_FAILED;
+        n = POLL_FAILED;
+        break;
       }
-    } while (performance.now() < until);
-    this.window.missed();
-    return POLL_MISSED;
+      const t = performance.now();
+      if (t - last > gap) gap = t - last;
+      last = t;
+      if (t >= until) {
+        this.window.missed();
+        n = POLL_MISSED;
+        break;
+      }
+    }
+    this.coloc?.polled(start, performance.now(), gap);
+    return n;
   }
 
   /**
@@ -331,6 +354,8 @@ export class DeviceChannel implements Channel {
     // A big WRITE read the ordinary way: the ones after it come through the pipe.
     if (!spliced) this.splicer?.seen(buf, n);
     // A WRITE is recorded by the sink's synchronous dispatch: its read window closes after it, any other now.
+    // fuse_in_header.pid: the caller, whose CPU colocation may move to.
+    this.coloc?.request(buf.readUInt32LE(32));
     const fence = this.fence;
     const recordsWrite = fence !== null && buf.readUInt32LE(4) === Opcode.WRITE;
     if (fence && !recordsWrite) fence.closeWindow();
@@ -356,6 +381,11 @@ export class DeviceChannel implements Channel {
   }
 
   /** Requests read through the splice pipe, and WRITEs whose data stayed in it (undefined: no splicing). */
+  /** Colocation's counters (colocate.ts); undefined when it is off or unavailable. */
+  get colocateStats(): { readonly moves: number; readonly stalls: number } | undefined {
+    return this.coloc ?? undefined;
+  }
+
   get spliceStats(): { readonly reads: number; readonly writes: number } | undefined {
     return this.splicer?.stats;
   }
@@ -399,6 +429,7 @@ export class DeviceChannel implements Channel {
   writeTo(fd: number, data: Buffer | readonly Buffer[]): number {
     // Also after close: a data worker's fd may be closed (and its number reused) once this channel is.
     if (this.closed) return Errno.ENODEV;
+    this.coloc?.reply();
     // One buffer (most replies): write(2) through koffi, 0.18 µs against 0.31 for fs.writeSync, which
     // also throws on failure. Several: fs.writevSync (0.38 µs), which takes a Buffer list as it is.
     const one = Buffer.isBuffer(data) ? data : data.length === 1 ? data[0]! : null;
@@ -448,6 +479,7 @@ export class DeviceChannel implements Channel {
     if (this.keepAlive) clearInterval(this.keepAlive);
     // Kept (closed) for its counters.
     this.splicer?.close();
+    this.coloc?.close();
     if (this.ownsFd) {
       try {
         fs.closeSync(this.fd);

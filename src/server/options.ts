@@ -105,6 +105,13 @@ export interface SessionOptions {
    * into the file, copied once instead of twice (splice.ts).
    */
   splice?: boolean;
+  /**
+   * -o colocate (default off): in tight exchanges, write replies as
+   * SCHED_IDLE so that the client they wake runs on the server's CPU
+   * instead of a halted one (colocate.ts: its gains, its danger, its
+   * guards). Needs CAP_SYS_NICE and busy polling; the device channel only.
+   */
+  colocate?: boolean;
 }
 
 export type ResolvedOptions = Required<Omit<SessionOptions, 'debug' | 'log' | 'requestTimeout' | 'allowUids' | 'handleKillprivV2'>> & {
@@ -152,6 +159,7 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
     busyPoll: o.busyPoll ?? DEFAULT_BUSY_POLL,
     workers: o.workers ?? 0,
     splice: o.splice ?? true,
+    colocate: o.colocate ?? false,
     passthrough: o.passthrough ?? false,
     allowUids: o.allowUids ? new Set(o.allowUids) : null,
   };
@@ -275,6 +283,7 @@ export function sessionOptionsFromMountOptions(rest: ReadonlyMap<string, string 
       case 'busy_poll': o.busyPoll = num(k, v); break;
       case 'workers': o.workers = num(k, v); break;
       case 'no_splice': o.splice = !flag(k, v); break;
+      case 'colocate': o.colocate = flag(k, v); break;
       default:
         throw new Error(`unknown option -o ${k}${v === true ? '' : '=' + v}`);
     }

@@ -35,7 +35,10 @@
  * 9.7 µs). But with one CPU-bound process per CPU the same prototype took
  * 3.2 ms per statx against 20 µs for plain polling: a SCHED_IDLE thread
  * pinned beside a busy task barely runs. A server must not have that
- * failure mode, so polling stays at the normal priority, unpinned.
+ * failure mode by default, so polling stays at the normal priority,
+ * unpinned. The guarded form of the idea, not pinned and not SCHED_IDLE
+ * while the machine is busy or the server asleep, is -o colocate
+ * (colocate.ts), off by default.
  */
 
 /** The default largest window, µs. */

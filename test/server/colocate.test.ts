@@ -1,0 +1,147 @@
+/**
+ * Colocation's decisions (colocate.ts) against a fake system and clock:
+ * when it writes replies as SCHED_IDLE, when it moves to the client's CPU,
+ * and the guards that keep a SCHED_IDLE server from being starved.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Colocation, STALL_MS, systemColocation, type ColocateSys } from '../../src/server/colocate';
+
+class FakeSys implements ColocateSys {
+  readonly cpus = 2;
+  idle = false;
+  here = 0;
+  clientCpu = 1;
+  load = 1;
+  moves: number[] = [];
+  refuse = false;
+  closed = false;
+  setIdle(idle: boolean): boolean {
+    if (this.refuse) return false;
+    this.idle = idle;
+    return true;
+  }
+  cpu(): number {
+    return this.here;
+  }
+  cpuOf(): number {
+    return this.clientCpu;
+  }
+  moveTo(cpu: number): void {
+    this.moves.push(cpu);
+    this.here = cpu;
+  }
+  runnable(): number {
+    return this.load;
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+/** A clock the test moves, in ms. */
+function clock(): { now: () => number; t: number } {
+  const c = { t: 0, now: () => c.t };
+  return c;
+}
+
+/**
+ * One request-reply-poll cycle of `cycleMs`, of which `pollShare` polling;
+ * returns whether the reply was written as SCHED_IDLE.
+ */
+function cycle(c: Colocation, sys: FakeSys, k: { t: number }, cycleMs: number, pollShare: number, gap = 0.01): boolean {
+  c.request(4242);
+  assert.equal(sys.idle, false, 'a request is handled at normal priority');
+  k.t += cycleMs * (1 - pollShare);
+  c.reply();
+  const idleReply = sys.idle;
+  const start = k.t;
+  k.t += cycleMs * pollShare;
+  c.polled(start, k.t, gap);
+  return idleReply;
+}
+
+test('a tight exchange (mostly polling) gets SCHED_IDLE replies after one window, and one move to the client\'s CPU', () => {
+  const sys = new FakeSys();
+  const k = clock();
+  const c = new Colocation(sys, k.now);
+  assert.equal(cycle(c, sys, k, 0.02, 0.8), false, 'nothing before a window has been judged');
+  // 100 ms of exchange: all but the first window's replies (10 ms) as SCHED_IDLE.
+  let idleReplies = 0;
+  for (let i = 0; i < 5000; i++) if (cycle(c, sys, k, 0.02, 0.8)) idleReplies++;
+  assert.ok(idleReplies >= 4450, `${idleReplies} of 5000 replies as SCHED_IDLE`);
+  assert.deepEqual(sys.moves, [1], 'moved once, to the client\'s CPU');
+  c.sleep();
+  assert.equal(sys.idle, false, 'never asleep as SCHED_IDLE');
+});
+
+test('a busy server (little polling: queue depth 16) keeps normal replies, and the client its CPU', () => {
+  const sys = new FakeSys();
+  const k = clock();
+  const c = new Colocation(sys, k.now);
+  for (let i = 0; i < 2000; i++) assert.equal(cycle(c, sys, k, 0.006, 0.05), false);
+  assert.deepEqual(sys.moves, []);
+});
+
+test('more runnable tasks than CPUs: no SCHED_IDLE until the load falls', () => {
+  const sys = new FakeSys();
+  const k = clock();
+  const c = new Colocation(sys, k.now);
+  sys.load = 3;
+  for (let i = 0; i < 2000; i++) assert.equal(cycle(c, sys, k, 0.02, 0.8), false);
+  sys.load = 2;
+  let idle = 0;
+  for (let i = 0; i < 2000; i++) if (cycle(c, sys, k, 0.02, 0.8)) idle++;
+  assert.ok(idle > 1000);
+});
+
+test('a poll held off the CPU turns it off for a second, then two, while stalls recur', () => {
+  const sys = new FakeSys();
+  const k = clock();
+  const c = new Colocation(sys, k.now);
+  for (let i = 0; i < 1000; i++) cycle(c, sys, k, 0.02, 0.8);
+  assert.equal(cycle(c, sys, k, 0.02, 0.8, STALL_MS * 4), true);
+  assert.equal(sys.idle, false, 'back to normal at once');
+  assert.equal(c.stalls, 1);
+  // Off for 1 s.
+  const offAt = k.t;
+  while (k.t - offAt < 990) assert.equal(cycle(c, sys, k, 0.02, 0.8), false);
+  while (!cycle(c, sys, k, 0.02, 0.8)) assert.ok(k.t - offAt < 1020, 'on again after about a second');
+  // A second stall: off for 2 s.
+  cycle(c, sys, k, 0.02, 0.8, STALL_MS * 4);
+  const again = k.t;
+  while (k.t - again < 1900) assert.equal(cycle(c, sys, k, 0.02, 0.8), false);
+  // A stall at normal priority (not colocating) is nobody's business.
+  const sys2 = new FakeSys();
+  const c2 = new Colocation(sys2, k.now);
+  c2.polled(k.t, k.t + 5, 5);
+  assert.equal(c2.stalls, 0);
+});
+
+test('a refused way back to normal priority is retried at the next request; close leaves SCHED_IDLE', () => {
+  const sys = new FakeSys();
+  const k = clock();
+  const c = new Colocation(sys, k.now);
+  for (let i = 0; i < 1000; i++) cycle(c, sys, k, 0.02, 0.8);
+  c.reply();
+  assert.equal(sys.idle, true);
+  sys.refuse = true;
+  c.request(1);
+  assert.equal(sys.idle, true);
+  sys.refuse = false;
+  c.request(1);
+  assert.equal(sys.idle, false);
+  c.reply();
+  c.close();
+  assert.deepEqual([sys.idle, sys.closed], [false, true]);
+});
+
+test('the real system: available as root with CAP_SYS_NICE, and the thread ends at normal priority', { skip: process.getuid?.() !== 0 && 'needs root' }, () => {
+  const c = systemColocation();
+  if (!c) return; // no CAP_SYS_NICE here: nothing to check
+  const policy = (): string => require('node:fs').readFileSync(`/proc/self/task/${process.pid}/sched`, 'utf8').match(/^policy\s*:\s*(\d+)/m)?.[1];
+  c.reply(); // no window judged yet: stays normal
+  assert.equal(policy(), '0');
+  c.close();
+  assert.equal(policy(), '0');
+});
