@@ -3,7 +3,7 @@
  * memory and latency.
  *
  *   npm run build && node dist/scripts/soak.js [--ops 1000000] [--clients 4] [--fs memfs,passthrough]
- *        [--io sync|async] [--warmup 500000] [--warmup-seconds 30]
+ *        [--io sync|async] [--peer devfuse-coloc] [--warmup 500000] [--warmup-seconds 30]
  *
  * For each filesystem, a devfuse server (its own process; entry and
  * attribute timeouts 0, so every operation reaches it) is driven by several
@@ -96,10 +96,15 @@ interface SoakConfig {
   warmupOps: number;
   warmupSeconds: number;
   io?: string;
+  /** A bench peer id to soak instead of the default for `kind` (e.g. devfuse-coloc). */
+  peer?: string;
 }
 
 async function soak(td: Teardown, kind: 'memfs' | 'passthrough', cfg: SoakConfig, base: string, bin: string): Promise<SoakResult> {
-  const spec = { ...PEERS.find((p) => p.id === (kind === 'memfs' ? 'memfs' : cfg.io === 'async' ? 'devfuse-async' : 'devfuse'))! };
+  const id = cfg.peer ?? (kind === 'memfs' ? 'memfs' : cfg.io === 'async' ? 'devfuse-async' : 'devfuse');
+  const found = PEERS.find((p) => p.id === id && p.kind === 'devfuse');
+  if (!found) throw new Error(`no devfuse peer ${id} (have ${PEERS.filter((p) => p.kind === 'devfuse').map((p) => p.id).join(', ')})`);
+  const spec = { ...found };
   const source = path.join(base, 'src', kind);
   const mnt = path.join(base, 'mnt', kind);
   fs.mkdirSync(source, { recursive: true });
@@ -194,6 +199,7 @@ async function main(): Promise<void> {
   const clients = Number(flags.get('clients') ?? 4);
   const kinds = (flags.get('fs') ?? 'memfs,passthrough').split(',') as ('memfs' | 'passthrough')[];
   const io = flags.get('io');
+  const peer = flags.get('peer');
   const warmupOps = Number(flags.get('warmup') ?? 500_000);
   const warmupSeconds = Number(flags.get('warmup-seconds') ?? 30);
   const td = new Teardown();
@@ -205,7 +211,7 @@ async function main(): Promise<void> {
   td.add('unmount the tmpfs', () => forceUnmount(path.join(base, 'src')));
   const { soakclient } = compileTools(base, ['soakclient']);
   const results: SoakResult[] = [];
-  for (const k of kinds) results.push(await soak(td, k, { ops, clients, warmupOps, warmupSeconds, ...(io ? { io } : {}) }, base, soakclient));
+  for (const k of kinds) results.push(await soak(td, k, { ops, clients, warmupOps, warmupSeconds, ...(io ? { io } : {}), ...(peer ? { peer } : {}) }, base, soakclient));
 
   for (const r of results) {
     process.stdout.write(`\n${r.fs}: warm-up ${r.warmupOps} syscalls in ${fmt(r.warmupSeconds)} s, then ${r.ops} syscalls from ${clients} clients in ${fmt(r.seconds)} s (${fmt(r.ops / r.seconds / 1000)} k/s)\n`);
