@@ -41,9 +41,12 @@
  * for 50 ms, 100,000 statx calls) the mean was 38 against 78 µs without
  * colocation and p99.9 7.8 against 8.0 ms, but the worst call took 52 ms
  * against 12: a stall the guards notice only once it is over. Hence off by
- * default. Next step: a watchdog thread at normal priority that puts a
- * stalled server back to SCHED_OTHER by its tid (sched_setscheduler takes
- * one), bounding such a stall to its period.
+ * default. Tried: a watchdog worker thread at normal priority that looked
+ * every millisecond and put a stalled server back to SCHED_OTHER by its
+ * tid. It bounded the worst call (12 ms under the same flicker, as without
+ * colocation) but undid the gain (statx 54 µs): its own wake-ups took the
+ * CPU the client should be woken on, and it fired on V8's helper threads
+ * running there. A cheaper rescue is the open question.
  */
 import fs from 'node:fs';
 import os from 'node:os';

@@ -144,6 +144,12 @@ export class Session implements SessionApi, DispatchHost {
     return s ? { reads: s.reads, writes: s.writes } : null;
   }
 
+  /** -o colocate's counters: moves to a client's CPU, stalls that turned it off for a while; null when off. */
+  get colocateStats(): { moves: number; stalls: number } | null {
+    const s = this.channel.colocateStats;
+    return s ? { moves: s.moves, stalls: s.stalls } : null;
+  }
+
   /** The data workers' counters, or null when this session has none. */
   get dataWorkers(): { started: boolean; served: number; forwarded: number } | null {
     return this.workers?.stats() ?? null;
