@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     if (!source) throw new Error('--source is required for passthrough');
     const io = flags.get('io');
     if (io !== undefined && io !== 'sync' && io !== 'async') throw new Error(`--io must be sync or async, not ${io}`);
-    fsys = passthrough(source, io ? { io } : {});
+    fsys = passthrough(source, { ...(io ? { io } : {}), xattr: !flags.has('no-xattr') });
   } else if (kind === 'memfs') {
     fsys = memfs();
   } else if (kind === 'hello') {

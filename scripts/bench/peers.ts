@@ -29,7 +29,7 @@ const node = process.execPath;
 const script = (name: string): string => path.join(REPO, 'dist', 'scripts', 'bench', `${name}.js`);
 const RT0 = 'attr_timeout=0,entry_timeout=0';
 
-function devfuse(id: string, label: string, about: string, extra: { io?: 'sync' | 'async'; options?: string; fs?: 'memfs' }): PeerSpec {
+function devfuse(id: string, label: string, about: string, extra: { io?: 'sync' | 'async'; options?: string; fs?: 'memfs'; noXattr?: boolean }): PeerSpec {
   return {
     id,
     label,
@@ -41,6 +41,7 @@ function devfuse(id: string, label: string, about: string, extra: { io?: 'sync' 
       const args = [script('devfuse-server'), '--watch-stdin', '--fs', extra.fs ?? 'passthrough', '--mnt', mnt];
       if (extra.fs !== 'memfs') args.push('--source', source);
       if (extra.io) args.push('--io', extra.io);
+      if (extra.noXattr) args.push('--no-xattr');
       if (opts) args.push('--options', opts);
       return { cmd: node, args };
     },
@@ -58,6 +59,7 @@ export const PEERS: PeerSpec[] = [
   devfuse('devfuse-wb', 'devfuse wb', 'devfuse passthrough, -o writeback_cache', { options: 'writeback_cache' }),
   devfuse('devfuse-workers', 'devfuse workers', 'devfuse passthrough, -o workers=1 (READ/WRITE also on a data worker thread)', { options: 'workers=1' }),
   devfuse('devfuse-coloc', 'devfuse coloc', 'devfuse passthrough, -o colocate (replies as SCHED_IDLE in tight exchanges, so the client runs on the server\'s CPU)', { options: 'colocate' }),
+  devfuse('devfuse-noxattr', 'devfuse noxattr', 'devfuse passthrough without xattrs (PassthroughOptions.xattr false: ENOSYS, as passthrough_ll without -o xattr and fuse-native)', { noXattr: true }),
   devfuse('devfuse-kpass', 'devfuse kpass', 'devfuse passthrough, -o passthrough (FUSE_PASSTHROUGH: the kernel reads and writes the source files itself)', { options: 'passthrough' }),
   devfuse('memfs', 'memfs', 'devfuse memfs (in-memory, no source)', { fs: 'memfs' }),
   {

@@ -15,7 +15,7 @@ import type { Args } from './args';
 
 export const MOUNT_USAGE = `usage:
   devfuse mount memfs <mountpoint> [-o options] [--debug] [--trace file]   (memfs: -o size=512M,max_inodes=N)
-  devfuse mount passthrough <source> <mountpoint> [-o options] [--debug] [--trace file]   (-o io=sync|async,keep_cache)
+  devfuse mount passthrough <source> <mountpoint> [-o options] [--debug] [--trace file]   (-o io=sync|async,keep_cache,no_xattr)
   devfuse mount hello <mountpoint>
 
 options (-o, comma-separated, repeatable), as mount(8) and libfuse:
@@ -45,7 +45,7 @@ function parseSize(v: string): number {
 }
 
 /** Options only one filesystem understands; the rest go to the mount and the session. */
-const OWN_KEYS: Record<string, string[]> = { memfs: ['size', 'max_inodes'], passthrough: ['io', 'keep_cache'] };
+const OWN_KEYS: Record<string, string[]> = { memfs: ['size', 'max_inodes'], passthrough: ['io', 'keep_cache', 'no_xattr'] };
 
 /** Filesystems are loaded lazily, so that `devfuse mount hello` does not load the others. */
 const FILESYSTEMS: Record<string, { args: number; load: Loader }> = {
@@ -69,7 +69,7 @@ const FILESYSTEMS: Record<string, { args: number; load: Loader }> = {
       const { passthrough } = require('../fs/passthrough') as typeof import('../fs/passthrough');
       const io = own.get('io') ?? 'sync';
       if (io !== 'sync' && io !== 'async') throw new Error(`-o io=${io}: expected sync or async`);
-      return { fs: passthrough(src!, { io, keepCache: own.has('keep_cache') }), mountpoint: mnt!, fsname: src! };
+      return { fs: passthrough(src!, { io, keepCache: own.has('keep_cache'), xattr: !own.has('no_xattr') }), mountpoint: mnt!, fsname: src! };
     },
   },
 };

@@ -74,4 +74,25 @@ describe('devfuse mount', { skip: !canMount() && 'needs root and /dev/fuse' }, (
     assert.match(m.stderr(), /← \d+ READ OK 14 bytes \(\d+ µs\)/);
     fs.rmdirSync(m.dir);
   });
+
+  test('passthrough -o no_xattr: one GETXATTR answered ENOSYS, then the kernel asks no more (ls -l of 50 files)', async () => {
+    const src = fs.mkdtempSync(path.join(os.tmpdir(), 'devfuse-cli-src-'));
+    for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(src, `f${i}`), '');
+    const m = await start(['passthrough', src, '$MNT', '-o', 'no_xattr', '--debug']);
+    try {
+      const ls = spawnSync('ls', ['-l', m.dir], { encoding: 'utf8' });
+      assert.equal(ls.status, 0, ls.stderr);
+      assert.equal(ls.stdout.trim().split('\n').length, 51);
+      const xattr = spawnSync('getfattr', ['-n', 'user.x', path.join(m.dir, 'f0')], { encoding: 'utf8' });
+      if (!xattr.error) assert.match(xattr.stderr, /Operation not supported/);
+    } finally {
+      m.child.kill('SIGTERM');
+      await m.exit;
+      fs.rmSync(src, { recursive: true, force: true });
+      fs.rmdirSync(m.dir);
+    }
+    const asked = m.stderr().split('\n').filter((l) => /^→ \d+ GETXATTR /.test(l));
+    assert.equal(asked.length, 1, asked.join('\n'));
+    assert.match(m.stderr(), /← \d+ GETXATTR ENOSYS/);
+  });
 });

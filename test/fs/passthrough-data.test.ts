@@ -215,6 +215,18 @@ for (const mode of MODES) {
       });
     });
 
+    test('xattr: false answers every xattr request ENOSYS (the kernel then stops asking)', async () => {
+      await withFx(new Fx(mode, undefined, { xattr: false }), async (x) => {
+        fs.writeFileSync(x.p('f'), '');
+        const f = await x.lookup('f');
+        await failsWith(() => x.fs.getxattr(me, f.ino, 'user.a'), 'ENOSYS');
+        await failsWith(() => x.fs.listxattr(me, f.ino), 'ENOSYS');
+        await failsWith(() => x.fs.setxattr(me, f.ino, 'user.a', Buffer.from('v'), 0), 'ENOSYS');
+        await failsWith(() => x.fs.removexattr(me, f.ino, 'user.a'), 'ENOSYS');
+        x.fs.forget(f.ino, 1);
+      });
+    });
+
     test('xattrs: set, get, list, remove, flags, and values past the probe size', async () => {
       await withFx(new Fx(mode, '/dev/shm'), async (x) => {
         fs.writeFileSync(x.p('f'), '');

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Opcode, type Attr } from '../../src/protocol';
 import type { DirentPlusSink, DirentSink, Entry, RequestContext } from '../../src/server/filesystem';
 import { FuseError } from '../../src/server/errors';
-import { passthrough, type IoMode, type Passthrough } from '../../src/fs/passthrough';
+import { passthrough, type IoMode, type Passthrough, type PassthroughOptions } from '../../src/fs/passthrough';
 import { strict, type Strict } from '../../src/testing/strict';
 
 export const ROOT = 1;
@@ -40,9 +40,10 @@ export class Fx {
   constructor(
     readonly mode: IoMode,
     base = os.tmpdir(),
+    options: Omit<PassthroughOptions, 'io'> = {},
   ) {
     this.src = fs.mkdtempSync(path.join(base, 'devfuse-pt-'));
-    this.fs = strict(passthrough(this.src, { io: mode }));
+    this.fs = strict(passthrough(this.src, { ...options, io: mode }));
   }
 
   p(...parts: string[]): string {

@@ -32,6 +32,14 @@ export interface PassthroughOptions {
    * would otherwise be read stale until then.
    */
   keepCache?: boolean;
+  /**
+   * Pass extended attributes through (default true). false answers the
+   * xattr requests ENOSYS, after which the kernel never sends them again:
+   * libfuse's passthrough_ll without -o xattr. `ls -l` asks every file for
+   * two attributes (security.selinux, system.posix_acl_access), two round
+   * trips per entry that this spares.
+   */
+  xattr?: boolean;
 }
 
 const PATH_FLAGS = O_PATH | O_NOFOLLOW | O_CLOEXEC;

@@ -17,6 +17,7 @@
  * permissions against the modes and owners the passthrough reports.
  */
 import { InitFlags } from '../../protocol';
+import { FuseError } from '../../server/errors';
 import type { Filesystem, SessionApi, WriteInfo } from '../../server/filesystem';
 import type { SplicedData } from '../../server/splice';
 import * as attrs from './attrs';
@@ -49,8 +50,12 @@ export interface PassthroughExtras {
   close(): void;
 }
 
+/** What the xattr requests answer with xattr: false (the kernel remembers ENOSYS and stops asking). */
+const NO_XATTR = new FuseError('ENOSYS');
+
 export function passthrough(source: string, options: PassthroughOptions = {}): Passthrough {
   const c = new Core(source, options);
+  const xattr = options.xattr ?? true;
   const closeHandles = (): void => {
     for (const fd of c.files) c.closeQuietly(fd);
     for (const fd of c.dirs.keys()) c.closeQuietly(fd);
@@ -125,22 +130,23 @@ export function passthrough(source: string, options: PassthroughOptions = {}): P
     statfs: (_ctx, ino) => attrs.statfs(c, ino),
     syncfs: (_ctx, ino) => attrs.syncfs(c, ino),
     access: (ctx, ino, mask) => attrs.access(c, ctx, ino, mask),
-    getxattr: (_ctx, ino, name) => attrs.getxattr(c, ino, name),
-    listxattr: (_ctx, ino) => attrs.listxattr(c, ino),
-    setxattr: (_ctx, ino, name, value, flags) => attrs.setxattr(c, ino, name, value, flags),
-    removexattr: (_ctx, ino, name) => attrs.removexattr(c, ino, name),
+    getxattr: (_ctx, ino, name) => (xattr ? attrs.getxattr(c, ino, name) : NO_XATTR),
+    listxattr: (_ctx, ino) => (xattr ? attrs.listxattr(c, ino) : NO_XATTR),
+    setxattr: (_ctx, ino, name, value, flags) => (xattr ? attrs.setxattr(c, ino, name, value, flags) : NO_XATTR),
+    removexattr: (_ctx, ino, name) => (xattr ? attrs.removexattr(c, ino, name) : NO_XATTR),
   };
 }
 
 /**
  * For test/helpers/serve-child.ts, which calls an export with no arguments:
  * the source from DEVFUSE_PASSTHROUGH_SOURCE, the I/O mode from
- * DEVFUSE_PASSTHROUGH_IO ('sync' or 'async').
+ * DEVFUSE_PASSTHROUGH_IO ('sync' or 'async'), no xattrs with
+ * DEVFUSE_PASSTHROUGH_XATTR=0.
  */
 export function passthroughFromEnv(): Passthrough {
   const source = process.env.DEVFUSE_PASSTHROUGH_SOURCE;
   if (!source) throw new Error('passthroughFromEnv: set DEVFUSE_PASSTHROUGH_SOURCE to the source directory');
   const io = process.env.DEVFUSE_PASSTHROUGH_IO;
   if (io !== undefined && io !== 'sync' && io !== 'async') throw new Error(`DEVFUSE_PASSTHROUGH_IO must be sync or async, not ${io}`);
-  return passthrough(source, { io, keepCache: process.env.DEVFUSE_PASSTHROUGH_KEEP_CACHE === '1' });
+  return passthrough(source, { io, keepCache: process.env.DEVFUSE_PASSTHROUGH_KEEP_CACHE === '1', xattr: process.env.DEVFUSE_PASSTHROUGH_XATTR !== '0' });
 }
