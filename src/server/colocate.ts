@@ -46,7 +46,11 @@
  * tid. It bounded the worst call (12 ms under the same flicker, as without
  * colocation) but undid the gain (statx 54 µs): its own wake-ups took the
  * CPU the client should be woken on, and it fired on V8's helper threads
- * running there. A cheaper rescue is the open question.
+ * running there. Also tried: SCHED_IDLE only from the reply's write until
+ * this thread runs again (normal priority while polling), a stall being a
+ * return later than 2 ms: worst calls under the same flicker 26 and 12 ms
+ * in two runs, not clearly better, and false stalls in quiet periods kept
+ * turning it off. A cheaper rescue is the open question.
  */
 import fs from 'node:fs';
 import os from 'node:os';
