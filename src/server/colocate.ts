@@ -34,7 +34,8 @@
  *   23 µs per statx, as without colocation, against 2.5 ms unguarded).
  * - A poll that was held off the CPU for more than STALL_MS (a busy task
  *   arrived between checks) turns colocation off for a second, doubling
- *   up to a minute while it recurs.
+ *   up to a minute while it recurs (back to a second after five minutes
+ *   without one).
  * - Only with CAP_SYS_NICE: without it a thread may enter SCHED_IDLE but
  *   not leave it (RLIMIT_NICE), and would stay starved.
  * What remains: under flickering load (two busy loops on for 50 ms, off
@@ -83,6 +84,8 @@ const EXCHANGE_SHARE = 0.3;
 export const STALL_MS = 0.5;
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 60_000;
+/** Stall-free this long (ms), the backoff starts again from its minimum. */
+const BACKOFF_RESET_MS = 300_000;
 
 export class Colocation {
   private idle = false;
@@ -92,6 +95,7 @@ export class Colocation {
   private polledMs = 0;
   private offUntil = 0;
   private backoff = BACKOFF_MIN_MS;
+  private lastStall = -Infinity;
   /** Times a stall turned it off (for tests and stats). */
   stalls = 0;
   /** Moves to a client's CPU. */
@@ -113,6 +117,7 @@ export class Colocation {
     this.loadOk = this.sys.runnable() <= this.sys.cpus;
     this.windowStart = t;
     this.polledMs = 0;
+    if (t - this.lastStall > BACKOFF_RESET_MS) this.backoff = BACKOFF_MIN_MS;
     if (this.active(t)) {
       const cpu = this.sys.cpuOf(pid);
       if (cpu >= 0 && cpu !== this.sys.cpu()) {
@@ -134,6 +139,7 @@ export class Colocation {
     if (this.idle && longestGap > STALL_MS) {
       // Held off the CPU: something busy shares it. Off for a while, longer each time it recurs.
       this.stalls++;
+      this.lastStall = end;
       this.offUntil = end + this.backoff;
       this.backoff = Math.min(BACKOFF_MAX_MS, this.backoff * 2);
       this.normal();

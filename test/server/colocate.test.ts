@@ -111,6 +111,12 @@ test('a poll held off the CPU turns it off for a second, then two, while stalls 
   cycle(c, sys, k, 0.02, 0.8, STALL_MS * 4);
   const again = k.t;
   while (k.t - again < 1900) assert.equal(cycle(c, sys, k, 0.02, 0.8), false);
+  // Five stall-free minutes later the backoff is back to a second.
+  k.t += 301_000;
+  for (let i = 0; i < 1000; i++) cycle(c, sys, k, 0.02, 0.8);
+  cycle(c, sys, k, 0.02, 0.8, STALL_MS * 4);
+  const late = k.t;
+  while (!cycle(c, sys, k, 0.02, 0.8)) assert.ok(k.t - late < 1020, 'off for about a second again, not four');
   // A stall at normal priority (not colocating) is nobody's business.
   const sys2 = new FakeSys();
   const c2 = new Colocation(sys2, k.now);
