@@ -353,9 +353,9 @@ export class DeviceChannel implements Channel {
     this.spliced = null;
     // A big WRITE read the ordinary way: the ones after it come through the pipe.
     if (!spliced) this.splicer?.seen(buf, n);
-    // A WRITE is recorded by the sink's synchronous dispatch: its read window closes after it, any other now.
     // fuse_in_header.pid: the caller, whose CPU colocation may move to.
     this.coloc?.request(buf.readUInt32LE(32));
+    // A WRITE is recorded by the sink's synchronous dispatch: its read window closes after it, any other now.
     const fence = this.fence;
     const recordsWrite = fence !== null && buf.readUInt32LE(4) === Opcode.WRITE;
     if (fence && !recordsWrite) fence.closeWindow();
@@ -380,12 +380,12 @@ export class DeviceChannel implements Channel {
     return true;
   }
 
-  /** Requests read through the splice pipe, and WRITEs whose data stayed in it (undefined: no splicing). */
   /** Colocation's counters (colocate.ts); undefined when it is off or unavailable. */
   get colocateStats(): { readonly moves: number; readonly stalls: number } | undefined {
     return this.coloc ?? undefined;
   }
 
+  /** Requests read through the splice pipe, and WRITEs whose data stayed in it (undefined: no splicing). */
   get spliceStats(): { readonly reads: number; readonly writes: number } | undefined {
     return this.splicer?.stats;
   }

@@ -17,7 +17,7 @@ import { RecordingChannel } from './recording-channel';
 import type { Filesystem } from './filesystem';
 import { mount, type MountControl, type MountedFuse } from './mount';
 import { parseMountOptions, type MountOptions } from './mount-options';
-import { resolveOptions, sessionOptionsFromMountOptions, type SessionOptions } from './options';
+import { sessionOptionsFromMountOptions, type SessionOptions } from './options';
 import { Session, type SessionEnd } from './session';
 
 export interface ServeOptions {
@@ -57,11 +57,10 @@ export async function serve(filesystem: Filesystem, mountpoint: string, o: Serve
   const m = mount(mountpoint, mountOptions, o.control);
   // The mount layer owns the fd: it must unmount (and dismiss its watchdog) before closing it.
   const device = new DeviceChannel(m.fd, { ownsFd: false, busyPoll: sessionOptions.busyPoll, colocate: sessionOptions.colocate });
-  if (sessionOptions.colocate && !device.colocateStats) {
-    resolveOptions(sessionOptions).log('-o colocate is off: it needs CAP_SYS_NICE and busy polling (busy_poll > 0)');
-  }
   const channel = o.trace ? new RecordingChannel(device, o.trace) : device;
-  const session = new Session(filesystem, channel, sessionOptions).start();
+  const session = new Session(filesystem, channel, sessionOptions);
+  if (session.options.colocate && !device.colocateStats) session.options.log('-o colocate is off: it needs CAP_SYS_NICE and busy polling (busy_poll > 0)');
+  session.start();
   const ended = session.ended.then((end) => {
     m.close();
     return end;

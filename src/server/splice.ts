@@ -11,6 +11,7 @@
  * more syscalls than a read(2).
  */
 import { Opcode } from '../protocol/constants';
+import { Errno } from '../protocol/errno';
 import { IN_HEADER_SIZE } from '../protocol/header';
 import { WriteIn } from '../protocol/structs';
 import { FuseError } from './errors';
@@ -83,9 +84,14 @@ export class SplicePipe {
     let done = 0;
     while (done < n) {
       const got = deviceRead(this.r, buf.subarray(at + done, at + n));
-      if (got <= 0) throw new FuseError(got < 0 ? errno() : 5, `reading ${n} spliced bytes`);
+      if (got <= 0) throw new FuseError(got < 0 ? errno() : Errno.EIO, `reading ${n} spliced bytes`);
       done += got;
     }
+  }
+
+  /** Reads `n` bytes of the pipe and forgets them. */
+  private drain(n: number): void {
+    this.readExactly(Buffer.allocUnsafe(n), 0, n);
   }
 
   /** The next `size` bytes of the pipe, as SplicedData (valid until consumed). */
@@ -119,7 +125,7 @@ export class SplicePipe {
       discard: () => {
         if (consumed) return;
         consumed = true;
-        this.readExactly(Buffer.allocUnsafe(size), 0, size);
+        this.drain(size);
       },
     };
   }
@@ -138,10 +144,10 @@ export class SplicePipe {
         done += moved;
         continue;
       }
-      const e = moved < 0 ? errno() : 5;
+      const e = moved < 0 ? errno() : Errno.EIO;
       if (done === 0) throw new FuseError(e, 'splice to the file');
       // A short write, as pwrite(2) would report it; what was not moved must leave the pipe.
-      this.readExactly(Buffer.allocUnsafe(n - done), 0, n - done);
+      this.drain(n - done);
       return done;
     }
     return done;

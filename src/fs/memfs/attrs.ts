@@ -30,7 +30,7 @@ export function killSuidgid(inode: Inode): void {
  * negotiate handle_killpriv_v2 (Filesystem.handleKillprivV2).
  */
 export function removePrivs(st: MemfsState, inode: Inode, suidgid: boolean): void {
-  if (inode.xattrs) dropCapability(inode, st);
+  dropCapability(inode, st);
   if (suidgid) killSuidgid(inode);
 }
 

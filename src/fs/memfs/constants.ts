@@ -1,6 +1,6 @@
 /**
  * The constants memfs works with: the Linux ABI values shared with
- * passthrough (../linux.ts), and memfs's own limits.
+ * passthrough (src/linux.ts), and memfs's own limits.
  */
 
 export * from '../../linux';

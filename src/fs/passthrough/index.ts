@@ -140,13 +140,12 @@ export function passthrough(source: string, options: PassthroughOptions = {}): P
 /**
  * For test/helpers/serve-child.ts, which calls an export with no arguments:
  * the source from DEVFUSE_PASSTHROUGH_SOURCE, the I/O mode from
- * DEVFUSE_PASSTHROUGH_IO ('sync' or 'async'), no xattrs with
- * DEVFUSE_PASSTHROUGH_XATTR=0.
+ * DEVFUSE_PASSTHROUGH_IO ('sync' or 'async').
  */
 export function passthroughFromEnv(): Passthrough {
   const source = process.env.DEVFUSE_PASSTHROUGH_SOURCE;
   if (!source) throw new Error('passthroughFromEnv: set DEVFUSE_PASSTHROUGH_SOURCE to the source directory');
   const io = process.env.DEVFUSE_PASSTHROUGH_IO;
   if (io !== undefined && io !== 'sync' && io !== 'async') throw new Error(`DEVFUSE_PASSTHROUGH_IO must be sync or async, not ${io}`);
-  return passthrough(source, { io, keepCache: process.env.DEVFUSE_PASSTHROUGH_KEEP_CACHE === '1', xattr: process.env.DEVFUSE_PASSTHROUGH_XATTR !== '0' });
+  return passthrough(source, { io, keepCache: process.env.DEVFUSE_PASSTHROUGH_KEEP_CACHE === '1' });
 }
