@@ -3,7 +3,7 @@
  * over libfuse 2's high-level, path-based API through a native addon),
  * loaded from the benchmark's scratch install (.bench/node_modules).
  *
- *   node dist/scripts/bench/fuse-native-server.js SOURCE MOUNTPOINT [--timeouts0]
+ *   node dist/scripts/bench/fuse-native-server.js SOURCE MOUNTPOINT [--timeouts0] [--no-xattr]
  *
  * Written the way a fuse-native user would: node:fs calls with callbacks,
  * paths joined onto the source. It is given its best settings where it has
@@ -12,15 +12,24 @@
  * numeric 0. It has no big_writes option, so buffered and direct writes
  * arrive 4 KiB at a time: that is fuse-native as shipped.
  *
+ * It passes extended attributes through, as devfuse's passthrough and
+ * passthrough_ll -o xattr do, so that `ls -l` (two getxattr calls per
+ * entry) asks the same of every peer. Node has no xattr calls: they are
+ * made synchronously through koffi on the JS thread, the cheapest way a
+ * fuse-native user has (an async addon would add a thread-pool hop).
+ * --no-xattr leaves them out: libfuse then answers ENOSYS and the kernel
+ * stops asking, as devfuse's -o no_xattr.
+ *
  * Prints "READY <pid>" once mounted; unmounts on SIGTERM/SIGINT or when
  * (with --watch-stdin) stdin closes.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import koffi from 'koffi';
 import { REPO, parseArgs, stopWhenAsked } from './util';
 
-type Cb<T = void> = T extends void ? (err: number) => void : (err: number, value?: T) => void;
+type Cb<T = void> = [T] extends [void] ? (err: number) => void : (err: number, value?: T) => void;
 
 /** The subset of fuse-native's operations this passthrough implements. */
 interface FuseOps {
@@ -51,6 +60,10 @@ interface FuseOps {
   symlink(src: string, dest: string, cb: Cb): void;
   mkdir(p: string, mode: number, cb: Cb): void;
   rmdir(p: string, cb: Cb): void;
+  getxattr?(p: string, name: string, position: number, cb: Cb<Buffer | null>): void;
+  listxattr?(p: string, cb: Cb<string[]>): void;
+  setxattr?(p: string, name: string, value: Buffer, position: number, flags: number, cb: Cb): void;
+  removexattr?(p: string, name: string, cb: Cb): void;
 }
 
 interface FuseInstance {
@@ -65,10 +78,39 @@ function code(err: NodeJS.ErrnoException | null): number {
   return typeof err.errno === 'number' ? (err.errno < 0 ? err.errno : -err.errno) : -5;
 }
 
+/** The l*xattr calls (a path-based passthrough must not follow a symlink at the end of the path). */
+function xattrOps(at: (p: string) => string): Pick<FuseOps, 'getxattr' | 'listxattr' | 'setxattr' | 'removexattr'> {
+  const libc = koffi.load('libc.so.6');
+  const lget = libc.func('long lgetxattr(const char *path, const char *name, void *value, size_t size)') as (p: string, n: string, b: Buffer | null, s: number) => number;
+  const llist = libc.func('long llistxattr(const char *path, void *list, size_t size)') as (p: string, b: Buffer | null, s: number) => number;
+  const lset = libc.func('int lsetxattr(const char *path, const char *name, void *value, size_t size, int flags)') as (p: string, n: string, b: Buffer, s: number, f: number) => number;
+  const lremove = libc.func('int lremovexattr(const char *path, const char *name)') as (p: string, n: string) => number;
+  const fail = (): number => -koffi.errno();
+  const ENODATA = 61;
+  // One scratch buffer as large as a value can be (XATTR_SIZE_MAX): one syscall per request.
+  const scratch = Buffer.allocUnsafe(65536);
+  return {
+    getxattr: (p, name, _pos, cb) => {
+      const n = lget(at(p), name, scratch, scratch.length);
+      if (n >= 0) return cb(0, Buffer.from(scratch.subarray(0, n)));
+      const e = fail();
+      // fuse-native turns a null value into ENODATA itself.
+      return e === -ENODATA ? cb(0, null) : cb(e);
+    },
+    listxattr: (p, cb) => {
+      const n = llist(at(p), scratch, scratch.length);
+      if (n < 0) return cb(fail());
+      cb(0, scratch.toString('latin1', 0, n).split('\0').filter((s) => s !== ''));
+    },
+    setxattr: (p, name, value, _pos, flags, cb) => cb(lset(at(p), name, value, value.length, flags) < 0 ? fail() : 0),
+    removexattr: (p, name, cb) => cb(lremove(at(p), name) < 0 ? fail() : 0),
+  };
+}
+
 function main(): void {
   const { flags, positional } = parseArgs(process.argv.slice(2));
   const [source, mnt] = positional;
-  if (!source || !mnt) throw new Error('usage: fuse-native-server SOURCE MOUNTPOINT [--timeouts0]');
+  if (!source || !mnt) throw new Error('usage: fuse-native-server SOURCE MOUNTPOINT [--timeouts0] [--no-xattr]');
   const modPath = path.join(REPO, '.bench', 'node_modules', 'fuse-native');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Fuse = require(modPath) as FuseCtor;
@@ -107,6 +149,7 @@ function main(): void {
     symlink: (src, dest, cb) => fs.symlink(src, at(dest), (e) => cb(code(e))),
     mkdir: (p, mode, cb) => fs.mkdir(at(p), { mode }, (e) => cb(code(e))),
     rmdir: (p, cb) => fs.rmdir(at(p), (e) => cb(code(e))),
+    ...(flags.has('no-xattr') ? {} : xattrOps(at)),
   };
 
   const opts: Record<string, unknown> = { timeout: false, fsname: 'bench-fuse-native' };

@@ -12,6 +12,9 @@ import { REPO, forceUnmount, have, isMounted, killAndWait, sleep, waitForMount, 
 
 export type PeerKind = 'tmpfs' | 'devfuse' | 'libfuse' | 'fuse-native';
 
+export type WorkloadId = 'seq' | 'rand' | 'meta' | 'ls' | 'rt';
+export const WORKLOADS: readonly WorkloadId[] = ['seq', 'rand', 'meta', 'ls', 'rt'];
+
 export interface PeerSpec {
   id: string;
   /** What the table calls it. */
@@ -23,19 +26,25 @@ export interface PeerSpec {
   command: ((source: string, mnt: string, rt: boolean) => { cmd: string; args: string[] }) | null;
   /** Whether it serves a source directory (memfs does not). */
   usesSource: boolean;
+  /** The workloads it runs, when not all: a variant that changes one thing is run where that thing shows. */
+  workloads?: readonly WorkloadId[];
 }
+
+/** Whether `peer` takes part in workload `w`. */
+export const runsWorkload = (peer: PeerSpec, w: WorkloadId): boolean => !peer.workloads || peer.workloads.includes(w);
 
 const node = process.execPath;
 const script = (name: string): string => path.join(REPO, 'dist', 'scripts', 'bench', `${name}.js`);
 const RT0 = 'attr_timeout=0,entry_timeout=0';
 
-function devfuse(id: string, label: string, about: string, extra: { io?: 'sync' | 'async'; options?: string; fs?: 'memfs'; noXattr?: boolean }): PeerSpec {
+function devfuse(id: string, label: string, about: string, extra: { io?: 'sync' | 'async'; options?: string; fs?: 'memfs'; noXattr?: boolean; workloads?: WorkloadId[] }): PeerSpec {
   return {
     id,
     label,
     kind: 'devfuse',
     about,
     usesSource: extra.fs !== 'memfs',
+    workloads: extra.workloads,
     command: (source, mnt, rt) => {
       const opts = [extra.options, rt ? RT0 : undefined].filter((o): o is string => !!o).join(',');
       const args = [script('devfuse-server'), '--watch-stdin', '--fs', extra.fs ?? 'passthrough', '--mnt', mnt];
@@ -45,6 +54,18 @@ function devfuse(id: string, label: string, about: string, extra: { io?: 'sync' 
       if (opts) args.push('--options', opts);
       return { cmd: node, args };
     },
+  };
+}
+
+function fuseNative(id: string, label: string, about: string, extraArgs: string[], workloads?: WorkloadId[]): PeerSpec {
+  return {
+    id,
+    label,
+    kind: 'fuse-native',
+    about,
+    usesSource: true,
+    workloads,
+    command: (source, mnt, rt) => ({ cmd: node, args: [script('fuse-native-server'), source, mnt, '--watch-stdin', ...extraArgs, ...(rt ? ['--timeouts0'] : [])] }),
   };
 }
 
@@ -59,7 +80,8 @@ export const PEERS: PeerSpec[] = [
   devfuse('devfuse-wb', 'devfuse wb', 'devfuse passthrough, -o writeback_cache', { options: 'writeback_cache' }),
   devfuse('devfuse-workers', 'devfuse workers', 'devfuse passthrough, -o workers=1 (READ/WRITE also on a data worker thread)', { options: 'workers=1' }),
   devfuse('devfuse-coloc', 'devfuse coloc', 'devfuse passthrough, -o colocate (replies as SCHED_IDLE in tight exchanges, so the client runs on the server\'s CPU)', { options: 'colocate' }),
-  devfuse('devfuse-noxattr', 'devfuse noxattr', 'devfuse passthrough without xattrs (PassthroughOptions.xattr false: ENOSYS, as passthrough_ll without -o xattr and fuse-native)', { noXattr: true }),
+  // Without xattrs only ls -l changes (two GETXATTR per entry fewer): run there only, against fuse-native without them.
+  devfuse('devfuse-noxattr', 'devfuse noxattr', 'devfuse passthrough without xattrs (PassthroughOptions.xattr false: ENOSYS, as passthrough_ll without -o xattr); ls -l only', { noXattr: true, workloads: ['ls'] }),
   devfuse('devfuse-kpass', 'devfuse kpass', 'devfuse passthrough, -o passthrough (FUSE_PASSTHROUGH: the kernel reads and writes the source files itself)', { options: 'passthrough' }),
   devfuse('memfs', 'memfs', 'devfuse memfs (in-memory, no source)', { fs: 'memfs' }),
   {
@@ -78,14 +100,8 @@ export const PEERS: PeerSpec[] = [
     usesSource: true,
     command: (source, mnt, rt) => ({ cmd: 'bindfs', args: ['-f', '--multithreaded', '-o', `big_writes${rt ? `,${RT0}` : ''}`, source, mnt] }),
   },
-  {
-    id: 'fuse-native',
-    label: 'fuse-native',
-    kind: 'fuse-native',
-    about: 'fuse-native 2.2.6 (Node over libfuse 2 high-level) with a passthrough written for it; no big_writes option (4 KiB writes)',
-    usesSource: true,
-    command: (source, mnt, rt) => ({ cmd: node, args: [script('fuse-native-server'), source, mnt, '--watch-stdin', ...(rt ? ['--timeouts0'] : [])] }),
-  },
+  fuseNative('fuse-native', 'fuse-native', 'fuse-native 2.2.6 (Node over libfuse 2 high-level) with a passthrough written for it, xattrs passed through (lgetxattr and the rest through koffi); no big_writes option (4 KiB writes)', []),
+  fuseNative('fuse-native-noxattr', 'fuse-native noxattr', 'the fuse-native passthrough without xattr operations (libfuse answers ENOSYS); ls -l only', ['--no-xattr'], ['ls']),
 ];
 
 /** A running server and its mount. */
