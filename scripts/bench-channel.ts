@@ -32,6 +32,8 @@ interface DesignSpec {
   args: string[];
   /** The pinned figure device-channel.ts quotes, µs per statx. */
   quoted?: number;
+  /** Needs FUSE over io_uring (kernel 6.14+ built with CONFIG_FUSE_IO_URING). */
+  uring?: boolean;
 }
 
 const DESIGNS: DesignSpec[] = [
@@ -44,7 +46,28 @@ const DESIGNS: DesignSpec[] = [
   { id: 'clone4', label: '4 cloned fds, a Session per worker thread', args: ['--design', 'clone', '--clones', '4'] },
   { id: 'spin50', label: 'experiment: SIGIO, then 50 µs busy-poll when dry', args: ['--design', 'sigio-spin', '--spin', '50'] },
   { id: 'spin200', label: 'experiment: SIGIO, then 200 µs busy-poll when dry', args: ['--design', 'sigio-spin', '--spin', '200'] },
+  // FUSE over io_uring (channel-uring.ts): both hold the main thread for good, as 'blocking' does.
+  { id: 'uring-block', label: 'experiment: io_uring, io_uring_enter submit+wait (ceiling)', args: ['--design', 'uring-block'], uring: true },
+  { id: 'uring-spin', label: 'experiment: io_uring, polling the completion ring (ceiling)', args: ['--design', 'uring-spin'], uring: true },
+  { id: 'uring-block-defer', label: 'experiment: io_uring submit+wait, DEFER_TASKRUN', args: ['--design', 'uring-block', '--taskrun', 'defer'], uring: true },
+  { id: 'uring-spin-coop', label: 'experiment: io_uring polling, COOP_TASKRUN', args: ['--design', 'uring-spin', '--taskrun', 'coop'], uring: true },
+  { id: 'uring-spin-defer', label: 'experiment: io_uring polling, DEFER_TASKRUN', args: ['--design', 'uring-spin', '--taskrun', 'defer'], uring: true },
 ];
+
+const URING_KNOB = '/sys/module/fuse/parameters/enable_uring';
+
+/** Turns fuse.enable_uring on for the run (restored at the end); false if this kernel has no FUSE over io_uring. */
+function enableUring(td: Teardown): boolean {
+  let old: string;
+  try {
+    old = fs.readFileSync(URING_KNOB, 'utf8').trim();
+    fs.writeFileSync(URING_KNOB, 'Y');
+  } catch {
+    return false;
+  }
+  td.add('restore fuse.enable_uring', () => fs.writeFileSync(URING_KNOB, old));
+  return true;
+}
 
 interface Running {
   child: ChildProcess;
@@ -112,8 +135,12 @@ async function main(): Promise<void> {
   const rounds = Number(flags.get('rounds') ?? 3);
   const secs = Number(flags.get('seconds') ?? 2);
   const want = flags.get('designs')?.split(',');
-  const designs = DESIGNS.filter((d) => !want || want.includes(d.id));
   const td = new Teardown();
+  let designs = DESIGNS.filter((d) => !want || want.includes(d.id));
+  if (designs.some((d) => d.uring) && !enableUring(td)) {
+    process.stderr.write(`no ${URING_KNOB}: this kernel has no FUSE over io_uring; those designs are skipped\n`);
+    designs = designs.filter((d) => !d.uring);
+  }
   const mach = machine();
   process.stdout.write(`bench-channel — ${describeMachine(mach)}\n`);
   const base = tempDir(td, 'devfuse-chan-');

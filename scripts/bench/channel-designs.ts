@@ -51,7 +51,7 @@ function writeReply(fd: number, data: Buffer | readonly Buffer[]): number {
 }
 
 /** Replies and buffer bookkeeping shared by the channels below. */
-abstract class BaseChannel implements Channel {
+export abstract class BaseChannel implements Channel {
   /** Large enough for any request the default max_write (1 MiB) allows, before INIT says more. */
   protected size = readBufferSize(1 << 20);
   protected sink: RequestSink | null = null;

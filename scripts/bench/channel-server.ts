@@ -4,7 +4,9 @@
  *
  *   node dist/scripts/bench/channel-server.js --design D --mnt DIR [--clones N]
  *
- * D: blocking | sigio | threadpool | worker-post | worker-sab | clone | sigio-spin [--spin µs].
+ * D: blocking | sigio | threadpool | worker-post | worker-sab | clone | sigio-spin [--spin µs]
+ *    | uring-block | uring-spin [--taskrun signal|coop|defer]
+ *      (FUSE over io_uring: fuse.enable_uring must be on, channel-uring.ts).
  * Entry and attribute timeouts are 0, so each stat of /hello is a LOOKUP
  * and a GETATTR. Prints "READY <pid>" once mounted; ends when unmounted
  * (the blocking design cannot see signals: its event loop never runs).
@@ -15,17 +17,18 @@ import { readBufferSize, type Channel } from '../../src/server/channel';
 import { DeviceChannel } from '../../src/server/device-channel';
 import { mount } from '../../src/server/mount';
 import { Session } from '../../src/server/session';
+import { UringChannel } from './channel-uring';
 import { BlockingChannel, PostChannel, SabChannel, SpinChannel, WORKER_SCRIPT, makeBlocking } from './channel-designs';
 import { parseArgs } from './util';
 
-export const DESIGNS = ['blocking', 'sigio', 'threadpool', 'worker-post', 'worker-sab', 'clone', 'sigio-spin'] as const;
+export const DESIGNS = ['blocking', 'sigio', 'threadpool', 'worker-post', 'worker-sab', 'clone', 'sigio-spin', 'uring-block', 'uring-spin'] as const;
 export type Design = (typeof DESIGNS)[number];
 
 function main(): void {
   const { flags } = parseArgs(process.argv.slice(2));
   const design = flags.get('design') as Design | undefined;
   const mnt = flags.get('mnt');
-  if (!design || !DESIGNS.includes(design) || !mnt) throw new Error(`usage: channel-server --design ${DESIGNS.join('|')} --mnt DIR [--clones N] [--spin µs]`);
+  if (!design || !DESIGNS.includes(design) || !mnt) throw new Error(`usage: channel-server --design ${DESIGNS.join('|')} --mnt DIR [--clones N] [--spin µs] [--taskrun signal|coop|defer]`);
   const m = mount(mnt, { fsname: `chan-${design}`, subtype: 'hello' });
   let channel: Channel;
   switch (design) {
@@ -52,6 +55,10 @@ function main(): void {
     case 'sigio-spin':
       channel = new SpinChannel(m.fd, Number(flags.get('spin') ?? 50));
       break;
+    case 'uring-block':
+    case 'uring-spin':
+      channel = new UringChannel(m.fd, design === 'uring-block' ? 'block' : 'spin', (flags.get('taskrun') ?? 'signal') as 'signal' | 'coop' | 'defer');
+      break;
   }
   const s = new Session(helloFs(), channel, { entryTimeout: 0, attrTimeout: 0 }).start();
   void s.ended.then((end) => {
@@ -75,7 +82,7 @@ function main(): void {
       }
       process.stdout.write(`READY ${process.pid}\n`);
     });
-  } else if (design === 'blocking') {
+  } else if (design === 'blocking' || design.startsWith('uring')) {
     // The loop starts on the next turn and never yields: say READY before it.
     process.stdout.write(`READY ${process.pid}\n`);
   } else {

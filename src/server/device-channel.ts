@@ -70,10 +70,22 @@
  * it the channel reads as before.
  *
  * Measured and not kept:
- * - FUSE over io_uring (kernel 6.14+, fuse.enable_uring, off by default):
- *   not attempted. Node cannot sleep on an io_uring completion in its event
- *   loop; it would take a worker blocking in io_uring_enter while idle and
- *   the main thread reading the completion ring's memory while busy.
+ * - FUSE over io_uring (kernel 6.14+, fuse.enable_uring, off by default).
+ *   It can be driven from Node with koffi alone (scripts/bench/channel-uring.ts:
+ *   io_uring_setup, the rings mmapped and read through koffi.view, one
+ *   COMMIT_AND_FETCH per request), and it works; it is not faster here.
+ *   bench-channel, hello statx round trip, 3 rounds: waiting in
+ *   io_uring_enter 11.0-11.5 µs pinned against 8.6 for a blocking read loop
+ *   and 8.1 for this channel; unpinned 116-137 against 38 (like every
+ *   design that sleeps). Polling the completion ring needs COOP or
+ *   DEFER_TASKRUN (otherwise each request IPIs the polling CPU to copy the
+ *   request in: 113 µs unpinned); then 40 µs unpinned, as here, but 14
+ *   pinned, and only two clients at once gain (41 against 30-34k calls/s).
+ *   The kernel's side per request (task work copying the request in, the
+ *   uring_cmd commit) costs more than a read(2) and a write(2) on this
+ *   machine. And a real channel would still need somewhere to sleep: the
+ *   event loop cannot wait on the ring, so a worker in io_uring_enter, the
+ *   hop this channel's SIGIO design exists to avoid.
  * - Following a big writer's CPU. 1 MiB O_DIRECT writes (dd onto tmpfs)
  *   run at 1.7-1.9 GB/s when the server and dd share a CPU and 1.0-1.2
  *   when they do not: the read(2) of each WRITE copies dd's pages, still in
