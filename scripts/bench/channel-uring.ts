@@ -91,8 +91,9 @@ function lib(): Libc {
 
 /** A mapping as a Buffer over the kernel-shared memory (koffi.view: no copy). */
 function mapped(p: Ptr, len: number): Buffer {
-  if (p === 0n || p === BigInt(-1) || p === 0xffffffffffffffffn) throw new Error(`mmap failed: errno ${errno()}`);
-  return Buffer.from(koffi.view(p as unknown as Parameters<typeof koffi.view>[0], len));
+  // MAP_FAILED is (void *)-1, which koffi hands back as an unsigned 64-bit value.
+  if (p === 0xffffffffffffffffn || p === -1n) throw new Error(`mmap failed: errno ${errno()}`);
+  return Buffer.from(koffi.view(p, len));
 }
 
 interface Entry {
