@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   const workers = served.session.dataWorkers;
   if (workers) process.stderr.write(`devfuse-server: data workers ${workers.started ? 'served' : 'never started;'} ${workers.served} requests, forwarded ${workers.forwarded}\n`);
   const coloc = served.session.colocateStats;
-  if (coloc) process.stderr.write(`devfuse-server: colocate moved ${coloc.moves} times, turned off by ${coloc.stalls} stalls\n`);
+  if (coloc) process.stderr.write(`devfuse-server: colocate moved ${coloc.moves} times, turned off by ${coloc.stalls} stalls, rescued ${coloc.rescues} times\n`);
   if (flags.has('watch-stdin')) process.stdin.destroy();
   if (end.kind === 'error') {
     process.stderr.write(`devfuse-server: session ended with an error: ${end.error.message}\n`);

@@ -73,7 +73,7 @@ export interface Channel {
   /** Requests read through the splice pipe, and WRITEs whose data stayed in it. */
   readonly spliceStats?: { readonly reads: number; readonly writes: number };
   /** -o colocate's counters (colocate.ts), when it is on. */
-  readonly colocateStats?: { readonly moves: number; readonly stalls: number };
+  readonly colocateStats?: { readonly moves: number; readonly stalls: number; readonly rescues: number };
   /** Gives back a buffer the sink kept. */
   release(buf: Buffer): void;
   /** Stops reading and closes the device (the kernel then aborts the connection). */

@@ -38,25 +38,43 @@
  *   without one).
  * - Only with CAP_SYS_NICE: without it a thread may enter SCHED_IDLE but
  *   not leave it (RLIMIT_NICE), and would stay starved.
- * What remains: under flickering load (two busy loops on for 50 ms, off
- * for 50 ms, 100,000 statx calls) the mean was 38 against 78 µs without
- * colocation and p99.9 7.8 against 8.0 ms, but the worst call took 52 ms
- * against 12: a stall the guards notice only once it is over. Hence off by
- * default. Tried: a watchdog worker thread at normal priority that looked
- * every millisecond and put a stalled server back to SCHED_OTHER by its
- * tid. It bounded the worst call (12 ms under the same flicker, as without
- * colocation) but undid the gain (statx 54 µs): its own wake-ups took the
- * CPU the client should be woken on, and it fired on V8's helper threads
- * running there. Also tried: SCHED_IDLE only from the reply's write until
- * this thread runs again (normal priority while polling), a stall being a
- * return later than 2 ms: worst calls under the same flicker 26 and 12 ms
- * in two runs, not clearly better, and false stalls in quiet periods kept
- * turning it off. A cheaper rescue is the open question.
+ * Those guards alone: under flickering load (two busy loops on for 50 ms,
+ * off for 50 ms, 100,000 statx calls) the mean was 38 against 78 µs
+ * without colocation and p99.9 7.8 against 8.0 ms, but the worst call took
+ * 52 ms against 12: a stall the guards notice only once it is over.
+ * - Hence the rescue, a dead man's switch: while SCHED_IDLE the server
+ *   keeps pushing back a timerfd RESCUE_MS ahead (at most every
+ *   HEARTBEAT_MS, so not a syscall per request); a worker thread at normal
+ *   priority sleeps on it (colocate-rescue.ts) and, if it ever fires, puts
+ *   the starved server back to SCHED_OTHER. In a healthy exchange it never
+ *   wakes. Started the first time colocation engages (a worker costs about
+ *   10 MiB), stopped with the session. A rescue counts as a stall. Under
+ *   the same flicker, two runs each way: worst calls 12.0 and 9.9 ms
+ *   against 9.1 and 16.0 without colocation, means 74 and 63 µs against
+ *   56 and 78 (noise), while quiet it keeps its gain (26-30 against
+ *   38-40 µs); it fired 5 times per run. Beside two constant busy loops
+ *   51 against 81 µs.
+ * Still off by default: it changes the scheduling policy of the caller's
+ * main thread, and its gain comes from what a wake-up costs on this
+ * 2-CPU VM (an IPI to a halted vCPU); it has not been measured on bare
+ * metal or with more CPUs, where running client and server on one CPU
+ * may cost more than it saves.
+ * Tried before it: a watchdog worker that looked every millisecond and put
+ * a stalled server back to SCHED_OTHER by its tid. It bounded the worst
+ * call (12 ms under the same flicker, as without colocation) but undid the
+ * gain (statx 54 µs): its own wake-ups took the CPU the client should be
+ * woken on, and it fired on V8's helper threads running there. Also tried:
+ * SCHED_IDLE only from the reply's write until this thread runs again
+ * (normal priority while polling), a stall being a return later than 2 ms:
+ * worst calls under the same flicker 26 and 12 ms in two runs, not clearly
+ * better, and false stalls in quiet periods kept turning it off.
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { isMainThread } from 'node:worker_threads';
+import path from 'node:path';
+import { isMainThread, Worker } from 'node:worker_threads';
 import koffi from 'koffi';
+import type { RescueInit } from './colocate-rescue';
 
 /** What colocation asks of the system; a fake in tests. */
 export interface ColocateSys {
@@ -70,6 +88,13 @@ export interface ColocateSys {
   moveTo(cpu: number): void;
   /** Tasks runnable right now, system-wide. */
   runnable(): number;
+  /**
+   * Arms the rescue `ms` from now, or pushes it back: if it fires, another
+   * thread puts this one back to SCHED_OTHER. 0 disarms it.
+   */
+  rescueIn(ms: number): void;
+  /** Times the rescue fired. */
+  readonly rescues: number;
   /** CPUs the machine has. */
   readonly cpus: number;
   /** Releases what it holds (a descriptor). */
@@ -86,6 +111,10 @@ const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 60_000;
 /** Stall-free this long (ms), the backoff starts again from its minimum. */
 const BACKOFF_RESET_MS = 300_000;
+/** Not run for this long (ms) while SCHED_IDLE, the rescue puts the server back to SCHED_OTHER. */
+export const RESCUE_MS = 2;
+/** The rescue is pushed back at most this often (ms): it then fires between RESCUE_MS - HEARTBEAT_MS and RESCUE_MS into a stall. */
+export const HEARTBEAT_MS = 0.5;
 
 export class Colocation {
   private idle = false;
@@ -96,6 +125,10 @@ export class Colocation {
   private offUntil = 0;
   private backoff = BACKOFF_MIN_MS;
   private lastStall = -Infinity;
+  /** sys.rescues when last looked at. */
+  private rescuesSeen = 0;
+  /** When the rescue was last pushed back; -Infinity while disarmed. */
+  private armedAt = -Infinity;
   /** Times a stall turned it off (for tests and stats). */
   stalls = 0;
   /** Moves to a client's CPU. */
@@ -118,6 +151,8 @@ export class Colocation {
     this.windowStart = t;
     this.polledMs = 0;
     if (t - this.lastStall > BACKOFF_RESET_MS) this.backoff = BACKOFF_MIN_MS;
+    // No rescue is needed while it does not colocate (one syscall a window at most).
+    if (!this.active(t)) this.disarm();
     if (this.active(t)) {
       const cpu = this.sys.cpuOf(pid);
       if (cpu >= 0 && cpu !== this.sys.cpu()) {
@@ -129,31 +164,54 @@ export class Colocation {
 
   /** A reply is about to be written: SCHED_IDLE if colocating, so the client it wakes may run here. */
   reply(): void {
-    if (this.idle || !this.active(this.now())) return;
+    const t = this.now();
+    if (this.idle || !this.active(t)) return;
+    if (t - this.armedAt >= HEARTBEAT_MS) {
+      this.sys.rescueIn(RESCUE_MS);
+      this.armedAt = t;
+    }
     this.idle = this.sys.setIdle(true);
+  }
+
+  /** Times the rescue put a starved server back to normal priority. */
+  get rescues(): number {
+    return this.sys.rescues;
   }
 
   /** A poll ran from `start` to `end` (ms); `longestGap`: the longest time between two of its reads. */
   polled(start: number, end: number, longestGap: number): void {
     this.polledMs += end - start;
-    if (this.idle && longestGap > STALL_MS) {
+    // A rescue since the last poll is a stall too: it may have struck outside a poll (around the reply's write).
+    const rescues = this.sys.rescues;
+    const rescued = rescues !== this.rescuesSeen;
+    this.rescuesSeen = rescues;
+    if (this.idle && (longestGap > STALL_MS || rescued)) {
       // Held off the CPU: something busy shares it. Off for a while, longer each time it recurs.
       this.stalls++;
       this.lastStall = end;
       this.offUntil = end + this.backoff;
       this.backoff = Math.min(BACKOFF_MAX_MS, this.backoff * 2);
       this.normal();
+      this.disarm();
     }
   }
 
-  /** Going to sleep: normal priority first. */
+  /** Going to sleep: normal priority first, and no rescue to fire while asleep. */
   sleep(): void {
     this.normal();
+    this.disarm();
   }
 
   close(): void {
     this.normal();
+    this.disarm();
     this.sys.close();
+  }
+
+  private disarm(): void {
+    if (this.armedAt === -Infinity) return;
+    this.sys.rescueIn(0);
+    this.armedAt = -Infinity;
   }
 
   private active(t: number): boolean {
@@ -169,6 +227,65 @@ export class Colocation {
 const SCHED_OTHER = 0;
 const SCHED_IDLE = 5;
 const CAP_SYS_NICE = 23;
+const CLOCK_MONOTONIC = 1;
+const TFD_CLOEXEC = 0o2000000;
+
+/** The rescue's timer and its worker (colocate-rescue.ts), the worker started on the first arm. */
+class Rescue {
+  private readonly fd: number;
+  private readonly settime: (fd: number, flags: number, value: Buffer, old: null) => number;
+  private readonly spec = Buffer.alloc(32); // struct itimerspec: it_interval, it_value
+  private readonly shared = new SharedArrayBuffer(8);
+  private readonly flags = new Int32Array(this.shared);
+  private worker: Worker | null = null;
+  private stopped = false;
+
+  constructor(libc: ReturnType<typeof koffi.load>) {
+    const create = libc.func('int timerfd_create(int clockid, int flags)') as (c: number, f: number) => number;
+    this.settime = libc.func('int timerfd_settime(int fd, int flags, void *value, void *old)') as Rescue['settime'];
+    this.fd = create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+  }
+
+  ready(): boolean {
+    return this.fd >= 0;
+  }
+
+  get count(): number {
+    return Atomics.load(this.flags, 1);
+  }
+
+  arm(ms: number): void {
+    if (this.stopped) return;
+    if (ms > 0 && !this.worker) this.start();
+    const ns = Math.round(ms * 1e6);
+    this.spec.writeBigInt64LE(BigInt(Math.floor(ns / 1e9)), 16);
+    this.spec.writeBigInt64LE(BigInt(ns % 1e9), 24);
+    this.settime(this.fd, 0, this.spec, null);
+  }
+
+  stop(): void {
+    if (this.stopped || this.fd < 0) return;
+    this.stopped = true;
+    if (!this.worker) {
+      fs.closeSync(this.fd);
+      return;
+    }
+    // Wake the worker with its stop flag set; the descriptor is closed once it has gone.
+    Atomics.store(this.flags, 0, 1);
+    this.spec.writeBigInt64LE(0n, 16);
+    this.spec.writeBigInt64LE(1n, 24);
+    this.settime(this.fd, 0, this.spec, null);
+    this.worker.once('exit', () => fs.closeSync(this.fd));
+  }
+
+  private start(): void {
+    const init: RescueInit = { timerFd: this.fd, tid: process.pid, shared: this.shared };
+    this.worker = new Worker(path.join(__dirname, 'colocate-rescue.js'), { workerData: init });
+    // It must neither keep the process alive nor take it down.
+    this.worker.unref();
+    this.worker.on('error', () => undefined);
+  }
+}
 
 function hasCapability(bit: number): boolean {
   const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
@@ -186,6 +303,7 @@ export function systemColocation(): Colocation | null {
     const getaffinity = libc.func('int sched_getaffinity(int pid, size_t size, void *mask)') as (pid: number, size: number, mask: Buffer) => number;
     const setaffinity = libc.func('int sched_setaffinity(int pid, size_t size, void *mask)') as (pid: number, size: number, mask: Buffer) => number;
     const param = Buffer.alloc(8);
+    const rescue = new Rescue(libc);
     const statBuf = Buffer.alloc(1024);
     const loadFd = fs.openSync('/proc/loadavg', 'r');
     const readAt = (fd: number): string => statBuf.toString('latin1', 0, fs.readSync(fd, statBuf, 0, statBuf.length, 0));
@@ -215,10 +333,17 @@ export function systemColocation(): Colocation | null {
       },
       // "0.52 0.58 0.59 3/456 1234": runnable/total in the fourth field.
       runnable: () => Number(readAt(loadFd).split(' ')[3]?.split('/')[0] ?? Infinity),
-      close: () => fs.closeSync(loadFd),
+      rescueIn: (ms) => rescue.arm(ms),
+      get rescues() {
+        return rescue.count;
+      },
+      close: () => {
+        rescue.stop();
+        fs.closeSync(loadFd);
+      },
     };
-    // Make sure both ways work before relying on the way back.
-    if (!sys.setIdle(true)) {
+    // Make sure both ways work before relying on the way back, and that the rescue has its timer.
+    if (!rescue.ready() || !sys.setIdle(true)) {
       sys.close();
       return null;
     }

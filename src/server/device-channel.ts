@@ -393,7 +393,7 @@ export class DeviceChannel implements Channel {
   }
 
   /** Colocation's counters (colocate.ts); undefined when it is off or unavailable. */
-  get colocateStats(): { readonly moves: number; readonly stalls: number } | undefined {
+  get colocateStats(): { readonly moves: number; readonly stalls: number; readonly rescues: number } | undefined {
     return this.coloc ?? undefined;
   }
 

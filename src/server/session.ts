@@ -144,10 +144,10 @@ export class Session implements SessionApi, DispatchHost {
     return s ? { reads: s.reads, writes: s.writes } : null;
   }
 
-  /** -o colocate's counters: moves to a client's CPU, stalls that turned it off for a while; null when off. */
-  get colocateStats(): { moves: number; stalls: number } | null {
+  /** -o colocate's counters: moves to a client's CPU, stalls that turned it off for a while, rescues from a starved SCHED_IDLE; null when off. */
+  get colocateStats(): { moves: number; stalls: number; rescues: number } | null {
     const s = this.channel.colocateStats;
-    return s ? { moves: s.moves, stalls: s.stalls } : null;
+    return s ? { moves: s.moves, stalls: s.stalls, rescues: s.rescues } : null;
   }
 
   /** The data workers' counters, or null when this session has none. */

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Colocation, STALL_MS, systemColocation, type ColocateSys } from '../../src/server/colocate';
+import { Colocation, HEARTBEAT_MS, RESCUE_MS, STALL_MS, systemColocation, type ColocateSys } from '../../src/server/colocate';
 
 class FakeSys implements ColocateSys {
   readonly cpus = 2;
@@ -16,6 +16,12 @@ class FakeSys implements ColocateSys {
   moves: number[] = [];
   refuse = false;
   closed = false;
+  /** Every rescueIn(ms), in order. */
+  arms: number[] = [];
+  rescues = 0;
+  rescueIn(ms: number): void {
+    this.arms.push(ms);
+  }
   setIdle(idle: boolean): boolean {
     if (this.refuse) return false;
     this.idle = idle;
@@ -73,6 +79,27 @@ test('a tight exchange (mostly polling) gets SCHED_IDLE replies after one window
   assert.deepEqual(sys.moves, [1], 'moved once, to the client\'s CPU');
   c.sleep();
   assert.equal(sys.idle, false, 'never asleep as SCHED_IDLE');
+});
+
+test('the rescue is armed while SCHED_IDLE, pushed back at most every HEARTBEAT_MS, and disarmed before sleeping and on close', () => {
+  const sys = new FakeSys();
+  const k = clock();
+  const c = new Colocation(sys, k.now);
+  for (let i = 0; i < 400; i++) cycle(c, sys, k, 0.02, 0.8); // 8 ms: no window judged yet
+  assert.deepEqual(sys.arms, [], 'not armed while not colocating');
+  for (let i = 0; i < 5000; i++) cycle(c, sys, k, 0.02, 0.8); // 100 ms of exchange
+  assert.ok(sys.arms.every((ms) => ms === RESCUE_MS));
+  // Each push-back leaves the rescue RESCUE_MS ahead; pushed back every HEARTBEAT_MS or so, not per reply.
+  assert.ok(sys.arms.length >= 90 / (HEARTBEAT_MS + 0.02) && sys.arms.length <= 100 / HEARTBEAT_MS + 1, `${sys.arms.length} arms for 5000 replies`);
+  c.sleep();
+  assert.equal(sys.arms.at(-1), 0, 'disarmed before sleeping');
+  const n = sys.arms.length;
+  c.sleep();
+  assert.equal(sys.arms.length, n, 'disarmed once');
+  for (let i = 0; i < 100; i++) cycle(c, sys, k, 0.02, 0.8);
+  assert.equal(sys.arms.at(-1), RESCUE_MS, 'armed again with the next SCHED_IDLE reply');
+  c.close();
+  assert.equal(sys.arms.at(-1), 0, 'disarmed on close');
 });
 
 test('a busy server (little polling: queue depth 16) keeps normal replies, and the client its CPU', () => {
@@ -150,4 +177,37 @@ test('the real system: available as root with CAP_SYS_NICE, and the thread ends 
   assert.equal(policy(), '0');
   c.close();
   assert.equal(policy(), '0');
+});
+
+test('the real rescue: a server left SCHED_IDLE without pushing the rescue back is put back to SCHED_OTHER by the worker', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
+  const c = systemColocation();
+  if (!c) return; // no CAP_SYS_NICE here: nothing to check
+  const policy = (): string | undefined => require('node:fs').readFileSync(`/proc/self/task/${process.pid}/sched`, 'utf8').match(/^policy\s*:\s*(\d+)/m)?.[1];
+  try {
+    // A tight exchange on the real clock (20 µs cycles, 80% of each polling) until a reply goes out as
+    // SCHED_IDLE: after the first 10 ms window, unless the load guard saw more runnable tasks than CPUs.
+    const spin = (ms: number): void => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    const t0 = performance.now();
+    for (;;) {
+      c.request(process.pid);
+      spin(0.004);
+      c.reply();
+      if (policy() === '5' || performance.now() - t0 > 5000) break;
+      const s = performance.now();
+      spin(0.016);
+      c.polled(s, performance.now(), 0.001);
+    }
+    assert.equal(policy(), '5', 'SCHED_IDLE after a reply in a tight exchange');
+    // Nothing pushes the rescue back now: the worker (started with the first arm) must step in.
+    const deadline = performance.now() + 3000;
+    while (policy() === '5' && performance.now() < deadline) spin(1);
+    assert.equal(policy(), '0', 'put back to SCHED_OTHER');
+    assert.equal(c.rescues, 1);
+  } finally {
+    c.close();
+    assert.equal(policy(), '0');
+  }
 });
