@@ -48,12 +48,16 @@
  *   priority sleeps on it (colocate-rescue.ts) and, if it ever fires, puts
  *   the starved server back to SCHED_OTHER. In a healthy exchange it never
  *   wakes. Started the first time colocation engages (a worker costs about
- *   10 MiB), stopped with the session. A rescue counts as a stall. Under
- *   the same flicker, two runs each way: worst calls 12.0 and 9.9 ms
- *   against 9.1 and 16.0 without colocation, means 74 and 63 µs against
- *   56 and 78 (noise), while quiet it keeps its gain (26-30 against
- *   38-40 µs); it fired 5 times per run. Beside two constant busy loops
- *   51 against 81 µs.
+ *   10 MiB), stopped with the session. Under the same flicker, four runs
+ *   each way: worst calls 9.5-12.0 ms against 9.1-16.2 without
+ *   colocation, means alike (run-to-run noise), while quiet it keeps its
+ *   gain (24-30 against 38-40 µs); it fired 3-9 times per run. Beside two
+ *   constant busy loops 51 against 81 µs. A rescue is not counted as a
+ *   stall: it also fires a few times per run on a quiet machine (something
+ *   holds the CPU past 2 ms: a kernel worker or one of V8's threads, not
+ *   pinned down), and counting those backed off enough to matter (one
+ *   bench run's round trip 36.5 µs against 24-28; a statx loop 24-36 with
+ *   3 stalls against 24-30 with 1 uncounted).
  * Still off by default: it changes the scheduling policy of the caller's
  * main thread, and its gain comes from what a wake-up costs on this
  * 2-CPU VM (an IPI to a halted vCPU); it has not been measured on bare
@@ -125,8 +129,6 @@ export class Colocation {
   private offUntil = 0;
   private backoff = BACKOFF_MIN_MS;
   private lastStall = -Infinity;
-  /** sys.rescues when last looked at. */
-  private rescuesSeen = 0;
   /** When the rescue was last pushed back; -Infinity while disarmed. */
   private armedAt = -Infinity;
   /** Times a stall turned it off (for tests and stats). */
@@ -181,11 +183,7 @@ export class Colocation {
   /** A poll ran from `start` to `end` (ms); `longestGap`: the longest time between two of its reads. */
   polled(start: number, end: number, longestGap: number): void {
     this.polledMs += end - start;
-    // A rescue since the last poll is a stall too: it may have struck outside a poll (around the reply's write).
-    const rescues = this.sys.rescues;
-    const rescued = rescues !== this.rescuesSeen;
-    this.rescuesSeen = rescues;
-    if (this.idle && (longestGap > STALL_MS || rescued)) {
+    if (this.idle && longestGap > STALL_MS) {
       // Held off the CPU: something busy shares it. Off for a while, longer each time it recurs.
       this.stalls++;
       this.lastStall = end;
