@@ -23,7 +23,7 @@ import path from 'node:path';
 import { compileTools } from './bench/ctools';
 import {
   REPO, Teardown, allCpusMask, describeMachine, fmt, forceUnmount, have, killAndWait, machine, median, parseArgs, pinProcess,
-  run, sleep, table, tempDir, waitForMount,
+  run, setKnob, sleep, table, tempDir, waitForMount,
 } from './bench/util';
 
 interface DesignSpec {
@@ -56,18 +56,6 @@ const DESIGNS: DesignSpec[] = [
 
 const URING_KNOB = '/sys/module/fuse/parameters/enable_uring';
 
-/** Turns fuse.enable_uring on for the run (restored at the end); false if this kernel has no FUSE over io_uring. */
-function enableUring(td: Teardown): boolean {
-  let old: string;
-  try {
-    old = fs.readFileSync(URING_KNOB, 'utf8').trim();
-    fs.writeFileSync(URING_KNOB, 'Y');
-  } catch {
-    return false;
-  }
-  td.add('restore fuse.enable_uring', () => fs.writeFileSync(URING_KNOB, old));
-  return true;
-}
 
 interface Running {
   child: ChildProcess;
@@ -137,7 +125,8 @@ async function main(): Promise<void> {
   const want = flags.get('designs')?.split(',');
   const td = new Teardown();
   let designs = DESIGNS.filter((d) => !want || want.includes(d.id));
-  if (designs.some((d) => d.uring) && !enableUring(td)) {
+  // On for the run, restored at the end; absent where the kernel has no FUSE over io_uring.
+  if (designs.some((d) => d.uring) && setKnob(td, URING_KNOB, 'Y', 'fuse.enable_uring') === null) {
     process.stderr.write(`no ${URING_KNOB}: this kernel has no FUSE over io_uring; those designs are skipped\n`);
     designs = designs.filter((d) => !d.uring);
   }

@@ -38,7 +38,7 @@ import { compilePassthroughLl, compileTools, PASSTHROUGH_LL_SOURCE } from './ben
 import { binaries, PEERS, runsWorkload, Server, WORKLOADS, type PeerSpec, type WorkloadId } from './bench/peers';
 import {
   REPO, Teardown, allCpusMask, describeMachine, dropCaches, fmt, forceUnmount, have, machine, markdownTable, median,
-  parseArgs, pinProcess, rssKiB, run, runOk, sleep, table, tempDir,
+  parseArgs, pinProcess, rssKiB, run, runOk, setKnob, sleep, table, tempDir,
 } from './bench/util';
 
 // ------------------------------------------------------------------ metrics
@@ -352,15 +352,8 @@ function prepare(ctx: Ctx, p: Peer): void {
  */
 function holdPageReporting(td: Teardown): string | null {
   const knob = '/sys/module/page_reporting/parameters/page_reporting_order';
-  let old: string;
-  try {
-    old = fs.readFileSync(knob, 'utf8').trim();
-    fs.writeFileSync(knob, '11');
-  } catch {
-    return null;
-  }
-  td.add('restore free page reporting', () => fs.writeFileSync(knob, old));
-  return `free page reporting held for the run (${knob}: ${old} → 11, restored at the end)`;
+  const old = setKnob(td, knob, '11', 'free page reporting');
+  return old === null ? null : `free page reporting held for the run (${knob}: ${old} → 11, restored at the end)`;
 }
 
 /**

@@ -121,7 +121,6 @@ export class UringChannel extends BaseChannel {
   private readonly entries: Entry[] = [];
   private readonly pending = new Map<number, Entry>();
   private toSubmit = 0;
-  private maxWrite = 1 << 20;
 
   constructor(
     fd: number,
@@ -143,11 +142,6 @@ export class UringChannel extends BaseChannel {
     this.onClose = onClose;
     makeBlocking(this.fd);
     setImmediate(() => this.readInit());
-  }
-
-  override setBufferSize(bytes: number): void {
-    super.setBufferSize(bytes);
-    this.maxWrite = Math.max(this.maxWrite, bytes);
   }
 
   /** The INIT (and whatever else /dev/fuse holds before the ring is up), by plain reads. */
@@ -222,7 +216,8 @@ export class UringChannel extends BaseChannel {
     for (let i = 0; i < sqEntries; i++) this.ring.writeUInt32LE(i, this.sq.array + i * 4);
 
     // Page-aligned buffers for every entry, in one anonymous mapping.
-    const payloadSize = Math.ceil(this.maxWrite / 4096) * 4096;
+    // The read buffer size (max_write and headers, set at INIT) covers the kernel's max payload.
+    const payloadSize = Math.ceil(this.size / 4096) * 4096;
     const per = HDR_SIZE + payloadSize;
     const mem = mapped(L.mmap(null, per * nEnt, PROT_RW, MAP_PRIVATE_ANON, -1, 0), per * nEnt);
     for (let i = 0; i < nEnt; i++) {

@@ -180,6 +180,23 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Writes `value` to a kernel parameter (a /sys or /proc file) for the run and
+ * registers the old value's restoration with `td`. Returns the old value, or
+ * null when the parameter is missing or the write is refused.
+ */
+export function setKnob(td: Teardown, knob: string, value: string, what: string): string | null {
+  let old: string;
+  try {
+    old = fs.readFileSync(knob, 'utf8').trim();
+    fs.writeFileSync(knob, value);
+  } catch {
+    return null;
+  }
+  td.add(`restore ${what}`, () => fs.writeFileSync(knob, old));
+  return old;
+}
+
 /** Sends SIGTERM to a process, waits for it, then SIGKILL. Synchronous (teardown). */
 export function killAndWait(pid: number, graceMs = 3000): void {
   const alive = (): boolean => {

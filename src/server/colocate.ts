@@ -153,14 +153,15 @@ export class Colocation {
     this.windowStart = t;
     this.polledMs = 0;
     if (t - this.lastStall > BACKOFF_RESET_MS) this.backoff = BACKOFF_MIN_MS;
-    // No rescue is needed while it does not colocate (one syscall a window at most).
-    if (!this.active(t)) this.disarm();
     if (this.active(t)) {
       const cpu = this.sys.cpuOf(pid);
       if (cpu >= 0 && cpu !== this.sys.cpu()) {
         this.sys.moveTo(cpu);
         this.moves++;
       }
+    } else {
+      // No rescue is needed while it does not colocate (one syscall a window at most).
+      this.disarm();
     }
   }
 
@@ -255,7 +256,11 @@ class Rescue {
   arm(ms: number): void {
     if (this.stopped) return;
     if (ms > 0 && !this.worker) this.start();
-    const ns = Math.round(ms * 1e6);
+    this.set(Math.round(ms * 1e6));
+  }
+
+  /** One-shot expiry `ns` from now (0 disarms): it_value of the itimerspec, it_interval left 0. */
+  private set(ns: number): void {
     this.spec.writeBigInt64LE(BigInt(Math.floor(ns / 1e9)), 16);
     this.spec.writeBigInt64LE(BigInt(ns % 1e9), 24);
     this.settime(this.fd, 0, this.spec, null);
@@ -270,9 +275,7 @@ class Rescue {
     }
     // Wake the worker with its stop flag set; the descriptor is closed once it has gone.
     Atomics.store(this.flags, 0, 1);
-    this.spec.writeBigInt64LE(0n, 16);
-    this.spec.writeBigInt64LE(1n, 24);
-    this.settime(this.fd, 0, this.spec, null);
+    this.set(1);
     this.worker.once('exit', () => fs.closeSync(this.fd));
   }
 
