@@ -119,7 +119,7 @@ async function twoClients(bin: string, file: string, secs: number): Promise<numb
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (it mounts)');
-  const { flags } = parseArgs(process.argv.slice(2));
+  const { flags } = parseArgs(process.argv.slice(2), ['rounds', 'seconds', 'designs'], 'usage: node dist/scripts/bench-channel.js [--rounds 3] [--seconds 2] [--designs a,b]\n  designs: ' + DESIGNS.map((d) => d.id).join(', '));
   const rounds = Number(flags.get('rounds') ?? 3);
   const secs = Number(flags.get('seconds') ?? 2);
   const want = flags.get('designs')?.split(',');

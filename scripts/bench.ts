@@ -16,15 +16,7 @@
  * "how many times faster devfuse is": throughput devfuse/peer, times
  * peer/devfuse, so above 1 means devfuse wins.
  *
- * Flags:
- *   --rounds N            repetitions (default 3)
- *   --workloads a,b       subset of seq,rand,meta,ls,rt (default all)
- *   --peers a,b           subset of the peers (default all that can run)
- *   --quick               1 round, smaller sizes: a smoke run in about a minute
- *   --no-install          do not apt-get/npm install what is missing; skip those peers
- *   --out DIR             where results go (default bench-results/)
- *   --cpu-prof            run the devfuse servers under node --cpu-prof (profiles in OUT/profiles-<stamp>/)
- *   --keep-page-reporting leave the VM's free page reporting on (see holdPageReporting)
+ * Flags: USAGE below (`--help` prints it).
  *
  * Output: the tables on stdout, and OUT/<stamp>.json (everything, every
  * round), OUT/<stamp>.svg (the ratios), OUT/<stamp>.md (the tables for the
@@ -106,8 +98,19 @@ interface Config {
   rtSeconds: number;
 }
 
+const USAGE = `usage: node dist/scripts/bench.js [flags]  (npm run bench)
+
+  --rounds N            repetitions (default 3)
+  --workloads a,b       subset of seq,rand,meta,ls,rt (default all)
+  --peers a,b           subset of the peers (default all that can run)
+  --quick               1 round, smaller sizes: a smoke run in about a minute
+  --no-install          do not apt-get/npm install what is missing; skip those peers
+  --out DIR             where results go (default bench-results/)
+  --cpu-prof            run the devfuse servers under node --cpu-prof (profiles in OUT/profiles-<stamp>/)
+  --keep-page-reporting leave the VM's free page reporting on (see holdPageReporting)`;
+
 function config(): Config {
-  const { flags } = parseArgs(process.argv.slice(2));
+  const { flags } = parseArgs(process.argv.slice(2), ['rounds', 'workloads', 'peers', 'quick', 'no-install', 'out', 'cpu-prof', 'keep-page-reporting'], USAGE);
   const quick = flags.has('quick');
   const list = (k: string): string[] | null => (flags.has(k) ? flags.get(k)!.split(',').map((s) => s.trim()).filter(Boolean) : null);
   const workloads = (list('workloads') ?? WORKLOADS) as WorkloadId[];

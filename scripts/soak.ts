@@ -194,7 +194,7 @@ async function soak(td: Teardown, kind: 'memfs' | 'passthrough', cfg: SoakConfig
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (it mounts)');
-  const { flags } = parseArgs(process.argv.slice(2));
+  const { flags } = parseArgs(process.argv.slice(2), ['ops', 'clients', 'fs', 'io', 'peer', 'warmup', 'warmup-seconds'], 'usage: node dist/scripts/soak.js [--ops 1000000] [--clients 4] [--fs memfs,passthrough] [--io sync|async] [--peer devfuse-coloc] [--warmup 500000] [--warmup-seconds 30]');
   const ops = Number(flags.get('ops') ?? 1_000_000);
   const clients = Number(flags.get('clients') ?? 4);
   const kinds = (flags.get('fs') ?? 'memfs,passthrough').split(',') as ('memfs' | 'passthrough')[];

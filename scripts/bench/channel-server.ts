@@ -25,7 +25,7 @@ export const DESIGNS = ['blocking', 'sigio', 'threadpool', 'worker-post', 'worke
 export type Design = (typeof DESIGNS)[number];
 
 function main(): void {
-  const { flags } = parseArgs(process.argv.slice(2));
+  const { flags } = parseArgs(process.argv.slice(2), ['clones', 'design', 'mnt', 'spin', 'taskrun']);
   const design = flags.get('design') as Design | undefined;
   const mnt = flags.get('mnt');
   if (!design || !DESIGNS.includes(design) || !mnt) throw new Error(`usage: channel-server --design ${DESIGNS.join('|')} --mnt DIR [--clones N] [--spin µs] [--taskrun signal|coop|defer]`);

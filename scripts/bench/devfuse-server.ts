@@ -18,7 +18,7 @@ import { serve } from '../../src/server/serve';
 import { parseArgs, stopWhenAsked } from './util';
 
 async function main(): Promise<void> {
-  const { flags } = parseArgs(process.argv.slice(2));
+  const { flags } = parseArgs(process.argv.slice(2), ['fs', 'io', 'mnt', 'no-xattr', 'options', 'source', 'watch-stdin']);
   const kind = flags.get('fs') ?? 'passthrough';
   const mnt = flags.get('mnt');
   if (!mnt) throw new Error('--mnt is required');

@@ -108,7 +108,7 @@ function xattrOps(at: (p: string) => string): Pick<FuseOps, 'getxattr' | 'listxa
 }
 
 function main(): void {
-  const { flags, positional } = parseArgs(process.argv.slice(2));
+  const { flags, positional } = parseArgs(process.argv.slice(2), ['no-xattr', 'timeouts0', 'watch-stdin']);
   const [source, mnt] = positional;
   if (!source || !mnt) throw new Error('usage: fuse-native-server SOURCE MOUNTPOINT [--timeouts0] [--no-xattr]');
   const modPath = path.join(REPO, '.bench', 'node_modules', 'fuse-native');

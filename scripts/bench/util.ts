@@ -342,20 +342,39 @@ export function describeMachine(m: Machine): string {
 
 // -------------------------------------------------------------- command line
 
-/** `--name value`, `--name=value` and bare `--flag`; everything else positional. */
-export function parseArgs(argv: readonly string[]): { flags: Map<string, string>; positional: string[] } {
+/**
+ * `--name value`, `--name=value` and bare `--flag`; everything else
+ * positional. Only the `known` flags are accepted (a mistyped one exits 2
+ * with its name, not a silently different run); `--help` prints `usage`
+ * and exits.
+ */
+export function parseArgs(
+  argv: readonly string[],
+  known: readonly string[],
+  usage?: string,
+): { flags: Map<string, string>; positional: string[] } {
   const flags = new Map<string, string>();
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    if (a === '-h' || a === '--help') {
+      // A long run must not start because its caller asked what it does.
+      process.stdout.write(`${usage ?? `flags: ${known.map((k) => `--${k}`).join(' ')}`}\n`);
+      process.exit(0);
+    }
     if (!a.startsWith('--')) {
       positional.push(a);
       continue;
     }
     const eq = a.indexOf('=');
-    if (eq > 0) flags.set(a.slice(2, eq), a.slice(eq + 1));
-    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags.set(a.slice(2), argv[++i]!);
-    else flags.set(a.slice(2), '');
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    if (!known.includes(name)) {
+      process.stderr.write(`${path.basename(process.argv[1] ?? 'script')}: unknown flag --${name} (known: ${known.map((k) => `--${k}`).join(' ')}; --help)\n`);
+      process.exit(2);
+    }
+    if (eq > 0) flags.set(name, a.slice(eq + 1));
+    else if (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) flags.set(name, argv[++i]!);
+    else flags.set(name, '');
   }
   return { flags, positional };
 }

@@ -11,8 +11,13 @@ export interface Args {
   values: Map<string, string>;
 }
 
-/** `valued` lists the --flags that take a value (e.g. "--major 240"). */
-export function parseArgs(argv: readonly string[], valued: readonly string[] = []): Args {
+/**
+ * `valued` lists the --flags that take a value (e.g. "--major 240"),
+ * `switches` the other --flags the command knows besides --debug and --help.
+ * Any other --flag is an error that names it: a mistyped flag must not be
+ * read as "not given" (a mount that silently ignores --trce runs untraced).
+ */
+export function parseArgs(argv: readonly string[], valued: readonly string[] = [], switches: readonly string[] = []): Args {
   const a: Args = { positional: [], options: [], flags: new Set(), values: new Map() };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i]!;
@@ -38,9 +43,12 @@ export function parseArgs(argv: readonly string[], valued: readonly string[] = [
         const v = eq < 0 ? argv[++i] : x.slice(eq + 1);
         if (v === undefined) throw new Error(`--${name} needs a value`);
         a.values.set(name, v);
-      } else {
+      } else if (switches.includes(name)) {
         if (eq >= 0) throw new Error(`--${name} takes no value`);
         a.flags.add(name);
+      } else {
+        const known = [...valued, ...switches, 'debug', 'help'].map((k) => `--${k}`).join(', ');
+        throw new Error(`unknown flag --${name} (this command takes ${known})`);
       }
     } else {
       a.positional.push(x);

@@ -28,7 +28,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'cuse':
       return (require('./cuse') as typeof import('./cuse')).cuseCommand(parseArgs(rest, ['major', 'minor']));
     case 'conformance':
-      return (require('./conformance') as typeof import('./conformance')).conformanceCommand(parseArgs(rest, ['only']));
+      return (require('./conformance') as typeof import('./conformance')).conformanceCommand(parseArgs(rest, ['only'], ['list']));
     case 'trace':
       return (require('./trace') as typeof import('./trace')).traceCommand(parseArgs(rest));
     case '--version':
