@@ -111,11 +111,11 @@ import fs from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { Errno } from '../protocol/errno';
 import { Opcode } from '../protocol/constants';
-import { readBufferSize, type Channel, type ChannelCloseReason, type ReadFence, type RequestSink } from './channel';
+import { HEADER_ROOM, readBufferSize, type Channel, type ChannelCloseReason, type ReadFence, type RequestSink } from './channel';
 import { deviceRead, deviceWrite, errno, fileFlags, O_ASYNC, setAsyncIo, setFileFlags, yieldCpu } from './device-io';
 import { DEFAULT_BUSY_POLL, PollWindow } from './poll-window';
 import { systemColocation, type Colocation } from './colocate';
-import { SplicePipe, SpliceReader, type SplicedData } from './splice';
+import { SplicePipe, SpliceReader, splicePipeSize, type SplicedData } from './splice';
 
 /** IOV_MAX on Linux: the most buffers one writev(2) takes. */
 const IOV_MAX = 1024;
@@ -384,8 +384,7 @@ export class DeviceChannel implements Channel {
     if (this.splicer) return true;
     if (this.mode !== 'sigio' || this.closed || this.fence) return false;
     try {
-      // Room for the largest request: its data pages plus a page for the headers.
-      this.splicer = new SpliceReader(new SplicePipe(this.bufferSize + 4096));
+      this.splicer = new SpliceReader(new SplicePipe(splicePipeSize(this.bufferSize - HEADER_ROOM)));
     } catch {
       return false;
     }

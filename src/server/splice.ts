@@ -37,6 +37,19 @@ function spliceWorthy(buf: Buffer, dataBytes: number): boolean {
   return dataBytes >= SPLICE_MIN && buf.readUInt32LE(4) === Opcode.WRITE && (buf.readUInt32LE(WRITE_OPEN_FLAGS) & O_DIRECT) === 0;
 }
 
+const PAGE = 4096;
+
+/**
+ * The pipe a spliced request needs, bytes: a pipe buffer per page of WRITE
+ * data (data at an unaligned offset touches one page more than its size)
+ * and one for the headers. Too few buffers and the kernel fails the request
+ * itself (EIO to the writer, fuse_dev_splice_read), so this bound is exact,
+ * not a hint.
+ */
+export function splicePipeSize(maxWrite: number): number {
+  return (Math.ceil(maxWrite / PAGE) + 2) * PAGE;
+}
+
 const SPLICE_F_MOVE = 1;
 const SPLICE_F_NONBLOCK = 2;
 

@@ -15,7 +15,7 @@ import { describe, test } from 'node:test';
 import { pipe as devicePipe, setPipeSize } from '../../src/server/device-io';
 import { decodeRequest, encodeRequest, Opcode, type RequestInput } from '../../src/protocol';
 import { DeviceChannel } from '../../src/server/device-channel';
-import type { SplicedData } from '../../src/server/splice';
+import { splicePipeSize, type SplicedData } from '../../src/server/splice';
 
 const DATA = 128 * 1024;
 
@@ -170,4 +170,13 @@ describe('WRITE data by splice', () => {
       h.close();
     }
   });
+});
+
+test('the splice pipe has a buffer per page an unaligned max_write touches, plus one for the headers', () => {
+  // Too few and the kernel fails the WRITE itself (EIO to the writer): the bound must be exact.
+  const pages = (bytes: number): number => bytes / 4096;
+  assert.equal(pages(splicePipeSize(1 << 20)), 258, '1 MiB at an unaligned offset: 257 data pages and the headers');
+  assert.equal(pages(splicePipeSize(1016 * 1024)), 256, 'the largest max_write a default 1 MiB pipe can take');
+  assert.equal(pages(splicePipeSize(1020 * 1024)), 257);
+  assert.equal(pages(splicePipeSize(5000)), 4);
 });
