@@ -29,7 +29,7 @@ import { ratioChart, type ChartGroup } from './bench/chart';
 import { compilePassthroughLl, compileTools, PASSTHROUGH_LL_SOURCE } from './bench/ctools';
 import { binaries, PEERS, runsWorkload, Server, WORKLOADS, type PeerSpec, type WorkloadId } from './bench/peers';
 import {
-  REPO, Teardown, allCpusMask, describeMachine, dropCaches, fmt, forceUnmount, have, machine, markdownTable, median,
+  HALT_POLL_KNOB, REPO, Teardown, allCpusMask, describeMachine, dropCaches, fmt, forceUnmount, have, machine, markdownTable, median,
   parseArgs, pinProcess, rssKiB, run, runOk, setKnob, sleep, table, tempDir,
 } from './bench/util';
 
@@ -89,6 +89,8 @@ interface Config {
   cpuProf: boolean;
   /** Leave the guest's free page reporting on (holdPageReporting). */
   keepPageReporting: boolean;
+  /** guest_halt_poll_ns for the run (null: as the machine has it). */
+  haltPoll: number | null;
   seqMiB: number;
   seqDeadline: number;
   randMiB: number;
@@ -107,10 +109,19 @@ const USAGE = `usage: node dist/scripts/bench.js [flags]  (npm run bench)
   --no-install          do not apt-get/npm install what is missing; skip those peers
   --out DIR             where results go (default bench-results/)
   --cpu-prof            run the devfuse servers under node --cpu-prof (profiles in OUT/profiles-<stamp>/)
-  --keep-page-reporting leave the VM's free page reporting on (see holdPageReporting)`;
+  --keep-page-reporting leave the VM's free page reporting on (see holdPageReporting)
+  --halt-poll NS        a KVM guest's idle CPUs poll NS ns before halting, for the run
+                        (haltpoll.guest_halt_poll_ns, restored at the end): figures as on
+                        a machine whose idle CPUs wake cheaply (see the README)`;
+
+function nonNegative(v: string, what: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${what} needs a whole number of ns, not ${JSON.stringify(v)}`);
+  return n;
+}
 
 function config(): Config {
-  const { flags } = parseArgs(process.argv.slice(2), ['rounds', 'workloads', 'peers', 'quick', 'no-install', 'out', 'cpu-prof', 'keep-page-reporting'], USAGE);
+  const { flags } = parseArgs(process.argv.slice(2), ['rounds', 'workloads', 'peers', 'quick', 'no-install', 'out', 'cpu-prof', 'keep-page-reporting', 'halt-poll'], USAGE);
   const quick = flags.has('quick');
   const list = (k: string): string[] | null => (flags.has(k) ? flags.get(k)!.split(',').map((s) => s.trim()).filter(Boolean) : null);
   const workloads = (list('workloads') ?? WORKLOADS) as WorkloadId[];
@@ -125,6 +136,7 @@ function config(): Config {
     out: path.resolve(flags.get('out') ?? path.join(REPO, 'bench-results')),
     cpuProf: flags.has('cpu-prof'),
     keepPageReporting: flags.has('keep-page-reporting'),
+    haltPoll: flags.has('halt-poll') ? nonNegative(flags.get('halt-poll')!, '--halt-poll') : null,
     seqMiB: quick ? 256 : 1024,
     seqDeadline: quick ? 4 : 10,
     randMiB: quick ? 64 : 256,
@@ -386,6 +398,9 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run the benchmark as root: it mounts, drops caches and installs what is missing');
   const cfg = config();
   const td = new Teardown();
+  if (cfg.haltPoll !== null && setKnob(td, HALT_POLL_KNOB, String(cfg.haltPoll), 'guest halt polling') === null) {
+    throw new Error(`--halt-poll: cannot set ${HALT_POLL_KNOB} (not a KVM guest with the haltpoll cpuidle driver?)`);
+  }
   const mach = machine();
   process.stdout.write(`devfuse benchmark — ${describeMachine(mach)}\n\n`);
 
