@@ -26,8 +26,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ratioChart, type ChartGroup } from './bench/chart';
+import { parseMountOptions } from '../src/server/mount-options';
+import { sessionOptionsFromMountOptions } from '../src/server/options';
 import { compilePassthroughLl, compileTools, PASSTHROUGH_LL_SOURCE } from './bench/ctools';
-import { binaries, PEERS, runsWorkload, Server, WORKLOADS, type PeerSpec, type WorkloadId } from './bench/peers';
+import { binaries, optionVariant, PEERS, runsWorkload, Server, WORKLOADS, type PeerSpec, type WorkloadId } from './bench/peers';
 import {
   HALT_POLL_KNOB, REPO, Teardown, allCpusMask, describeMachine, dropCaches, fmt, forceUnmount, have, machine, markdownTable, median,
   parseArgs, pinProcess, rssKiB, run, runOk, setKnob, sleep, table, tempDir,
@@ -91,6 +93,8 @@ interface Config {
   keepPageReporting: boolean;
   /** guest_halt_poll_ns for the run (null: as the machine has it). */
   haltPoll: number | null;
+  /** Devfuse variants named on the command line (--variant), run whatever --peers says. */
+  variants: PeerSpec[];
   seqMiB: number;
   seqDeadline: number;
   randMiB: number;
@@ -110,6 +114,8 @@ const USAGE = `usage: node dist/scripts/bench.js [flags]  (npm run bench)
   --out DIR             where results go (default bench-results/)
   --cpu-prof            run the devfuse servers under node --cpu-prof (profiles in OUT/profiles-<stamp>/)
   --keep-page-reporting leave the VM's free page reporting on (see holdPageReporting)
+  --variant NAME:OPTS   also a devfuse passthrough with -o OPTS, labelled "devfuse NAME";
+                        several separated by ";" (e.g. "noplus:readdirplus=no;mw128k:max_write=131072")
   --halt-poll NS        a KVM guest's idle CPUs poll NS ns before halting, for the run
                         (haltpoll.guest_halt_poll_ns, restored at the end): figures as on
                         a machine whose idle CPUs wake cheaply (see the README)`;
@@ -120,8 +126,26 @@ function nonNegative(v: string, what: string): number {
   return n;
 }
 
+/** --variant "name:opts;name2:opts2": each checked as the session would parse it, so a typo fails here, not at mount. */
+function variants(spec: string | undefined): PeerSpec[] {
+  if (spec === undefined) return [];
+  return spec.split(';').filter((v) => v.trim()).map((v) => {
+    const colon = v.indexOf(':');
+    const name = v.slice(0, colon).trim();
+    const options = v.slice(colon + 1).trim();
+    if (colon < 1 || !/^[\w.-]+$/.test(name) || !options) throw new Error(`--variant ${JSON.stringify(v)}: expected NAME:OPTIONS, e.g. noplus:readdirplus=no`);
+    if (PEERS.some((p) => p.id === `devfuse-${name}`)) throw new Error(`--variant ${name}: a peer devfuse-${name} exists already`);
+    try {
+      sessionOptionsFromMountOptions(parseMountOptions(options).rest);
+    } catch (e) {
+      throw new Error(`--variant ${name}: ${(e as Error).message}`);
+    }
+    return optionVariant(name, options);
+  });
+}
+
 function config(): Config {
-  const { flags } = parseArgs(process.argv.slice(2), ['rounds', 'workloads', 'peers', 'quick', 'no-install', 'out', 'cpu-prof', 'keep-page-reporting', 'halt-poll'], USAGE);
+  const { flags } = parseArgs(process.argv.slice(2), ['rounds', 'workloads', 'peers', 'quick', 'no-install', 'out', 'cpu-prof', 'keep-page-reporting', 'halt-poll', 'variant'], USAGE);
   const quick = flags.has('quick');
   const list = (k: string): string[] | null => (flags.has(k) ? flags.get(k)!.split(',').map((s) => s.trim()).filter(Boolean) : null);
   const workloads = (list('workloads') ?? WORKLOADS) as WorkloadId[];
@@ -136,6 +160,7 @@ function config(): Config {
     out: path.resolve(flags.get('out') ?? path.join(REPO, 'bench-results')),
     cpuProf: flags.has('cpu-prof'),
     keepPageReporting: flags.has('keep-page-reporting'),
+    variants: variants(flags.get('variant')),
     haltPoll: flags.has('halt-poll') ? nonNegative(flags.get('halt-poll')!, '--halt-poll') : null,
     seqMiB: quick ? 256 : 1024,
     seqDeadline: quick ? 4 : 10,
@@ -405,7 +430,7 @@ async function main(): Promise<void> {
   process.stdout.write(`devfuse benchmark — ${describeMachine(mach)}\n\n`);
 
   const unavailable = ensureDeps(cfg);
-  const specs = PEERS.filter((s) => (cfg.peerIds === null || cfg.peerIds.includes(s.id)) && !unavailable.has(s.id));
+  const specs = [...PEERS.filter((s) => (cfg.peerIds === null || cfg.peerIds.includes(s.id)) && !unavailable.has(s.id)), ...cfg.variants];
   if (!specs.some(isDevfuse)) throw new Error('no devfuse peer selected');
 
   const base = tempDir(td, 'devfuse-bench-');

@@ -69,6 +69,15 @@ function fuseNative(id: string, label: string, about: string, extraArgs: string[
   };
 }
 
+/**
+ * A devfuse passthrough with extra `-o` options, named on the command line
+ * (`bench --variant NAME:OPTIONS`): measures one option on the reader's own
+ * machine beside the defaults, as the fixed variants below do.
+ */
+export function optionVariant(name: string, options: string): PeerSpec {
+  return devfuse(`devfuse-${name}`, `devfuse ${name}`, `devfuse passthrough, -o ${options} (--variant)`, { options });
+}
+
 /** Filled in by setup once passthrough_ll is compiled. */
 export const binaries = { passthroughLl: '' };
 
