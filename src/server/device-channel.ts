@@ -16,6 +16,10 @@
  *
  * Unpinned, every design pays this VM's very expensive cross-CPU wakeups
  * (90-260 µs), and the designs that hop threads pay them twice per request.
+ * (The VM boots with guest halt polling off, haltpoll.guest_halt_poll_ns=0:
+ * an idle vCPU halts at once and waking it is a trip through the host.
+ * With 200 µs of polling, the full bench's round trip is 11.5 µs unpinned
+ * against 39: README, "Where idle CPUs poll".)
  * Cloned fds with a reader thread per CPU pay them least (unpinned 75 µs
  * against 135 µs for this file; two clients at once 89,000 statx/s against
  * 11,000), but the filesystem then runs on several threads at once.
@@ -65,9 +69,14 @@
  * splices only while big page-cache WRITEs stream: one read(2) of such a
  * WRITE of 64 KiB or more switches it on, 16 other requests in a row
  * switch it off, so other requests do not pay its two extra syscalls. The pipe must hold a
- * whole request (max_write plus a page): past pipe-max-size (1 MiB by
- * default) that takes CAP_SYS_RESOURCE, which a root server has; without
- * it the channel reads as before.
+ * whole request (a buffer per page of data, plus one: splicePipeSize), 2 MiB
+ * for a 1 MiB max_write: past pipe-max-size (1 MiB by default) that takes
+ * CAP_SYS_RESOURCE or a raised sysctl; without them the channel reads as
+ * before. (1 GiB dd with pipe-max-size raised: 1.1-1.2 GB/s against
+ * 0.97-1.0, server CPU 570-650 against 740-760 ms.) A max_write of 1016
+ * KiB fits the default pipe, but each 1 MiB write(2) then takes two
+ * requests: dd +5%, the bench's buffered writes unchanged (1046 against
+ * 1064 MB/s, five rounds), so max_write stays 1 MiB.
  *
  * Measured and not kept:
  * - FUSE over io_uring (kernel 6.14+, fuse.enable_uring, off by default).
