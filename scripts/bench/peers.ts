@@ -83,7 +83,7 @@ export const binaries = { passthroughLl: '' };
 
 export const PEERS: PeerSpec[] = [
   { id: 'tmpfs', label: 'tmpfs', kind: 'tmpfs', about: 'the tmpfs source directory itself, no FUSE (the ceiling)', command: null, usesSource: true },
-  devfuse('devfuse', 'devfuse', "devfuse passthrough, default options (io: 'sync', busy_poll=50, timeouts 1 s)", {}),
+  devfuse('devfuse', 'devfuse', "devfuse passthrough, default options (io: 'sync', busy_poll=50, stream_poll=1000, timeouts 1 s)", {}),
   devfuse('devfuse-async', 'devfuse async', "devfuse passthrough, io: 'async' (the source's syscalls in the libuv thread pool)", { io: 'async' }),
   devfuse('devfuse-nopoll', 'devfuse nopoll', 'devfuse passthrough, -o busy_poll=0 (sleeps as soon as the queue is empty)', { options: 'busy_poll=0' }),
   devfuse('devfuse-wb', 'devfuse wb', 'devfuse passthrough, -o writeback_cache', { options: 'writeback_cache' }),

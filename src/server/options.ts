@@ -8,7 +8,7 @@
  */
 import { InitFlags, type InitFlagName } from '../protocol';
 import type { Filesystem } from './filesystem';
-import { DEFAULT_BUSY_POLL } from './poll-window';
+import { DEFAULT_BUSY_POLL, DEFAULT_STREAM_POLL } from './poll-window';
 
 export interface SessionOptions {
   /** Print every request and reply, decoded, to this function (or stderr with `true`). */
@@ -96,6 +96,14 @@ export interface SessionOptions {
    */
   busyPoll?: number;
   /**
+   * The busy-poll after a big WRITE (64 KiB or more), µs (stream_poll=,
+   * default DEFAULT_STREAM_POLL; 0: as after any request): a writer's next
+   * block takes longer than a round trip to arrive, and a server asleep
+   * when it does pays a wake-up. Adapts as busy_poll does (poll-window.ts);
+   * nothing without busy_poll.
+   */
+  streamPoll?: number;
+  /**
    * Data worker threads (workers=, default 0): for a filesystem with a
    * dataPath, READ and WRITE are also served on this many threads, each on
    * its own clone of the device fd, started when requests queue up and
@@ -161,6 +169,7 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
     requestTimeout: o.requestTimeout ?? 0,
     writeOrdering: o.writeOrdering ?? true,
     busyPoll: o.busyPoll ?? DEFAULT_BUSY_POLL,
+    streamPoll: o.streamPoll ?? DEFAULT_STREAM_POLL,
     workers: o.workers ?? 0,
     splice: o.splice ?? true,
     colocate: o.colocate ?? false,
@@ -286,6 +295,7 @@ export function sessionOptionsFromMountOptions(rest: ReadonlyMap<string, string 
       case 'no_write_ordering': o.writeOrdering = !flag(k, v); break;
       case 'passthrough': o.passthrough = flag(k, v); break;
       case 'busy_poll': o.busyPoll = num(k, v); break;
+      case 'stream_poll': o.streamPoll = num(k, v); break;
       case 'workers': o.workers = num(k, v); break;
       case 'no_splice': o.splice = !flag(k, v); break;
       case 'colocate': o.colocate = flag(k, v); break;

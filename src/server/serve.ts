@@ -56,7 +56,7 @@ export async function serve(filesystem: Filesystem, mountpoint: string, o: Serve
   if (mountOptions.allow_root) sessionOptions.allowUids ??= [0, process.getuid?.() ?? 0];
   const m = mount(mountpoint, mountOptions, o.control);
   // The mount layer owns the fd: it must unmount (and dismiss its watchdog) before closing it.
-  const device = new DeviceChannel(m.fd, { ownsFd: false, busyPoll: sessionOptions.busyPoll, colocate: sessionOptions.colocate });
+  const device = new DeviceChannel(m.fd, { ownsFd: false, busyPoll: sessionOptions.busyPoll, streamPoll: sessionOptions.streamPoll, colocate: sessionOptions.colocate });
   const channel = o.trace ? new RecordingChannel(device, o.trace) : device;
   const session = new Session(filesystem, channel, sessionOptions);
   if (session.options.colocate && !device.colocateStats) session.options.log('-o colocate is off: it needs CAP_SYS_NICE and busy polling (busy_poll > 0)');

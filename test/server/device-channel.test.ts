@@ -9,24 +9,42 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { pipe as devicePipe } from '../../src/server/device-io';
+import { pipe as devicePipe, setPipeSize } from '../../src/server/device-io';
 import { DeviceChannel } from '../../src/server/device-channel';
 import { resolveOptions } from '../../src/server/options';
-import { DEFAULT_BUSY_POLL, PollWindow } from '../../src/server/poll-window';
+import { DEFAULT_BUSY_POLL, DEFAULT_STREAM_POLL, PollWindow } from '../../src/server/poll-window';
 import { resolveServeOptions } from '../../src/server/serve';
 
 const MESSAGES = 300;
 
+// After each delivery the client waits gapUs (spinning) before it writes the next message.
 const CLIENT = `
 const { workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const seen = new Int32Array(workerData.seen);
-const msg = Buffer.alloc(64, 7);
+const msg = Buffer.alloc(workerData.size, 7);
+msg.writeUInt32LE(workerData.size, 0);
+msg.writeUInt32LE(workerData.opcode, 4);
 for (let i = 0; i < workerData.count; i++) {
   fs.writeSync(workerData.fd, msg);
   while (Atomics.load(seen, 0) <= i) {}
+  const until = process.hrtime.bigint() + BigInt(workerData.gapUs * 1000);
+  while (process.hrtime.bigint() < until) {}
 }
 `;
+
+interface Exchange {
+  /** The filesystem has requests in flight throughout. */
+  busy?: boolean;
+  streamPoll?: number;
+  /** µs between a delivery and the client's next message (default 0). */
+  gapUs?: number;
+  /** Messages are WRITEs of 64 KiB of data (default: 64-byte messages that are no WRITE). */
+  big?: boolean;
+}
+
+const WRITE = 16;
+const BIG = 64 * 1024 + 80;
 
 function pipe(): [number, number] {
   const fds = devicePipe(0);
@@ -35,26 +53,29 @@ function pipe(): [number, number] {
 }
 
 /** Serves MESSAGES messages of a tight exchange; how many SIGIO signals it took. */
-async function exchange(busyPoll: number, busy = false): Promise<number> {
+async function exchange(busyPoll: number, x: Exchange = {}): Promise<number> {
   const [r, w] = pipe();
+  const size = x.big ? BIG : 64;
+  // A big message must reach the channel in one piece, as a request leaves the device.
+  if (x.big && setPipeSize(w, 1 << 20) < 0) throw new Error('F_SETPIPE_SZ failed');
   const seen = new SharedArrayBuffer(4);
   const counter = new Int32Array(seen);
   let signals = 0;
   const countSignal = (): void => void signals++;
   process.on('SIGIO', countSignal);
-  const channel = new DeviceChannel(r, { busyPoll });
+  const channel = new DeviceChannel(r, { busyPoll, streamPoll: x.streamPoll ?? 0 });
   const done = new Promise<void>((resolve) => {
     channel.start(
       (buf, len) => {
-        assert.equal(len, 64);
+        assert.equal(len, size);
         if (Atomics.add(counter, 0, 1) + 1 === MESSAGES) resolve();
         return false;
       },
       () => undefined,
-      () => busy,
+      () => x.busy ?? false,
     );
   });
-  const worker = new Worker(CLIENT, { eval: true, workerData: { fd: w, seen, count: MESSAGES } });
+  const worker = new Worker(CLIENT, { eval: true, workerData: { fd: w, seen, count: MESSAGES, size, opcode: x.big ? WRITE : 3, gapUs: x.gapUs ?? 0 } });
   try {
     await done;
   } finally {
@@ -79,8 +100,26 @@ describe('DeviceChannel busy-polling', () => {
   });
 
   test('never while the filesystem has requests in flight (their completions need the thread)', async () => {
-    const signals = await exchange(2000, true);
+    const signals = await exchange(2000, { busy: true });
     assert.ok(signals >= MESSAGES * 0.9, `${signals} signals for ${MESSAGES} messages`);
+  });
+});
+
+describe('DeviceChannel busy-polling after big WRITEs (stream_poll)', () => {
+  // The writer's next block comes 300 µs after our reply: past busy_poll's 50 µs, within stream_poll's 2 ms.
+  test('after a big WRITE the stream window catches the next one, with no signal', async () => {
+    const signals = await exchange(50, { streamPoll: 2000, gapUs: 300, big: true });
+    assert.ok(signals < MESSAGES / 4, `${signals} signals for ${MESSAGES} messages`);
+  });
+
+  test('without it the channel sleeps in the gap, and each WRITE is a signal', async () => {
+    const signals = await exchange(50, { streamPoll: 0, gapUs: 300, big: true });
+    assert.ok(signals >= MESSAGES * 0.75, `${signals} signals for ${MESSAGES} messages`);
+  });
+
+  test('only after big WRITEs: other requests keep the ordinary window', async () => {
+    const signals = await exchange(50, { streamPoll: 2000, gapUs: 300 });
+    assert.ok(signals >= MESSAGES * 0.75, `${signals} signals for ${MESSAGES} messages`);
   });
 });
 
@@ -133,6 +172,8 @@ test('-o busy_poll= sets the window serve() gives its channel; default 50 µs', 
   assert.equal(resolveOptions({}).busyPoll, DEFAULT_BUSY_POLL);
   assert.equal(DEFAULT_BUSY_POLL, 50);
   assert.throws(() => resolveServeOptions({ options: 'busy_poll=soon' }), /busy_poll/);
+  assert.equal(resolveServeOptions({ options: 'stream_poll=0' }).session.streamPoll, 0);
+  assert.equal(resolveOptions({}).streamPoll, DEFAULT_STREAM_POLL);
 });
 
 test('an exception on the read path ends the channel with an error instead of escaping the signal handler', async () => {
