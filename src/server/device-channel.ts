@@ -191,7 +191,7 @@ export class DeviceChannel implements Channel {
   private readonly onSignal = (): void => this.drain();
   private busy: () => boolean = () => false;
   private readonly window: PollWindow;
-  /** The window after a big WRITE (STREAM_POLL): the writer's next block is further off than a round trip. */
+  /** The window after a big WRITE (stream_poll): a writer's next block is further off than a round trip. */
   private readonly streamWindow: PollWindow;
   /** The request delivered last was a big WRITE. */
   private afterBigWrite = false;
