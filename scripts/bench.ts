@@ -31,7 +31,7 @@ import { sessionOptionsFromMountOptions } from '../src/server/options';
 import { compilePassthroughLl, compileTools, PASSTHROUGH_LL_SOURCE } from './bench/ctools';
 import { binaries, optionVariant, PEERS, runsWorkload, Server, WORKLOADS, type PeerSpec, type WorkloadId } from './bench/peers';
 import {
-  HALT_POLL_KNOB, REPO, Teardown, allCpusMask, describeMachine, dropCaches, fmt, forceUnmount, have, machine, markdownTable, median,
+  HALT_POLL_KNOB, REPO, Teardown, allCpusMask, describeMachine, dropCaches, fmt, forceUnmount, haltPollNs, have, machine, markdownTable, median,
   parseArgs, pinProcess, rssKiB, run, runOk, setKnob, sleep, table, tempDir,
 } from './bench/util';
 
@@ -423,8 +423,9 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run the benchmark as root: it mounts, drops caches and installs what is missing');
   const cfg = config();
   const td = new Teardown();
-  if (cfg.haltPoll !== null && setKnob(td, HALT_POLL_KNOB, String(cfg.haltPoll), 'guest halt polling') === null) {
-    throw new Error(`--halt-poll: cannot set ${HALT_POLL_KNOB} (not a KVM guest with the haltpoll cpuidle driver?)`);
+  // The parameter exists wherever the module is loaded; it acts only under the haltpoll cpuidle driver.
+  if (cfg.haltPoll !== null && (haltPollNs() === null || setKnob(td, HALT_POLL_KNOB, String(cfg.haltPoll), 'guest halt polling') === null)) {
+    throw new Error(`--halt-poll: this machine's idle CPUs are not run by the haltpoll cpuidle driver (a KVM guest's), or ${HALT_POLL_KNOB} cannot be set`);
   }
   const mach = machine();
   process.stdout.write(`devfuse benchmark — ${describeMachine(mach)}\n\n`);

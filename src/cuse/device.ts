@@ -130,7 +130,7 @@ export async function createCuseDevice(o: CuseDeviceOptions): Promise<CuseDevice
   }
   let session!: CuseSession;
   const filesystem = cuseFilesystem(o, () => session.unrestrictedIoctl);
-  session = new CuseSession(filesystem, new DeviceChannel(fd, { busyPoll: o.session?.busyPoll }), cuseParams(o), o.session);
+  session = new CuseSession(filesystem, new DeviceChannel(fd, { busyPoll: o.session?.busyPoll, streamPoll: o.session?.streamPoll }), cuseParams(o), o.session);
   session.start();
   await session.whenInitialized();
   return {

@@ -100,7 +100,7 @@ export interface SessionOptions {
    * default DEFAULT_STREAM_POLL; 0: as after any request): a writer's next
    * block takes longer than a round trip to arrive, and a server asleep
    * when it does pays a wake-up. Adapts as busy_poll does (poll-window.ts);
-   * nothing without busy_poll.
+   * nothing without busy_poll. serve() and createCuseDevice() hand it on too.
    */
   streamPoll?: number;
   /**
