@@ -75,6 +75,42 @@ describe('devfuse mount', { skip: !canMount() && 'needs root and /dev/fuse' }, (
     fs.rmdirSync(m.dir);
   });
 
+  test('memfs lets the kernel keep a listing (CACHE_DIR): a second readdir asks nothing, a change through the mount shows at once', async () => {
+    const m = await start(['memfs', '$MNT', '--debug']);
+    const d = path.join(m.dir, 'd');
+    const reads = (): number => m.stderr().split('\n').filter((l) => /^→ \d+ READDIR(PLUS)? /.test(l)).length;
+    const settle = async (): Promise<number> => {
+      // The debug lines reach us through a pipe: wait until the count stops moving.
+      let n = -1;
+      for (let same = 0; same < 3; ) {
+        await new Promise((r) => setTimeout(r, 30));
+        const now = reads();
+        same = now === n ? same + 1 : 0;
+        n = now;
+      }
+      return n;
+    };
+    try {
+      fs.mkdirSync(d);
+      for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(d, `f${i}`), '');
+      assert.equal(fs.readdirSync(d).length, 40);
+      const first = await settle();
+      assert.ok(first > 0, 'the first listing was read from the server');
+      assert.equal(fs.readdirSync(d).length, 40);
+      assert.equal(await settle(), first, 'the second listing came from the kernel\'s cache');
+      fs.writeFileSync(path.join(d, 'new'), '');
+      fs.unlinkSync(path.join(d, 'f0'));
+      const names = fs.readdirSync(d);
+      assert.ok(names.includes('new') && !names.includes('f0'), 'a change through the mount drops the cached listing');
+      assert.equal(names.length, 40);
+      assert.ok((await settle()) > first);
+    } finally {
+      m.child.kill('SIGTERM');
+      await m.exit;
+      fs.rmdirSync(m.dir);
+    }
+  });
+
   test('passthrough -o no_xattr: one GETXATTR answered ENOSYS, then the kernel asks no more (ls -l of 50 files)', async () => {
     const src = fs.mkdtempSync(path.join(os.tmpdir(), 'devfuse-cli-src-'));
     for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(src, `f${i}`), '');
