@@ -24,7 +24,8 @@ options (-o, comma-separated, repeatable), as mount(8) and libfuse:
   session: writeback_cache direct_io attr_timeout=S entry_timeout=S negative_timeout=S
            max_write=N readdirplus=yes|no|auto sync_read atomic_o_trunc posix_acl
            cache_symlinks explicit_inval_data no_auto_inval_data request_timeout=S
-           passthrough busy_poll=µs (default 50, 0: never) workers=N (default 0) no_splice ...`;
+           passthrough busy_poll=µs (default 50, 0: never) stream_poll=µs (default 1000)
+           workers=N (default 0) no_splice colocate ...  (all of them: README, "Options")`;
 
 /** What a filesystem's loader gets: positional arguments and the -o options meant for it. */
 interface LoadArgs {
