@@ -78,6 +78,13 @@ export abstract class BaseChannel implements Channel {
     this.finish({ kind: 'closed' });
   }
 
+  /** What a design that reads the fd blocking does first: take the sink and make the fd blocking. */
+  protected attachBlocking(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void): void {
+    this.sink = sink;
+    this.onClose = onClose;
+    makeBlocking(this.fd);
+  }
+
   protected finish(reason: ChannelCloseReason): void {
     if (this.closed) return;
     this.closed = true;
@@ -95,9 +102,7 @@ export class BlockingChannel extends BaseChannel {
   }
 
   start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void): void {
-    this.sink = sink;
-    this.onClose = onClose;
-    makeBlocking(this.fd);
+    this.attachBlocking(sink, onClose);
     // After the current tick, so the caller can finish setting up (print READY) first.
     setImmediate(() => this.loop());
   }
@@ -129,9 +134,7 @@ export class PostChannel extends BaseChannel {
   private worker: Worker | null = null;
 
   start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void): void {
-    this.sink = sink;
-    this.onClose = onClose;
-    makeBlocking(this.fd);
+    this.attachBlocking(sink, onClose);
     this.worker = new Worker(WORKER_SCRIPT, { workerData: { design: 'post', fd: this.fd, size: this.size } });
     this.worker.on('message', (m: WorkerMessage) => {
       if (m.kind === 'end') {
@@ -155,9 +158,7 @@ export class SabChannel extends BaseChannel {
   private slot = 0;
 
   start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void): void {
-    this.sink = sink;
-    this.onClose = onClose;
-    makeBlocking(this.fd);
+    this.attachBlocking(sink, onClose);
     // Requests after INIT of a hello filesystem are small; the slots are sized for the INIT-time buffer anyway.
     const slotSize = this.size;
     this.lens = new Int32Array(new SharedArrayBuffer(4 * SAB_SLOTS));

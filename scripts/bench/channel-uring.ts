@@ -36,7 +36,7 @@ import { InitFlags, Opcode } from '../../src/protocol/constants';
 import type { ChannelCloseReason, RequestSink } from '../../src/server/channel';
 import { deviceRead, errno } from '../../src/server/device-io';
 import { F_GETFL, F_SETFL, O_NONBLOCK, fcntl } from '../../src/server/sys';
-import { BaseChannel, makeBlocking } from './channel-designs';
+import { BaseChannel } from './channel-designs';
 
 const SYS_io_uring_setup = 425;
 const SYS_io_uring_enter = 426;
@@ -138,9 +138,7 @@ export class UringChannel extends BaseChannel {
   }
 
   start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void): void {
-    this.sink = sink;
-    this.onClose = onClose;
-    makeBlocking(this.fd);
+    this.attachBlocking(sink, onClose);
     setImmediate(() => this.readInit());
   }
 
