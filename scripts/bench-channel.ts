@@ -56,7 +56,6 @@ const DESIGNS: DesignSpec[] = [
 
 const URING_KNOB = '/sys/module/fuse/parameters/enable_uring';
 
-
 interface Running {
   child: ChildProcess;
   mnt: string;
