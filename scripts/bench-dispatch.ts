@@ -10,7 +10,7 @@
  */
 import { encodeRequest, Opcode, type RequestInput } from '../src/protocol';
 import type { Channel, ChannelCloseReason, RequestSink } from '../src/server/channel';
-import type { Filesystem } from '../src/server/filesystem';
+import type { Filesystem } from '../src/api/filesystem';
 import { Session } from '../src/server/session';
 
 class NullChannel implements Channel {

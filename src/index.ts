@@ -10,15 +10,13 @@
  */
 export { serve, resolveServeOptions, type ServeOptions, type Served } from './server/serve';
 export { Session, type SessionEnd } from './server/session';
-export { FuseError, fuseError, errnoOf } from './server/errors';
-export { attrFromStats } from './server/attr';
+export * from './api';
 export { DeviceChannel, type DeviceChannelOptions } from './server/device-channel';
 export { MemoryChannel } from './server/memory-channel';
 export type { Channel, RequestSink, ChannelCloseReason } from './server/channel';
 export { mount, MountError, type MountedFuse, type MountControl } from './server/mount';
 export { parseMountOptions, type MountOptions } from './server/mount-options';
 export { INIT_POLICY, sessionOptionsFromMountOptions, type SessionOptions } from './server/options';
-export type * from './server/filesystem';
 export { createCuseDevice, cuseFilesystem, type CuseDevice, type CuseDeviceOptions, type CuseDeviceHandlers } from './cuse/device';
 export { CuseSession } from './cuse/session';
 export { echoDevice } from './cuse/examples/echo';

@@ -13,7 +13,7 @@
 import { helloFs } from '../../src/examples/hello';
 import { memfs } from '../../src/fs/memfs';
 import { passthrough } from '../../src/fs/passthrough';
-import type { Filesystem } from '../../src/server/filesystem';
+import type { Filesystem } from '../../src/api/filesystem';
 import { serve } from '../../src/server/serve';
 import { parseArgs, stopWhenAsked } from './util';
 

@@ -4,7 +4,7 @@
  * export is called with no arguments for each fresh filesystem.
  */
 import path from 'node:path';
-import type { Filesystem } from '../server/filesystem';
+import type { Filesystem } from '../api/filesystem';
 
 export type Factory = () => Filesystem;
 

@@ -8,7 +8,7 @@
  * exits 0 after a clean unmount.
  */
 import { helloFs } from '../examples/hello';
-import type { Filesystem } from '../server/filesystem';
+import type { Filesystem } from '../api/filesystem';
 import { escapeOption, splitOptions } from '../server/mount-options';
 import { serve } from '../server/serve';
 import type { Args } from './args';

@@ -17,8 +17,8 @@
 import fs from 'node:fs';
 import type { CuseParams } from '../protocol';
 import { DeviceChannel } from '../server/device-channel';
-import { FuseError } from '../server/errors';
-import type { Filesystem, IoctlResult, OpenResult, PollHandle, RequestContext } from '../server/filesystem';
+import { FuseError } from '../api/errors';
+import type { Filesystem, IoctlResult, OpenResult, PollHandle, RequestContext } from '../api/filesystem';
 import type { SessionOptions } from '../server/options';
 import type { SessionEnd } from '../server/session';
 import { CuseSession } from './session';

@@ -8,7 +8,7 @@
  */
 import { CuseInitFlags, Errno, Opcode, encodeCuseInfo, negotiateCuseInit, replyCuseInit, replyError, type Request } from '../protocol';
 import type { Channel } from '../server/channel';
-import type { Filesystem } from '../server/filesystem';
+import type { Filesystem } from '../api/filesystem';
 import type { SessionOptions } from '../server/options';
 import { Session } from '../server/session';
 import type { CuseParams } from '../protocol';

@@ -2,8 +2,8 @@
  * The smallest useful filesystem: a root directory holding one read-only
  * file, /hello, whose content is "Hello, world!\n".
  */
-import type { Filesystem, RequestContext } from '../server/filesystem';
-import { FuseError } from '../server/errors';
+import type { Filesystem, RequestContext } from '../api/filesystem';
+import { FuseError } from '../api/errors';
 
 const CONTENT = Buffer.from('Hello, world!\n');
 const HELLO_INO = 2;

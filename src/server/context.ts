@@ -5,7 +5,7 @@
  */
 import type { InHeader, Opcode } from '../protocol';
 import { HEADROOM, type BufferPool } from './buffer-pool';
-import type { RequestContext } from './filesystem';
+import type { RequestContext } from '../api/filesystem';
 
 export class Context implements RequestContext {
   private controller: AbortController | null = null;

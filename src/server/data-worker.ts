@@ -14,7 +14,7 @@ import { ProtocolError } from '../protocol/errors';
 import { OUT_HEADER_SIZE, writeOutHeader } from '../protocol/header';
 import { replyError } from '../protocol/replies';
 import { decodeRequest } from '../protocol/request';
-import type { DataPath, DataPathFactory } from './data-path';
+import type { DataPath, DataPathFactory } from '../api/data-path';
 import { FORWARDED, HIGHEST_BYTE_OFFSET, PARKED, RUN, RUNNING, SERVED, STOPPED, type DataWorkerInit, type DataWorkerMessage } from './data-workers';
 import { deviceRead, deviceWrite, errno, yieldCpu } from './device-io';
 import { SharedWriteOrder } from './shared-write-order';

@@ -53,7 +53,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { DataPathSpec } from './data-path';
+import type { DataPathSpec } from '../api/data-path';
 import { cloneDevice } from './device-io';
 import type { SharedWriteOrder } from './shared-write-order';
 

@@ -139,7 +139,8 @@ import { HEADER_ROOM, readBufferSize, type Channel, type ChannelCloseReason, typ
 import { deviceRead, deviceWrite, errno, fileFlags, O_ASYNC, setAsyncIo, setFileFlags, yieldCpu } from './device-io';
 import { DEFAULT_BUSY_POLL, DEFAULT_STREAM_POLL, PollWindow } from './poll-window';
 import { systemColocation, type Colocation } from './colocate';
-import { SplicePipe, SpliceReader, splicePipeSize, type SplicedData } from './splice';
+import { SplicePipe, SpliceReader, splicePipeSize } from './splice';
+import type { SplicedData } from '../api/spliced';
 
 /** IOV_MAX on Linux: the most buffers one writev(2) takes. */
 const IOV_MAX = 1024;

@@ -26,10 +26,10 @@ import { type EntryOut } from '../protocol/structs';
 import { type Request } from '../protocol/ops';
 import { openFlags, S_IFMT, splitTimeout, toAttrOut, toEntryOut, type Timeouts } from './attr';
 import type { Context } from './context';
-import { FuseError } from './errors';
-import type { Entry, Filesystem, IoctlResult, Lock, OpenResult, PollHandle, SetattrChanges, StatfsResult } from './filesystem';
+import { FuseError } from '../api/errors';
+import type { Entry, Filesystem, IoctlResult, Lock, OpenResult, PollHandle, SetattrChanges, StatfsResult } from '../api/filesystem';
 import type { WriteOrdering } from './write-order';
-import type { SplicedData } from './splice';
+import type { SplicedData } from '../api/spliced';
 
 export type MaybePromise<T> = T | Promise<T>;
 

@@ -7,7 +7,7 @@
  * not an omission.
  */
 import { InitFlags, type InitFlagName } from '../protocol';
-import type { Filesystem } from './filesystem';
+import type { Filesystem } from '../api/filesystem';
 import { DEFAULT_BUSY_POLL, DEFAULT_STREAM_POLL } from './poll-window';
 
 export interface SessionOptions {

@@ -14,7 +14,7 @@
  */
 import { DeviceChannel } from './device-channel';
 import { RecordingChannel } from './recording-channel';
-import type { Filesystem } from './filesystem';
+import type { Filesystem } from '../api/filesystem';
 import { mount, type MountControl, type MountedFuse } from './mount';
 import { parseMountOptions, type MountOptions } from './mount-options';
 import { sessionOptionsFromMountOptions, type SessionOptions } from './options';

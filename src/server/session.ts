@@ -39,14 +39,14 @@ import { BufferPool } from './buffer-pool';
 import { Context } from './context';
 import { formatReply, formatRequest } from './debug';
 import { DISPATCH, isDirectFlags, type DispatchHost, type Handled } from './dispatch';
-import { errnoOf, FuseError } from './errors';
+import { errnoOf, FuseError } from '../api/errors';
 import { FUSE_DEV_IOC_BACKING_CLOSE, FUSE_DEV_IOC_BACKING_OPEN, ioctlBuffer } from './sys';
-import type { Filesystem, PollHandle, SessionApi } from './filesystem';
+import type { Filesystem, PollHandle, SessionApi } from '../api/filesystem';
 import { resolveOptions, wantedInitFlags, type ResolvedOptions, type SessionOptions } from './options';
 import { WriteOrder, type WriteOrdering } from './write-order';
 import { SharedWriteOrder } from './shared-write-order';
 import { DataWorkers } from './data-workers';
-import type { SplicedData } from './splice';
+import type { SplicedData } from '../api/spliced';
 
 interface InFlight {
   readonly unique: number;

@@ -14,7 +14,8 @@ import { Opcode } from '../protocol/constants';
 import { Errno } from '../protocol/errno';
 import { IN_HEADER_SIZE } from '../protocol/header';
 import { WriteIn } from '../protocol/structs';
-import { FuseError } from './errors';
+import { FuseError } from '../api/errors';
+import type { SplicedData } from '../api/spliced';
 import { closeFd, deviceRead, errno, pipe, setPipeSize, spliceFd } from './device-io';
 import { O_CLOEXEC, O_NONBLOCK } from '../linux';
 
@@ -53,21 +54,6 @@ export function splicePipeSize(maxWrite: number): number {
 const SPLICE_F_MOVE = 1;
 const SPLICE_F_NONBLOCK = 2;
 
-/**
- * WRITE data still in the pipe it was spliced into. A filesystem takes it
- * exactly once, before its write handler returns (the pipe serves the next
- * request): into a file with spliceTo, or as a Buffer with read.
- */
-export interface SplicedData {
-  /** The number of bytes (fuse_write_in.size). */
-  readonly size: number;
-  /** Moves all the bytes into `fd` at `offset` (splice(2), no copy through JavaScript); returns how many. */
-  spliceTo(fd: number, offset: number): number;
-  /** The bytes, read out of the pipe. */
-  read(): Buffer;
-  /** Taken already (by spliceTo or read). */
-  readonly consumed: boolean;
-}
 
 /** A pipe the device channel splices requests into. */
 export class SplicePipe {

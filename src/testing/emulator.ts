@@ -24,7 +24,7 @@ import {
   decodeReply, encodeRequest, errnoName, opcodeName,
   type Attr, type CuseInitOut, type DecodedReply, type EntryOut, type Extensions, type InitOut, type Notification, type RequestInput,
 } from '../protocol';
-import type { Filesystem } from '../server/filesystem';
+import type { Filesystem } from '../api/filesystem';
 import { MemoryChannel } from '../server/memory-channel';
 import type { SessionOptions } from '../server/options';
 import { Session } from '../server/session';

@@ -6,7 +6,7 @@
  * read could overtake a cached write. Tests use it to prove the dispatcher's
  * ordering rule holds against a hostile backend.
  */
-import type { Filesystem } from '../server/filesystem';
+import type { Filesystem } from '../api/filesystem';
 
 export interface ReorderOptions {
   /** Smallest and largest delay of a write, in milliseconds (default 1..20). */

@@ -4,7 +4,7 @@
  * thrown instead, so that a test reads `await fs.lookup(...)` as an Entry
  * and a failure as a rejection, whichever way the filesystem reported it.
  */
-import { FuseError } from '../server/errors';
+import { FuseError } from '../api/errors';
 
 type Unwrapped<R> = R extends Promise<infer U> ? Promise<Exclude<U, FuseError>> : Exclude<R, FuseError>;
 

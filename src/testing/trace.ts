@@ -21,7 +21,7 @@ import {
   readOutHeader, readUnique, type DecodeContext, type DecodedReply,
 } from '../protocol';
 import { formatRequest } from '../server/debug';
-import type { Filesystem } from '../server/filesystem';
+import type { Filesystem } from '../api/filesystem';
 import type { SessionOptions } from '../server/options';
 import { KernelEmulator } from './emulator';
 

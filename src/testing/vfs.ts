@@ -11,7 +11,7 @@
  * Failures throw VfsError with the errno's name in `code`, like Node's fs.
  */
 import { Errno, FattrFlags, GetattrFlags, Opcode, ROOT_ID, errnoName, type Attr, type DecodedReply, type EntryOut, type ReplyBody } from '../protocol';
-import type { Filesystem } from '../server/filesystem';
+import type { Filesystem } from '../api/filesystem';
 import { KernelEmulator, type EmulatorOptions, type InitParams } from './emulator';
 
 export class VfsError extends Error {

@@ -12,7 +12,7 @@ import { memfs, type Memfs } from '../../src/fs/memfs';
 import { passthrough, type Passthrough } from '../../src/fs/passthrough';
 import { readUnique } from '../../src/protocol';
 import type { Channel } from '../../src/server/channel';
-import type { Filesystem } from '../../src/server/filesystem';
+import type { Filesystem } from '../../src/api/filesystem';
 import type { MemoryChannel } from '../../src/server/memory-channel';
 import type { SessionOptions } from '../../src/server/options';
 import { Session } from '../../src/server/session';

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { Errno, Opcode, type Attr, type ErrnoName } from '../../src/protocol';
-import type { DirentPlusSink, DirentSink, Entry, Lock, OpenResult, RequestContext, SetattrChanges, Timespec } from '../../src/server/filesystem';
+import type { DirentPlusSink, DirentSink, Entry, Lock, OpenResult, RequestContext, SetattrChanges, Timespec } from '../../src/api/filesystem';
 import { strict } from '../../src/testing/strict';
-import { FuseError } from '../../src/server/errors';
+import { FuseError } from '../../src/api/errors';
 import { memfs, type Memfs, type MemfsOptions } from '../../src/fs/memfs';
 import type { Clock } from '../../src/fs/memfs/clock';
 

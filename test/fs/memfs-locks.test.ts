@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OFFSET_MAX } from '../../src/protocol';
-import type { Lock } from '../../src/server/filesystem';
+import type { Lock } from '../../src/api/filesystem';
 import { Fx, ROOT, ctx, lk, rejectsErrno, root, throwsErrno } from './memfs-helpers';
 
 const RD = 0;

@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Opcode, type Attr } from '../../src/protocol';
-import type { DirentPlusSink, DirentSink, Entry, RequestContext } from '../../src/server/filesystem';
-import { FuseError } from '../../src/server/errors';
+import type { DirentPlusSink, DirentSink, Entry, RequestContext } from '../../src/api/filesystem';
+import { FuseError } from '../../src/api/errors';
 import { passthrough, type IoMode, type Passthrough, type PassthroughOptions } from '../../src/fs/passthrough';
 import { strict, type Strict } from '../../src/testing/strict';
 

@@ -9,8 +9,8 @@
  *   "retrieve"      reads the kernel's cache back (NOTIFY_RETRIEVE) into /retrieved
  *   "hide"          removes the name /data and sends NOTIFY_INVAL_ENTRY
  */
-import { FuseError } from '../../src/server/errors';
-import type { Entry, Filesystem, SessionApi } from '../../src/server/filesystem';
+import { FuseError } from '../../src/api/errors';
+import type { Entry, Filesystem, SessionApi } from '../../src/api/filesystem';
 
 const DATA = 2;
 const CTL = 3;

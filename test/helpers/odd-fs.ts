@@ -2,8 +2,8 @@
  * Filesystems with unusual but legal behaviour, for e2e tests of the
  * session and channel.
  */
-import { FuseError } from '../../src/server/errors';
-import type { Filesystem } from '../../src/server/filesystem';
+import { FuseError } from '../../src/api/errors';
+import type { Filesystem } from '../../src/api/filesystem';
 
 /** One file, /many, whose READ replies are made of one-byte buffers (more than IOV_MAX of them). */
 export function manyBuffersFs(): Filesystem {

@@ -4,7 +4,7 @@
  */
 import { memfs } from '../../src/fs/memfs';
 import { passthroughFromEnv } from '../../src/fs/passthrough';
-import type { Filesystem } from '../../src/server/filesystem';
+import type { Filesystem } from '../../src/api/filesystem';
 import { reorderingBackend } from '../../src/testing/reorder';
 
 /** Writes applied 0-10 ms late, reads at once. */

@@ -11,7 +11,7 @@
 import path from 'node:path';
 import { serve, type ServeOptions } from '../../src/server/serve';
 import type { SessionOptions } from '../../src/server/options';
-import type { Filesystem } from '../../src/server/filesystem';
+import type { Filesystem } from '../../src/api/filesystem';
 
 async function main(): Promise<void> {
   const [mod, exp, mountpoint, json] = process.argv.slice(2);

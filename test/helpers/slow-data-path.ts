@@ -4,7 +4,7 @@
  * WRITE while another thread serves a direct READ of the same range is the
  * case the shared ordering table exists for.
  */
-import type { DataPath } from '../../src/server/data-path';
+import type { DataPath } from '../../src/api/data-path';
 import { createDataPath as passthroughDataPath } from '../../src/fs/passthrough/data-path';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));

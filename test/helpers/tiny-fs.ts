@@ -2,8 +2,8 @@
  * A tiny flat filesystem for session-level tests: files in the root only,
  * synchronous handlers. Not a model of anything beyond what those tests need.
  */
-import { FuseError } from '../../src/server/errors';
-import type { Entry, Filesystem } from '../../src/server/filesystem';
+import { FuseError } from '../../src/api/errors';
+import type { Entry, Filesystem } from '../../src/api/filesystem';
 
 export interface TinyFs extends Filesystem {
   files: Map<string, { ino: number; data: Buffer }>;

@@ -15,7 +15,8 @@ import { describe, test } from 'node:test';
 import { pipe as devicePipe, setPipeSize } from '../../src/server/device-io';
 import { decodeRequest, encodeRequest, Opcode, type RequestInput } from '../../src/protocol';
 import { DeviceChannel } from '../../src/server/device-channel';
-import { splicePipeSize, type SplicedData } from '../../src/server/splice';
+import { splicePipeSize } from '../../src/server/splice';
+import type { SplicedData } from '../../src/api/spliced';
 
 const DATA = 128 * 1024;
 

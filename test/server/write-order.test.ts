@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Errno, Opcode, WriteFlags, type DecodedReply } from '../../src/protocol';
 import { CuseSession } from '../../src/cuse/session';
-import type { Filesystem } from '../../src/server/filesystem';
+import type { Filesystem } from '../../src/api/filesystem';
 import type { SessionOptions } from '../../src/server/options';
 import { SharedWriteOrder } from '../../src/server/shared-write-order';
 import { WriteOrder, type WriteOrdering } from '../../src/server/write-order';

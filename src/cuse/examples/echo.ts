@@ -7,8 +7,8 @@
  *
  *   devfuse cuse echo mydev        # creates /dev/mydev
  */
-import { FuseError } from '../../server/errors';
-import type { PollHandle, RequestContext } from '../../server/filesystem';
+import { FuseError } from '../../api/errors';
+import type { PollHandle, RequestContext } from '../../api/filesystem';
 import type { CuseDeviceOptions } from '../device';
 
 export const POLLIN = 0x1;

@@ -14,8 +14,8 @@
  * struct fioc_rw_arg { off_t offset; void *buf; size_t size; size_t prev_size; size_t new_size; }
  * (40 bytes on 64-bit Linux); prev_size/new_size report the buffer size around the call.
  */
-import { FuseError } from '../../server/errors';
-import type { IoctlResult } from '../../server/filesystem';
+import { FuseError } from '../../api/errors';
+import type { IoctlResult } from '../../api/filesystem';
 import type { CuseDeviceOptions } from '../device';
 
 const ioc = (dir: number, nr: number, size: number): number => ((dir << 30) | (size << 16) | (0x45 << 8) | nr) >>> 0;

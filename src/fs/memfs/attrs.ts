@@ -6,8 +6,8 @@
  * checks nothing, so the rules of chmod(2), chown(2), truncate(2) and
  * utimensat(2) are enforced here.
  */
-import type { AttrInput, RequestContext, SetattrChanges, StatfsResult, StatxResult, Timespec } from '../../server/filesystem';
-import { FuseError } from '../../server/errors';
+import type { AttrInput, RequestContext, SetattrChanges, StatfsResult, StatxResult, Timespec } from '../../api/filesystem';
+import { FuseError } from '../../api/errors';
 import { BLOCK_SIZE, killableBits, NAME_MAX, O_ACCMODE, O_RDONLY, S_IALLUGO, S_IFMT, S_ISGID, S_ISUID, W_OK } from './constants';
 import type { Inode } from './inode';
 import { dropCapability } from './xattr';

@@ -8,7 +8,7 @@
  * (a later stamp is never older than an earlier one, so make(1) and
  * relatime comparisons stay sane even if the system clock is stepped).
  */
-import type { Timespec } from '../../server/filesystem';
+import type { Timespec } from '../../api/filesystem';
 
 export interface Clock {
   now(): Timespec;

@@ -10,7 +10,7 @@
  * (truncation zeroes the tail it cuts off, fallocate beyond EOF allocates
  * zeroed blocks), so growing the size never exposes old data.
  */
-import { FuseError } from '../../server/errors';
+import { FuseError } from '../../api/errors';
 import { BLOCK_SIZE, MAX_FILE_SIZE } from './constants';
 
 /** Where blocks come from: the filesystem-wide space budget. */

@@ -5,8 +5,8 @@
  * entry's cookie is what READDIR resumes after, so a listing interrupted
  * by unlinks, renames or creates resumes exactly where it was.
  */
-import type { DirentPlusSink, DirentSink, Entry, OpenResult, RequestContext } from '../../server/filesystem';
-import { FuseError } from '../../server/errors';
+import type { DirentPlusSink, DirentSink, Entry, OpenResult, RequestContext } from '../../api/filesystem';
+import { FuseError } from '../../api/errors';
 import { DOT_COOKIE, DOTDOT_COOKIE } from './dir';
 import type { Inode } from './inode';
 import { accessForOpenFlags } from './perm';

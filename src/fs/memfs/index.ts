@@ -33,7 +33,7 @@
  *   xattr.ts      extended attributes; locks.ts record locks and flock
  *   perm.ts       permission checks (and their limits under FUSE)
  */
-import type { Filesystem } from '../../server/filesystem';
+import type { Filesystem } from '../../api/filesystem';
 import * as attrs from './attrs';
 import * as dirs from './dirs';
 import * as io from './io';

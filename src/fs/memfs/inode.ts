@@ -4,9 +4,9 @@
  * most operations (getattr, setattr, xattrs, links) treat all types alike;
  * the accessors below check the type where it matters.
  */
-import type { Timespec } from '../../server/filesystem';
+import type { Timespec } from '../../api/filesystem';
 import { nameByteLength, type Attr } from '../../protocol';
-import { FuseError } from '../../server/errors';
+import { FuseError } from '../../api/errors';
 import { BLOCK_SIZE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './constants';
 import type { FileData } from './data';
 import type { Directory } from './dir';

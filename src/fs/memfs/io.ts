@@ -18,8 +18,8 @@
  * - O_DIRECT opens work as they are (the kernel sends their I/O straight
  *   through); memfs does not need FOPEN_DIRECT_IO for them.
  */
-import type { OpenResult, ReadInfo, ReleaseInfo, RequestContext, WriteInfo } from '../../server/filesystem';
-import { FuseError } from '../../server/errors';
+import type { OpenResult, ReadInfo, ReleaseInfo, RequestContext, WriteInfo } from '../../api/filesystem';
+import { FuseError } from '../../api/errors';
 import {
   FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE, FMODE_EXEC_FLAG, O_NOATIME, O_TRUNC, SEEK_DATA, SEEK_HOLE,
   W_OK, X_OK,

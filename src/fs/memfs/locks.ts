@@ -17,8 +17,8 @@
  * EDEADLK, as POSIX asks.
  */
 import { OFFSET_MAX } from '../../protocol';
-import type { Lock } from '../../server/filesystem';
-import { FuseError } from '../../server/errors';
+import type { Lock } from '../../api/filesystem';
+import { FuseError } from '../../api/errors';
 import { F_RDLCK, F_UNLCK, F_WRLCK, LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from './constants';
 
 export interface RecordLock {

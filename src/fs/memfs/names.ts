@@ -5,7 +5,7 @@
  * name really has (nameByteLength), not in UTF-16 units.
  */
 import { nameByteLength } from '../../protocol';
-import { FuseError } from '../../server/errors';
+import { FuseError } from '../../api/errors';
 import { NAME_MAX } from './constants';
 
 /** ENAMETOOLONG past NAME_MAX bytes (the kernel lets FUSE names through up to 1024). */

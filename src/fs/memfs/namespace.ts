@@ -6,8 +6,8 @@
  * would give, and changes nothing until every check has passed.
  */
 import { nameByteLength } from '../../protocol';
-import type { Entry, OpenResult, RequestContext } from '../../server/filesystem';
-import { FuseError } from '../../server/errors';
+import type { Entry, OpenResult, RequestContext } from '../../api/filesystem';
+import { FuseError } from '../../api/errors';
 import {
   LINK_MAX, O_EXCL, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, S_IALLUGO, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO,
   S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, S_IXGRP, SYMLINK_MAX, W_OK,

@@ -23,8 +23,8 @@
  * refuse what a supplementary group allows. The Permissions object below
  * is where that switch lives.
  */
-import type { RequestContext } from '../../server/filesystem';
-import { FuseError } from '../../server/errors';
+import type { RequestContext } from '../../api/filesystem';
+import { FuseError } from '../../api/errors';
 import { R_OK, S_ISVTX, S_IXUGO, W_OK, X_OK } from './constants';
 import type { Inode } from './inode';
 

@@ -13,8 +13,8 @@
  * reference held by the kernel (lookup count 0, after FORGETs).
  */
 import { nameByteLength, ROOT_ID } from '../../protocol';
-import type { Entry, Timespec } from '../../server/filesystem';
-import { FuseError } from '../../server/errors';
+import type { Entry, Timespec } from '../../api/filesystem';
+import { FuseError } from '../../api/errors';
 import { compareTime, type Clock } from './clock';
 import { BLOCK_SIZE, S_IFDIR } from './constants';
 import { FileData, type Space } from './data';

@@ -16,8 +16,8 @@
  * the rules hold for any caller of the Filesystem.
  */
 import { nameByteLength } from '../../protocol';
-import type { RequestContext } from '../../server/filesystem';
-import { FuseError } from '../../server/errors';
+import type { RequestContext } from '../../api/filesystem';
+import { FuseError } from '../../api/errors';
 import { R_OK, S_ISVTX, W_OK, XATTR_CREATE, XATTR_NAME_MAX, XATTR_REPLACE, XATTR_SIZE_MAX } from './constants';
 import type { Inode } from './inode';
 import { checkAccess, isRoot, ownerOrRoot, type Caller, type Permissions } from './perm';

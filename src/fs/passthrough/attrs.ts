@@ -9,8 +9,8 @@
  * would), with no name lookup that a rename could race.
  */
 import { decodeName } from '../../protocol';
-import { FuseError } from '../../server/errors';
-import type { AttrReplyInput, RequestContext, SetattrChanges, StatfsResult, Timespec } from '../../server/filesystem';
+import { FuseError } from '../../api/errors';
+import type { AttrReplyInput, RequestContext, SetattrChanges, StatfsResult, Timespec } from '../../api/filesystem';
 import type { Core } from './core';
 import { attempt, sysError, then, type MaybePromise } from './io';
 import {

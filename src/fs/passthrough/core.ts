@@ -3,8 +3,8 @@
  * table, the open handles, and the lookup step (a name to a counted inode
  * and its attributes).
  */
-import { FuseError } from '../../server/errors';
-import type { Entry, SessionApi } from '../../server/filesystem';
+import { FuseError } from '../../api/errors';
+import type { Entry, SessionApi } from '../../api/filesystem';
 import type { DirHandle } from './dirs';
 import { InodeTable, type Inode } from './inodes';
 import { attempt, createIo, sysError, then, type Io, type IoMode, type MaybePromise } from './io';

@@ -1,11 +1,11 @@
 /**
- * The passthrough's data path for data workers (src/server/data-path.ts):
+ * The passthrough's data path for data workers (src/api/data-path.ts):
  * a handle is a descriptor of the source file, shared by every thread of
  * the process, so a worker's READ and WRITE are the same pread and pwrite
  * (and setuid/setgid kill) the main thread's files.read/files.write make.
  */
-import type { DataPath } from '../../server/data-path';
-import { FuseError } from '../../server/errors';
+import type { DataPath } from '../../api/data-path';
+import { FuseError } from '../../api/errors';
 import { createIo } from './io';
 import { ERRNO, errno, lib } from './libc';
 import { killSuidgid } from './privs';

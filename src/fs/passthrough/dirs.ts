@@ -27,8 +27,8 @@
  * the handle serializes again anyway, since its buffer is shared state.
  */
 import { decodeName } from '../../protocol';
-import { FuseError } from '../../server/errors';
-import type { DirentPlusSink, DirentSink, Entry, OpenResult } from '../../server/filesystem';
+import { FuseError } from '../../api/errors';
+import type { DirentPlusSink, DirentSink, Entry, OpenResult } from '../../api/filesystem';
 import type { Core } from './core';
 import type { Inode } from './inodes';
 import { isPromise, loop, rescue, sysError, then, type MaybePromise } from './io';

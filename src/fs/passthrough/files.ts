@@ -6,9 +6,9 @@
  * so the descriptor's own file position never matters and requests on one
  * fh may run concurrently.
  */
-import { FuseError } from '../../server/errors';
-import type { OpenResult } from '../../server/filesystem';
-import type { SplicedData } from '../../server/splice';
+import { FuseError } from '../../api/errors';
+import type { OpenResult } from '../../api/filesystem';
+import type { SplicedData } from '../../api/spliced';
 import type { Core } from './core';
 import { attempt, then, type MaybePromise } from './io';
 import {

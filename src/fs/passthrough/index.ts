@@ -17,9 +17,9 @@
  * permissions against the modes and owners the passthrough reports.
  */
 import { InitFlags } from '../../protocol';
-import { FuseError } from '../../server/errors';
-import type { Filesystem, SessionApi, WriteInfo } from '../../server/filesystem';
-import type { SplicedData } from '../../server/splice';
+import { FuseError } from '../../api/errors';
+import type { Filesystem, SessionApi, WriteInfo } from '../../api/filesystem';
+import type { SplicedData } from '../../api/spliced';
 import * as attrs from './attrs';
 import { Core, type PassthroughOptions } from './core';
 import * as dirs from './dirs';

@@ -10,7 +10,7 @@
  * inode cannot be freed, so its inode number cannot be reused under us.
  */
 import { ROOT_ID } from '../../protocol';
-import { FuseError } from '../../server/errors';
+import { FuseError } from '../../api/errors';
 import { lib, S_IFMT } from './libc';
 import type { Key, Stat } from './stat';
 

@@ -26,7 +26,7 @@
  * completes on its own. The device channel reads on the main thread, so a
  * full pool never stops new requests from arriving.
  */
-import { FuseError } from '../../server/errors';
+import { FuseError } from '../../api/errors';
 import { errno, ERRNO, type Native } from './libc';
 
 export type IoMode = 'sync' | 'async';

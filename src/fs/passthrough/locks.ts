@@ -24,7 +24,7 @@
  * locks must not. What is lost: no coherence with fcntl locks taken on
  * the source directly.
  */
-import type { RequestContext } from '../../server/filesystem';
+import type { RequestContext } from '../../api/filesystem';
 import type { Core } from './core';
 import { isPromise, rescue, then, type MaybePromise } from './io';
 import { ERRNO, LOCK_NB, LOCK_UN } from './libc';

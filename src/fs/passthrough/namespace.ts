@@ -24,8 +24,8 @@
  * inherited). One caveat: in a source directory with a default ACL, the
  * mode the ACL produced is overwritten by the requested one.
  */
-import type { FuseError } from '../../server/errors';
-import type { Entry, OpenResult, RequestContext } from '../../server/filesystem';
+import type { FuseError } from '../../api/errors';
+import type { Entry, OpenResult, RequestContext } from '../../api/filesystem';
 import type { Core } from './core';
 import { openFlags, openResult } from './files';
 import type { Inode } from './inodes';

@@ -4,7 +4,7 @@
  * no BigInts, nanoseconds exact.
  */
 import type { Attr } from '../../protocol';
-import type { StatfsResult } from '../../server/filesystem';
+import type { StatfsResult } from '../../api/filesystem';
 
 /** sizeof(struct statx) */
 export const STATX_SIZE = 256;

@@ -11,7 +11,7 @@
  * Besides its own checks, every scenario fails on any protocol violation the
  * emulator saw and on any disagreement of the lookup ledgers.
  */
-import type { Filesystem } from '../../server/filesystem';
+import type { Filesystem } from '../../api/filesystem';
 import type { SessionOptions } from '../../server/options';
 import type { Session } from '../../server/session';
 import type { MemoryChannel } from '../../server/memory-channel';

@@ -3,7 +3,7 @@
  * libfuse's fuse_lowlevel_ops, with async handlers.
  *
  * - Every method is optional. A missing one is answered the way libfuse
- *   answers it (see MISSING in dispatch.ts): ENOSYS for most, which makes
+ *   answers it (dispatch.ts): ENOSYS for most, which makes
  *   the kernel stop asking where the protocol allows (flush, fsync,
  *   xattrs, ...); a successful no-op for open/opendir/release/releasedir.
  * - Handlers return values (or promises of them) and fail by throwing a
@@ -22,7 +22,7 @@
  *   fields); `attrFromStats` converts Node's fs.Stats/BigIntStats.
  */
 import type { DataPathSpec } from './data-path';
-import type { SplicedData } from './splice';
+import type { SplicedData } from './spliced';
 import type { Attr, FileLock, Kstatfs, Opcode, Statx } from '../protocol';
 import type { FuseError } from './errors';
 
