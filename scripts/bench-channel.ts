@@ -1,6 +1,6 @@
 /**
  * The request-reading designs of a Node FUSE server, side by side on a hello
- * filesystem: the figures behind src/server/device-channel.ts.
+ * filesystem: the figures behind src/server/device/device-channel.ts.
  *
  *   npm run build && node dist/scripts/bench-channel.js [--rounds 3] [--seconds 2] [--designs a,b]
  *

@@ -9,9 +9,9 @@
  *   npm run build && node dist/scripts/bench-dispatch.js
  */
 import { encodeRequest, Opcode, type RequestInput } from '../src/protocol';
-import type { Channel, ChannelCloseReason, RequestSink } from '../src/server/channel';
+import type { Channel, ChannelCloseReason, RequestSink } from '../src/server/core/channel';
 import type { Filesystem } from '../src/api/filesystem';
-import { Session } from '../src/server/session';
+import { Session } from '../src/server/core/session';
 
 class NullChannel implements Channel {
   readonly fd = -1;

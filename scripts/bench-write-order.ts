@@ -3,7 +3,7 @@
  *
  * 1. The in-flight range structure: "does any write in flight overlap
  *    [from, to)?" with 10 to 100,000 writes in flight, for the interval
- *    treap (src/server/write-order.ts) beside a linear scan of a list (what
+ *    treap (src/server/core/write-order.ts) beside a linear scan of a list (what
  *    the kernel's fuse_range_is_writeback did). The treap should grow
  *    logarithmically, the list linearly.
  * 2. End to end, on real mounts of memfs with -o writeback_cache, with the
@@ -16,7 +16,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { WriteOrder } from '../src/server/write-order';
+import { WriteOrder } from '../src/server/core/write-order';
 import { seededRandom } from '../src/testing/reorder';
 
 function structure(): void {

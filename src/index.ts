@@ -9,12 +9,12 @@
  * conformance kit are `devfuse/testing`.
  */
 export { serve, resolveServeOptions, type ServeOptions, type Served } from './server/serve';
-export { Session, type SessionEnd } from './server/session';
+export { Session, type SessionEnd } from './server/core/session';
 export * from './api';
-export { DeviceChannel, type DeviceChannelOptions } from './server/device-channel';
-export { MemoryChannel } from './server/memory-channel';
-export type { Channel, RequestSink, ChannelCloseReason } from './server/channel';
-export { mount, MountError, type MountedFuse, type MountControl } from './server/mount';
+export { DeviceChannel, type DeviceChannelOptions } from './server/device/device-channel';
+export { MemoryChannel } from './server/core/memory-channel';
+export type { Channel, RequestSink, ChannelCloseReason } from './server/core/channel';
+export { mount, MountError, type MountedFuse, type MountControl } from './server/device/mount';
 export { parseMountOptions, type MountOptions } from './server/mount-options';
 export { INIT_POLICY, sessionOptionsFromMountOptions, type SessionOptions } from './server/options';
 export { createCuseDevice, cuseFilesystem, type CuseDevice, type CuseDeviceOptions, type CuseDeviceHandlers } from './cuse/device';

@@ -1,6 +1,6 @@
 /**
  * Linux ABI constants, named as the C headers name them, one copy for the
- * server (src/server/sys.ts re-exports the ones it uses) and the
+ * server (src/server/device/sys.ts re-exports the ones it uses) and the
  * filesystems. Kept here rather than taken from node:fs: the values are the
  * kernel's own (the wire carries Linux values whatever the host libc says).
  */

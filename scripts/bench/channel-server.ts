@@ -13,10 +13,10 @@
  */
 import { Worker } from 'node:worker_threads';
 import { helloFs } from '../../src/examples/hello';
-import { readBufferSize, type Channel } from '../../src/server/channel';
-import { DeviceChannel } from '../../src/server/device-channel';
-import { mount } from '../../src/server/mount';
-import { Session } from '../../src/server/session';
+import { readBufferSize, type Channel } from '../../src/server/core/channel';
+import { DeviceChannel } from '../../src/server/device/device-channel';
+import { mount } from '../../src/server/device/mount';
+import { Session } from '../../src/server/core/session';
 import { UringChannel } from './channel-uring';
 import { BlockingChannel, PostChannel, SabChannel, SpinChannel, WORKER_SCRIPT, makeBlocking } from './channel-designs';
 import { parseArgs } from './util';

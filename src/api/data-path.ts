@@ -1,6 +1,6 @@
 /**
  * READ and WRITE on other threads: what a filesystem provides so that data
- * workers (option `workers`, data-workers.ts) can serve its data requests
+ * workers (option `workers`, src/server/accel/workers/) can serve its data requests
  * while the main thread serves everything else.
  *
  * A Filesystem object lives on the main thread and cannot be called from a

@@ -3,7 +3,7 @@
  * libfuse's fuse_lowlevel_ops, with async handlers.
  *
  * - Every method is optional. A missing one is answered the way libfuse
- *   answers it (dispatch.ts): ENOSYS for most, which makes
+ *   answers it (src/server/core/dispatch.ts): ENOSYS for most, which makes
  *   the kernel stop asking where the protocol allows (flush, fsync,
  *   xattrs, ...); a successful no-op for open/opendir/release/releasedir.
  * - Handlers return values (or promises of them) and fail by throwing a

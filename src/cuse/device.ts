@@ -16,11 +16,11 @@
  */
 import fs from 'node:fs';
 import type { CuseParams } from '../protocol';
-import { DeviceChannel } from '../server/device-channel';
+import { DeviceChannel } from '../server/device/device-channel';
 import { FuseError } from '../api/errors';
 import type { Filesystem, IoctlResult, OpenResult, PollHandle, RequestContext } from '../api/filesystem';
 import type { SessionOptions } from '../server/options';
-import type { SessionEnd } from '../server/session';
+import type { SessionEnd } from '../server/core/session';
 import { CuseSession } from './session';
 
 /** O_NONBLOCK in the open flags the kernel passes along. */

@@ -8,7 +8,7 @@
  */
 import { InitFlags, type InitFlagName } from '../protocol';
 import type { Filesystem } from '../api/filesystem';
-import { DEFAULT_BUSY_POLL, DEFAULT_STREAM_POLL } from './poll-window';
+import { DEFAULT_BUSY_POLL, DEFAULT_STREAM_POLL } from './accel/poll-window';
 
 export interface SessionOptions {
   /** Print every request and reply, decoded, to this function (or stderr with `true`). */

@@ -12,13 +12,13 @@
  * mount is usable by other processes. The session ends when the filesystem
  * is unmounted from anywhere (umount, fusermount3 -u, unmount()).
  */
-import { DeviceChannel } from './device-channel';
-import { RecordingChannel } from './recording-channel';
+import { DeviceChannel } from './device/device-channel';
+import { RecordingChannel } from './core/recording-channel';
 import type { Filesystem } from '../api/filesystem';
-import { mount, type MountControl, type MountedFuse } from './mount';
+import { mount, type MountControl, type MountedFuse } from './device/mount';
 import { parseMountOptions, type MountOptions } from './mount-options';
 import { sessionOptionsFromMountOptions, type SessionOptions } from './options';
-import { Session, type SessionEnd } from './session';
+import { Session, type SessionEnd } from './core/session';
 
 export interface ServeOptions {
   /** `-o` style options ("allow_other,attr_timeout=0"), mount- and session-level mixed. */

@@ -25,9 +25,9 @@ import {
   type Attr, type CuseInitOut, type DecodedReply, type EntryOut, type Extensions, type InitOut, type Notification, type RequestInput,
 } from '../protocol';
 import type { Filesystem } from '../api/filesystem';
-import { MemoryChannel } from '../server/memory-channel';
+import { MemoryChannel } from '../server/core/memory-channel';
 import type { SessionOptions } from '../server/options';
-import { Session } from '../server/session';
+import { Session } from '../server/core/session';
 
 export interface Caller {
   uid: number;

@@ -12,7 +12,7 @@
  *
  * `t` is microseconds since the start; `err` is the errno the device gave
  * the write (ENOENT: the kernel no longer waited for that reply).
- * src/server/recording-channel.ts writes them (serve's `trace` option, the
+ * src/server/core/recording-channel.ts writes them (serve's `trace` option, the
  * CLI's --trace).
  */
 import fs from 'node:fs';
@@ -20,7 +20,7 @@ import {
   Errno, InitFlags, KERNEL_MINOR_VERSION, OPS, Opcode, ProtocolError, decodeReply, decodeRequest, errnoName, opcodeName,
   readOutHeader, readUnique, type DecodeContext, type DecodedReply,
 } from '../protocol';
-import { formatRequest } from '../server/debug';
+import { formatRequest } from '../server/core/debug';
 import type { Filesystem } from '../api/filesystem';
 import type { SessionOptions } from '../server/options';
 import { KernelEmulator } from './emulator';

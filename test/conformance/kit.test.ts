@@ -11,11 +11,11 @@ import { describe, test } from 'node:test';
 import { memfs, type Memfs } from '../../src/fs/memfs';
 import { passthrough, type Passthrough } from '../../src/fs/passthrough';
 import { readUnique } from '../../src/protocol';
-import type { Channel } from '../../src/server/channel';
+import type { Channel } from '../../src/server/core/channel';
 import type { Filesystem } from '../../src/api/filesystem';
-import type { MemoryChannel } from '../../src/server/memory-channel';
+import type { MemoryChannel } from '../../src/server/core/memory-channel';
 import type { SessionOptions } from '../../src/server/options';
-import { Session } from '../../src/server/session';
+import { Session } from '../../src/server/core/session';
 import { formatReport, runConformance, type ConformanceTarget, type Report } from '../../src/testing/conformance/kit';
 
 const memfsTarget: ConformanceTarget = { make: () => memfs(), inspect: (f) => ({ liveInodes: () => (f as Memfs).state.inodeCount }) };

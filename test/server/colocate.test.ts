@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Colocation, HEARTBEAT_MS, RESCUE_MS, STALL_MS, systemColocation, type ColocateSys } from '../../src/server/colocate';
+import { Colocation, HEARTBEAT_MS, RESCUE_MS, STALL_MS, systemColocation, type ColocateSys } from '../../src/server/accel/colocate/colocate';
 
 class FakeSys implements ColocateSys {
   readonly cpus = 2;

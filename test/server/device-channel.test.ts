@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { pipe as devicePipe, setPipeSize } from '../../src/server/device-io';
-import { DeviceChannel } from '../../src/server/device-channel';
+import { pipe as devicePipe, setPipeSize } from '../../src/server/device/device-io';
+import { DeviceChannel } from '../../src/server/device/device-channel';
 import { resolveOptions } from '../../src/server/options';
-import { DEFAULT_BUSY_POLL, DEFAULT_STREAM_POLL, PollWindow } from '../../src/server/poll-window';
+import { DEFAULT_BUSY_POLL, DEFAULT_STREAM_POLL, PollWindow } from '../../src/server/accel/poll-window';
 import { resolveServeOptions } from '../../src/server/serve';
 
 const MESSAGES = 300;

@@ -19,11 +19,11 @@ import {
   defaultMountOptions, escapeOption, fsType, fusermountOptions, kernelMountData, mountFlags, MountOptionError,
   parseMountOptions, splitOptions,
 } from '../../src/server/mount-options';
-import { findFusermount3, mount, MountError, resolveMountpoint } from '../../src/server/mount';
-import { escapeMountInfo, readMountInfo, unescapeMountInfo, type MountInfo } from '../../src/server/mountinfo';
-import * as sys from '../../src/server/sys';
+import { findFusermount3, mount, MountError, resolveMountpoint } from '../../src/server/device/mount';
+import { escapeMountInfo, readMountInfo, unescapeMountInfo, type MountInfo } from '../../src/server/device/mountinfo';
+import * as sys from '../../src/server/device/sys';
 
-const SERVER_DIR = path.resolve(__dirname, '../../src/server');
+const SERVER_DIR = path.resolve(__dirname, '../../src/server/device');
 const isRoot = process.getuid?.() === 0;
 const haveFuse = fs.existsSync('/dev/fuse');
 const fusermount3 = findFusermount3();
@@ -159,12 +159,12 @@ function nobodyServerDir(): string {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'devfuse-nobody-'));
   made.push(root);
   fs.chmodSync(root, 0o755);
-  fs.cpSync(path.resolve(SERVER_DIR, '..'), path.join(root, 'dist', 'src'), { recursive: true });
+  fs.cpSync(path.resolve(SERVER_DIR, '../..'), path.join(root, 'dist', 'src'), { recursive: true });
   // koffi and its native build, which comes in a platform package (@koromix/koffi-linux-x64 here).
   for (const pkg of ['koffi', '@koromix']) {
-    fs.cpSync(path.resolve(SERVER_DIR, '../../../node_modules', pkg), path.join(root, 'node_modules', pkg), { recursive: true });
+    fs.cpSync(path.resolve(SERVER_DIR, '../../../../node_modules', pkg), path.join(root, 'node_modules', pkg), { recursive: true });
   }
-  return (nobodyDir = path.join(root, 'dist', 'src', 'server'));
+  return (nobodyDir = path.join(root, 'dist', 'src', 'server', 'device'));
 }
 
 /** childArgs for a child that runs as uid 65534. */

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Errno, IN_HEADER_SIZE, InitFlags, InitOut, Opcode, encodeRequest, readOutHeader, type RequestInput } from '../../src/protocol';
-import type { Channel, RequestSink } from '../../src/server/channel';
+import type { Channel, RequestSink } from '../../src/server/core/channel';
 import { parseMountOptions } from '../../src/server/mount-options';
 import { sessionOptionsFromMountOptions } from '../../src/server/options';
-import { Session } from '../../src/server/session';
+import { Session } from '../../src/server/core/session';
 import { FuseError } from '../../src/api/errors';
 import type { Filesystem } from '../../src/api/filesystem';
 import { KernelEmulator } from '../../src/testing/emulator';

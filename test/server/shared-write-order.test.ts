@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { SharedWriteOrder } from '../../src/server/shared-write-order';
+import { SharedWriteOrder } from '../../src/server/accel/workers/shared-write-order';
 import { seededRandom } from '../../src/testing/reorder';
 
-const MODULE = path.resolve(__dirname, '../../src/server/shared-write-order.js');
+const MODULE = path.resolve(__dirname, '../../src/server/accel/workers/shared-write-order.js');
 
 /**
  * A worker that, as thread 1: opens its read window, tells us (step 1), waits

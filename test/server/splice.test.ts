@@ -12,10 +12,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { pipe as devicePipe, setPipeSize } from '../../src/server/device-io';
+import { pipe as devicePipe, setPipeSize } from '../../src/server/device/device-io';
 import { decodeRequest, encodeRequest, Opcode, type RequestInput } from '../../src/protocol';
-import { DeviceChannel } from '../../src/server/device-channel';
-import { splicePipeSize } from '../../src/server/splice';
+import { DeviceChannel } from '../../src/server/device/device-channel';
+import { splicePipeSize } from '../../src/server/accel/splice';
 import type { SplicedData } from '../../src/api/spliced';
 
 const DATA = 128 * 1024;

@@ -9,8 +9,8 @@ import { Errno, Opcode, WriteFlags, type DecodedReply } from '../../src/protocol
 import { CuseSession } from '../../src/cuse/session';
 import type { Filesystem } from '../../src/api/filesystem';
 import type { SessionOptions } from '../../src/server/options';
-import { SharedWriteOrder } from '../../src/server/shared-write-order';
-import { WriteOrder, type WriteOrdering } from '../../src/server/write-order';
+import { SharedWriteOrder } from '../../src/server/accel/workers/shared-write-order';
+import { WriteOrder, type WriteOrdering } from '../../src/server/core/write-order';
 import { KernelEmulator } from '../../src/testing/emulator';
 import { reorderingBackend, seededRandom } from '../../src/testing/reorder';
 import { tinyFs } from '../helpers/tiny-fs';

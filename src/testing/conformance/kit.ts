@@ -13,8 +13,8 @@
  */
 import type { Filesystem } from '../../api/filesystem';
 import type { SessionOptions } from '../../server/options';
-import type { Session } from '../../server/session';
-import type { MemoryChannel } from '../../server/memory-channel';
+import type { Session } from '../../server/core/session';
+import type { MemoryChannel } from '../../server/core/memory-channel';
 import { KernelEmulator, type InitParams } from '../emulator';
 import { Vfs, VfsError } from '../vfs';
 import { SCENARIOS } from './scenarios';

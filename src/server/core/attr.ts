@@ -6,10 +6,10 @@
  * kernel would misread.
  */
 // From the defining modules, not '../protocol': see the note in session.ts.
-import { InvalidReplyError } from '../protocol/errors';
-import { type Attr, type AttrOut, type EntryOut } from '../protocol/structs';
-import type { AttrInput, AttrReplyInput, Entry, OpenResult } from '../api/filesystem';
-import { FopenFlags } from '../protocol/constants';
+import { InvalidReplyError } from '../../protocol/errors';
+import { type Attr, type AttrOut, type EntryOut } from '../../protocol/structs';
+import type { AttrInput, AttrReplyInput, Entry, OpenResult } from '../../api/filesystem';
+import { FopenFlags } from '../../protocol/constants';
 
 export const S_IFMT = 0o170000;
 const VALID_TYPES = new Set([0o140000, 0o120000, 0o100000, 0o060000, 0o040000, 0o020000, 0o010000]);

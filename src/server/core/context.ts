@@ -3,9 +3,9 @@
  * behind `signal` is created only when a handler looks at it or an
  * INTERRUPT arrives, so the common request pays for neither.
  */
-import type { InHeader, Opcode } from '../protocol';
+import type { InHeader, Opcode } from '../../protocol';
 import { HEADROOM, type BufferPool } from './buffer-pool';
-import type { RequestContext } from '../api/filesystem';
+import type { RequestContext } from '../../api/filesystem';
 
 export class Context implements RequestContext {
   private controller: AbortController | null = null;

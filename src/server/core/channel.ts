@@ -10,7 +10,7 @@
  * with `release` when done; the channel reads the next request elsewhere
  * meanwhile. That is how WRITE payloads reach the filesystem uncopied.
  */
-import type { SplicedData } from '../api/spliced';
+import type { SplicedData } from '../../api/spliced';
 
 export interface RequestSink {
   /**

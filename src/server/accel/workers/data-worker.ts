@@ -8,15 +8,15 @@
  * request before reading the next.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Opcode, WriteFlags } from '../protocol/constants';
-import { Errno } from '../protocol/errno';
-import { ProtocolError } from '../protocol/errors';
-import { OUT_HEADER_SIZE, writeOutHeader } from '../protocol/header';
-import { replyError } from '../protocol/replies';
-import { decodeRequest } from '../protocol/request';
-import type { DataPath, DataPathFactory } from '../api/data-path';
+import { Opcode, WriteFlags } from '../../../protocol/constants';
+import { Errno } from '../../../protocol/errno';
+import { ProtocolError } from '../../../protocol/errors';
+import { OUT_HEADER_SIZE, writeOutHeader } from '../../../protocol/header';
+import { replyError } from '../../../protocol/replies';
+import { decodeRequest } from '../../../protocol/request';
+import type { DataPath, DataPathFactory } from '../../../api/data-path';
 import { FORWARDED, HIGHEST_BYTE_OFFSET, PARKED, RUN, RUNNING, SERVED, STOPPED, type DataWorkerInit, type DataWorkerMessage } from './data-workers';
-import { deviceRead, deviceWrite, errno, yieldCpu } from './device-io';
+import { deviceRead, deviceWrite, errno, yieldCpu } from '../../device/device-io';
 import { SharedWriteOrder } from './shared-write-order';
 
 const d = workerData as DataWorkerInit;

@@ -23,30 +23,30 @@
 // From the defining modules, not '../protocol': the index's CommonJS re-exports are
 // getters, and one per Opcode/Errno/reply access on the request path showed up as 3-4% of
 // the server's CPU under fio at queue depth 16 (perf: KeyedLoadIC_Megamorphic in the getter).
-import { Errno, errnoName } from '../protocol/errno';
-import { InitFlags, KERNEL_MINOR_VERSION, Opcode, ROOT_ID, opcodeName } from '../protocol/constants';
-import { InvalidReplyError, ProtocolError } from '../protocol/errors';
-import { decodeRequest, describeHeader } from '../protocol/request';
-import { initFlagNames, negotiateInit } from '../protocol/init';
-import { notifyDelete, notifyInvalEntry, notifyInvalInode, notifyPoll, notifyRetrieve, notifyStore } from '../protocol/notify';
-import { replyEntry, replyError, replyInit, type ReplyBytes } from '../protocol/replies';
-import { BackingMap, type EntryOut } from '../protocol/structs';
-import { type DecodeContext } from '../protocol/body';
-import { type Request } from '../protocol/ops';
+import { Errno, errnoName } from '../../protocol/errno';
+import { InitFlags, KERNEL_MINOR_VERSION, Opcode, ROOT_ID, opcodeName } from '../../protocol/constants';
+import { InvalidReplyError, ProtocolError } from '../../protocol/errors';
+import { decodeRequest, describeHeader } from '../../protocol/request';
+import { initFlagNames, negotiateInit } from '../../protocol/init';
+import { notifyDelete, notifyInvalEntry, notifyInvalInode, notifyPoll, notifyRetrieve, notifyStore } from '../../protocol/notify';
+import { replyEntry, replyError, replyInit, type ReplyBytes } from '../../protocol/replies';
+import { BackingMap, type EntryOut } from '../../protocol/structs';
+import { type DecodeContext } from '../../protocol/body';
+import { type Request } from '../../protocol/ops';
 import type { Timeouts } from './attr';
 import { readBufferSize, type Channel, type ChannelCloseReason } from './channel';
 import { BufferPool } from './buffer-pool';
 import { Context } from './context';
 import { formatReply, formatRequest } from './debug';
 import { DISPATCH, isDirectFlags, type DispatchHost, type Handled } from './dispatch';
-import { errnoOf, FuseError } from '../api/errors';
-import { FUSE_DEV_IOC_BACKING_CLOSE, FUSE_DEV_IOC_BACKING_OPEN, ioctlBuffer } from './sys';
-import type { Filesystem, PollHandle, SessionApi } from '../api/filesystem';
-import { resolveOptions, wantedInitFlags, type ResolvedOptions, type SessionOptions } from './options';
+import { errnoOf, FuseError } from '../../api/errors';
+import { FUSE_DEV_IOC_BACKING_CLOSE, FUSE_DEV_IOC_BACKING_OPEN, ioctlBuffer } from '../device/sys';
+import type { Filesystem, PollHandle, SessionApi } from '../../api/filesystem';
+import { resolveOptions, wantedInitFlags, type ResolvedOptions, type SessionOptions } from '../options';
 import { WriteOrder, type WriteOrdering } from './write-order';
-import { SharedWriteOrder } from './shared-write-order';
-import { DataWorkers } from './data-workers';
-import type { SplicedData } from '../api/spliced';
+import { SharedWriteOrder } from '../accel/workers/shared-write-order';
+import { DataWorkers } from '../accel/workers/data-workers';
+import type { SplicedData } from '../../api/spliced';
 
 interface InFlight {
   readonly unique: number;

@@ -53,8 +53,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { DataPathSpec } from '../api/data-path';
-import { cloneDevice } from './device-io';
+import type { DataPathSpec } from '../../../api/data-path';
+import { cloneDevice } from '../../device/device-io';
 import type { SharedWriteOrder } from './shared-write-order';
 
 /** Control words (Int32): RUN[t], SERVED[t], FORWARDED[t] for thread t (1.. workers); HIGHEST[t] as BigInt64. */

@@ -133,14 +133,14 @@
 // From the defining module, not '../protocol': see the note in session.ts.
 import fs from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
-import { Errno } from '../protocol/errno';
-import { Opcode } from '../protocol/constants';
-import { HEADER_ROOM, readBufferSize, type Channel, type ChannelCloseReason, type ReadFence, type RequestSink } from './channel';
+import { Errno } from '../../protocol/errno';
+import { Opcode } from '../../protocol/constants';
+import { HEADER_ROOM, readBufferSize, type Channel, type ChannelCloseReason, type ReadFence, type RequestSink } from '../core/channel';
 import { deviceRead, deviceWrite, errno, fileFlags, O_ASYNC, setAsyncIo, setFileFlags, yieldCpu } from './device-io';
-import { DEFAULT_BUSY_POLL, DEFAULT_STREAM_POLL, PollWindow } from './poll-window';
-import { systemColocation, type Colocation } from './colocate';
-import { SplicePipe, SpliceReader, splicePipeSize } from './splice';
-import type { SplicedData } from '../api/spliced';
+import { DEFAULT_BUSY_POLL, DEFAULT_STREAM_POLL, PollWindow } from '../accel/poll-window';
+import { systemColocation, type Colocation } from '../accel/colocate/colocate';
+import { SplicePipe, SpliceReader, splicePipeSize } from '../accel/splice';
+import type { SplicedData } from '../../api/spliced';
 
 /** IOV_MAX on Linux: the most buffers one writev(2) takes. */
 const IOV_MAX = 1024;

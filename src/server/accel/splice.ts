@@ -10,14 +10,14 @@
  * (device-channel.ts): every other request read through the pipe costs two
  * more syscalls than a read(2).
  */
-import { Opcode } from '../protocol/constants';
-import { Errno } from '../protocol/errno';
-import { IN_HEADER_SIZE } from '../protocol/header';
-import { WriteIn } from '../protocol/structs';
-import { FuseError } from '../api/errors';
-import type { SplicedData } from '../api/spliced';
-import { closeFd, deviceRead, errno, pipe, setPipeSize, spliceFd } from './device-io';
-import { O_CLOEXEC, O_NONBLOCK } from '../linux';
+import { Opcode } from '../../protocol/constants';
+import { Errno } from '../../protocol/errno';
+import { IN_HEADER_SIZE } from '../../protocol/header';
+import { WriteIn } from '../../protocol/structs';
+import { FuseError } from '../../api/errors';
+import type { SplicedData } from '../../api/spliced';
+import { closeFd, deviceRead, errno, pipe, setPipeSize, spliceFd } from '../device/device-io';
+import { O_CLOEXEC, O_NONBLOCK } from '../../linux';
 
 /** WRITEs with at least this much data switch reads to splice; smaller ones gain nothing. */
 const SPLICE_MIN = 64 * 1024;

@@ -18,7 +18,7 @@
  */
 import { getSystemErrorMap } from 'node:util';
 import type * as Koffi from 'koffi';
-import { O_CLOEXEC, O_NONBLOCK } from '../linux';
+import { O_CLOEXEC, O_NONBLOCK } from '../../linux';
 
 // ---------------------------------------------------------------- constants
 
@@ -40,7 +40,7 @@ export const MNT_EXPIRE = 4;
 export const UMOUNT_NOFOLLOW = 8;
 
 // The open flags are the filesystems' too: one copy, in src/linux.ts.
-export { O_ASYNC, O_CLOEXEC, O_NONBLOCK } from '../linux';
+export { O_ASYNC, O_CLOEXEC, O_NONBLOCK } from '../../linux';
 
 export const F_GETFD = 1;
 export const F_SETFD = 2;

@@ -6,7 +6,7 @@
  *   ← 14 GETATTR ENOENT (12 µs)
  *   → 20 READ nodeid=2 direct cuse fh=0 offset=0 size=4096
  */
-import { errnoName, opcodeName, type Request } from '../protocol';
+import { errnoName, opcodeName, type Request } from '../../protocol';
 
 function show(v: unknown): string {
   if (Buffer.isBuffer(v)) return `<${v.length} bytes>`;

@@ -28,7 +28,7 @@
  * are bounded by the kernel (max_background plus one per writing thread),
  * so the table stays short and a scan is a few hundred nanoseconds.
  */
-import { interruptible, type WriteOrdering, type WriteRecord } from './write-order';
+import { interruptible, type WriteOrdering, type WriteRecord } from '../../core/write-order';
 
 /** Slots in the table: far more writes than the kernel keeps in flight. */
 export const SLOTS = 4096;

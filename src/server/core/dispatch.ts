@@ -12,24 +12,24 @@
  * promise allocated.
  */
 // From the defining modules, not '../protocol': see the note in session.ts.
-import { DirentBuffer } from '../protocol/dirent';
-import { Errno } from '../protocol/errno';
-import { FattrFlags, GetattrFlags, IoctlFlags, LkFlags, Opcode, PollFlags, ReleaseFlags, WriteFlags, FsyncFlags, OpenInFlags } from '../protocol/constants';
-import { InvalidReplyError } from '../protocol/errors';
-import { encodeName } from '../protocol/names';
-import { writeOutHeader } from '../protocol/header';
+import { DirentBuffer } from '../../protocol/dirent';
+import { Errno } from '../../protocol/errno';
+import { FattrFlags, GetattrFlags, IoctlFlags, LkFlags, Opcode, PollFlags, ReleaseFlags, WriteFlags, FsyncFlags, OpenInFlags } from '../../protocol/constants';
+import { InvalidReplyError } from '../../protocol/errors';
+import { encodeName } from '../../protocol/names';
+import { writeOutHeader } from '../../protocol/header';
 import {
   replyAttr, replyBmap, replyCopy, replyCreate, replyData, replyEmpty, replyError, replyIoctl, replyIoctlRetry, replyLk,
   replyLseek, replyOpen, replyPoll, replyReadlink, replyStatfs, replyStatx, replyWrite, replyXattrSize, type ReplyBytes,
-} from '../protocol/replies';
-import { type EntryOut } from '../protocol/structs';
-import { type Request } from '../protocol/ops';
+} from '../../protocol/replies';
+import { type EntryOut } from '../../protocol/structs';
+import { type Request } from '../../protocol/ops';
 import { openFlags, S_IFMT, splitTimeout, toAttrOut, toEntryOut, type Timeouts } from './attr';
 import type { Context } from './context';
-import { FuseError } from '../api/errors';
-import type { Entry, Filesystem, IoctlResult, Lock, OpenResult, PollHandle, SetattrChanges, StatfsResult } from '../api/filesystem';
+import { FuseError } from '../../api/errors';
+import type { Entry, Filesystem, IoctlResult, Lock, OpenResult, PollHandle, SetattrChanges, StatfsResult } from '../../api/filesystem';
 import type { WriteOrdering } from './write-order';
-import type { SplicedData } from '../api/spliced';
+import type { SplicedData } from '../../api/spliced';
 
 export type MaybePromise<T> = T | Promise<T>;
 

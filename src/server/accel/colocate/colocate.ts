@@ -79,7 +79,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isMainThread, Worker } from 'node:worker_threads';
 import koffi from 'koffi';
-import type { RescueInit } from './colocate-rescue';
+import type { RescueInit } from './rescue';
 
 /** What colocation asks of the system; a fake in tests. */
 export interface ColocateSys {
@@ -282,7 +282,7 @@ class Rescue {
 
   private start(): void {
     const init: RescueInit = { timerFd: this.fd, tid: process.pid, shared: this.shared };
-    this.worker = new Worker(path.join(__dirname, 'colocate-rescue.js'), { workerData: init });
+    this.worker = new Worker(path.join(__dirname, 'rescue.js'), { workerData: init });
     // It must neither keep the process alive nor take it down.
     this.worker.unref();
     this.worker.on('error', () => undefined);

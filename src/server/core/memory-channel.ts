@@ -7,7 +7,7 @@
  * filesystem that keeps a WRITE payload view past its reply reads garbage
  * in tests instead of passing by luck.
  */
-import { Errno } from '../protocol';
+import { Errno } from '../../protocol';
 import type { Channel, ChannelCloseReason, RequestSink } from './channel';
 
 export class MemoryChannel implements Channel {
