@@ -12,10 +12,11 @@
 // closing lines) and this script names the test that hung.
 //
 // Limits: DEVFUSE_TEST_TIMEOUT seconds (default 120) per test and per idle
-// stretch; a test that declares test(name, { timeout }, fn) gets that much
-// (plus a grace period) instead. Node's own --test-timeout in Node 20 bounds
-// a whole file and reports it as "cancelled", which CI reading "ℹ fail 0"
-// would take for green; hence this.
+// stretch. A file whose tests legitimately take longer (the VM lane blocks
+// in spawnSync for minutes) says so in a line of its own:
+//   // run-tests: limit 700 s
+// Node's own --test-timeout in Node 20 bounds a whole file and reports it as
+// "cancelled", which CI reading "ℹ fail 0" would take for green; hence this.
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -45,8 +46,11 @@ if (!(limitMs > 0)) {
   console.error(`DEVFUSE_TEST_TIMEOUT=${process.env.DEVFUSE_TEST_TIMEOUT}: expected a number of seconds`);
   process.exit(2);
 }
-// A test's declared timeout is enforced by the runner itself unless the test blocks its event loop.
-const GRACE_MS = 30_000;
+/** The limit of each file, in ms: its own "// run-tests: limit N s" line, or the default. */
+const fileLimits = new Map(files.map((f) => {
+  const m = /^\/\/ run-tests: limit (\d+) s$/m.exec(fs.readFileSync(f, 'utf8'));
+  return [f, m ? Math.max(limitMs, Number(m[1]) * 1000) : limitMs];
+}));
 const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'devfuse-test-state-'));
 
 const runner = spawn(process.execPath, ['--require', path.join(__dirname, 'test-watch.js'), '--test', '--test-reporter=spec', ...files], {
@@ -85,12 +89,12 @@ function check() {
       continue;
     }
     const file = path.relative(process.cwd(), state.file);
+    const limit = fileLimits.get(state.file) ?? limitMs;
     let what;
     for (const t of state.running) {
-      const limit = t.limit === null ? limitMs : Math.max(limitMs, t.limit + GRACE_MS);
       if (now - t.since > limit) what = `test "${t.name}" still running after ${Math.round((now - t.since) / 1000)} s`;
     }
-    if (!what && state.running.length === 0 && now - state.idleSince > limitMs) {
+    if (!what && state.running.length === 0 && now - state.idleSince > limit) {
       const where = state.last === undefined ? 'before its first test ended (loading, or in a hook)' : `after its test "${state.last}" (in a hook, or not exiting)`;
       what = `stuck for ${Math.round((now - state.idleSince) / 1000)} s ${where}`;
     }

@@ -5,7 +5,7 @@
 // runner's own timeout, and its output, buffered by the runner, dies with it.
 //
 // State goes to <DEVFUSE_TEST_STATE>/<pid>.json, written synchronously on each
-// change: { file, running: [{ name, since, limit }], last, idleSince }.
+// change: { file, running: [{ name, since }], last, idleSince }.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -16,8 +16,6 @@ if (dir && process.env.NODE_TEST_CONTEXT) {
   const nt = require('node:test');
   const stateFile = path.join(dir, `${process.pid}.json`);
   const file = process.argv[1] ?? '?';
-  /** Timeouts declared in test(name, { timeout }, fn): a long test says so, and gets that long. */
-  const declared = new Map();
   const running = new Map();
   let last;
   let idleSince = Date.now();
@@ -30,21 +28,8 @@ if (dir && process.env.NODE_TEST_CONTEXT) {
     } catch { /* the runner cleaned up: it is ending */ }
   };
 
-  const wrap = (orig) => {
-    const wrapped = function (...args) {
-      const opts = args.find((a) => typeof a === 'object' && a !== null);
-      const name = typeof args[0] === 'string' ? args[0] : typeof args.find((a) => typeof a === 'function')?.name === 'string' ? args.find((a) => typeof a === 'function').name : undefined;
-      if (name !== undefined && opts && typeof opts.timeout === 'number' && Number.isFinite(opts.timeout)) declared.set(name, opts.timeout);
-      return orig.apply(this, args);
-    };
-    return Object.assign(wrapped, orig);
-  };
-  const wrappedTest = wrap(nt.test);
-  nt.test = wrappedTest;
-  nt.it = wrappedTest;
-
   nt.beforeEach((t) => {
-    running.set(t, { name: t.name, since: Date.now(), limit: declared.get(t.name) ?? null });
+    running.set(t, { name: t.name, since: Date.now() });
     write();
   });
   nt.afterEach((t) => {

@@ -24,9 +24,10 @@ test('async hang', () => new Promise(() => setInterval(() => {}, 1000)));`,
   'hook.test.js': `const { test, after } = require('node:test');
 test('before the hook', () => {});
 after(() => new Promise(() => setInterval(() => {}, 1000)));`,
-  // Longer than the 1 s limit, but it says so: not a hang.
-  'declared.test.js': `const { test } = require('node:test');
-test('declared long', { timeout: 60000 }, () => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2500); });`,
+  // Longer than the 1 s limit, but the file says so: not a hang.
+  'declared.test.js': `// run-tests: limit 60 s
+const { test } = require('node:test');
+test('declared long', () => { Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2500); });`,
   'fine.test.js': `const { test } = require('node:test');
 test('plain', () => {});`,
 };
@@ -44,7 +45,7 @@ function runScript(root: string): Promise<{ code: number | null; out: string }> 
   });
 }
 
-test('run-tests.js: hangs are killed and named, counted as failures; a declared long test is left alone', { timeout: 120_000 }, async () => {
+test('run-tests.js: hangs are killed and named, counted as failures; a file that declares a longer limit is left alone', { timeout: 120_000 }, async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'devfuse-runner-'));
   try {
     for (const [name, body] of Object.entries(FILES)) fs.writeFileSync(path.join(root, name), body);

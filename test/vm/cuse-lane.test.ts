@@ -1,3 +1,4 @@
+// run-tests: limit 700 s
 // The CUSE lane: runs test/cuse-kernel (CUSE against a real kernel) inside a
 // qemu guest booting Debian's kernel, where /dev/cuse exists, and fails when
 // any of those tests fails or the guest does not boot. Skipped, saying why,
