@@ -23,5 +23,6 @@ export { echoDevice } from './cuse/examples/echo';
 export { fiocDevice } from './cuse/examples/fioc';
 export { helloFs } from './examples/hello';
 export { memfs, type Memfs, type MemfsOptions } from './fs/memfs';
+export { releaseFreedMemory } from './server/memory';
 export { passthrough, passthroughFromEnv, type Passthrough, type PassthroughOptions } from './fs/passthrough';
 export { Errno, OFFSET_MAX, ROOT_ID } from './protocol';

@@ -3,6 +3,7 @@
  *
  *   node dist/scripts/bench/devfuse-server.js --fs passthrough|memfs|hello
  *        --mnt DIR [--source DIR] [--io sync|async] [--options a,b=c]
+ *        [--no-release-memory]   (memfs without releaseMemory, to compare)
  *
  * It mounts, prints "READY <pid>" on stdout, and serves until SIGTERM or
  * SIGINT, or (with --watch-stdin) until its stdin closes (the benchmark that started it died),
@@ -14,11 +15,12 @@ import { helloFs } from '../../src/examples/hello';
 import { memfs } from '../../src/fs/memfs';
 import { passthrough } from '../../src/fs/passthrough';
 import type { Filesystem } from '../../src/api/filesystem';
+import { releaseFreedMemory } from '../../src/server/memory';
 import { serve } from '../../src/server/serve';
 import { parseArgs, stopWhenAsked } from './util';
 
 async function main(): Promise<void> {
-  const { flags } = parseArgs(process.argv.slice(2), ['fs', 'io', 'mnt', 'no-xattr', 'options', 'source', 'watch-stdin']);
+  const { flags } = parseArgs(process.argv.slice(2), ['fs', 'io', 'mnt', 'no-release-memory', 'no-xattr', 'options', 'source', 'watch-stdin']);
   const kind = flags.get('fs') ?? 'passthrough';
   const mnt = flags.get('mnt');
   if (!mnt) throw new Error('--mnt is required');
@@ -30,7 +32,8 @@ async function main(): Promise<void> {
     if (io !== undefined && io !== 'sync' && io !== 'async') throw new Error(`--io must be sync or async, not ${io}`);
     fsys = passthrough(source, { ...(io ? { io } : {}), xattr: !flags.has('no-xattr') });
   } else if (kind === 'memfs') {
-    fsys = memfs();
+    // As `devfuse mount memfs` does: deleted files' memory goes back to the OS.
+    fsys = memfs(flags.has('no-release-memory') ? {} : { releaseMemory: releaseFreedMemory });
   } else if (kind === 'hello') {
     fsys = helloFs();
   } else {

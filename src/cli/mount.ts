@@ -55,10 +55,14 @@ const FILESYSTEMS: Record<string, { args: number; load: Loader }> = {
     args: 1,
     load: ({ positional: [mnt], defaultPermissions, own }) => {
       const { memfs } = require('../fs/memfs') as typeof import('../fs/memfs');
+      const { releaseFreedMemory } = require('../server/memory') as typeof import('../server/memory');
       const size = own.get('size');
       const maxInodes = own.get('max_inodes');
       return {
-        fs: memfs({ defaultPermissions, ...(size ? { size: parseSize(size) } : {}), ...(maxInodes ? { maxInodes: Number(maxInodes) } : {}) }),
+        fs: memfs({
+          defaultPermissions, releaseMemory: releaseFreedMemory,
+          ...(size ? { size: parseSize(size) } : {}), ...(maxInodes ? { maxInodes: Number(maxInodes) } : {}),
+        }),
         mountpoint: mnt!,
         fsname: 'memfs',
       };
