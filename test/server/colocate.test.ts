@@ -179,7 +179,7 @@ test('the real system: available as root with CAP_SYS_NICE, and the thread ends 
   assert.equal(policy(), '0');
 });
 
-test('the real rescue: a server left SCHED_IDLE without pushing the rescue back is put back to SCHED_OTHER by the worker', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
+test('the real rescue: a server left SCHED_IDLE without pushing the rescue back is put back to SCHED_OTHER by the worker', { skip: process.getuid?.() !== 0 && 'needs root' }, async (t) => {
   const c = systemColocation();
   if (!c) return; // no CAP_SYS_NICE here: nothing to check
   const policy = (): string | undefined => require('node:fs').readFileSync(`/proc/self/task/${process.pid}/sched`, 'utf8').match(/^policy\s*:\s*(\d+)/m)?.[1];
@@ -190,15 +190,25 @@ test('the real rescue: a server left SCHED_IDLE without pushing the rescue back 
       const end = performance.now() + ms;
       while (performance.now() < end);
     };
+    // The same count the load guard reads: runnable tasks, system-wide.
+    const runnable = (): number => Number(require('node:fs').readFileSync('/proc/loadavg', 'utf8').split(' ')[3].split('/')[0]);
+    const cpus = require('node:os').availableParallelism() as number;
+    let loaded = 0;
     const t0 = performance.now();
-    for (;;) {
+    for (let i = 0; ; i++) {
       c.request(process.pid);
       spin(0.004);
       c.reply();
       if (policy() === '5' || performance.now() - t0 > 5000) break;
+      if (i % 64 === 0) loaded = Math.max(loaded, runnable() > cpus ? runnable() : 0);
       const s = performance.now();
       spin(0.016);
       c.polled(s, performance.now(), 0.001);
+    }
+    if (policy() !== '5' && loaded > 0) {
+      // Right behaviour, but not what this test is after: other work holds the CPUs, so SCHED_IDLE stays off.
+      t.skip(`other work holds the CPUs (${loaded} runnable tasks on ${cpus}): the load guard kept SCHED_IDLE off, so there was nothing to rescue`);
+      return;
     }
     assert.equal(policy(), '5', 'SCHED_IDLE after a reply in a tight exchange');
     // Nothing pushes the rescue back now: the worker (started with the first arm) must step in.
