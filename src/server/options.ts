@@ -6,6 +6,7 @@
  * with it and why, so that a refused capability is a decision written down,
  * not an omission.
  */
+import { debugToStderr } from './core/debug';
 import { InitFlags, type InitFlagName } from '../protocol';
 import type { Filesystem } from '../api/filesystem';
 import { DEFAULT_BUSY_POLL, DEFAULT_STREAM_POLL } from './accel/poll-window';
@@ -68,7 +69,12 @@ export interface SessionOptions {
   directIoAllowMmap?: boolean;
   /** FUSE_CREATE_SUPP_GROUP: send the caller's matching supplementary group with creates (ctx.groups). */
   createSuppGroup?: boolean;
-  /** FUSE_REQUEST_TIMEOUT (7.43): seconds after which the kernel aborts the connection over an unanswered request. */
+  /**
+   * FUSE_REQUEST_TIMEOUT (7.43): seconds after which the kernel aborts the
+   * connection over an unanswered request. The kernel raises values below
+   * 15 to 15 and checks every 15 s: the abort comes max(S,15) to
+   * max(S,15)+15 s after the request (docs/cli.md).
+   */
   requestTimeout?: number;
   /**
    * FUSE_PASSTHROUGH (kernel 6.9+, needs CAP_SYS_ADMIN): opens a filesystem
@@ -142,7 +148,7 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
   const maxBackground = o.maxBackground ?? 64;
   if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0 && o.workers <= 63)) throw new Error(`workers must be an integer from 0 to 63, not ${o.workers}`);
   return {
-    debug: o.debug === true ? stderr : typeof o.debug === 'function' ? o.debug : null,
+    debug: o.debug === true ? debugToStderr : typeof o.debug === 'function' ? o.debug : null,
     log: o.log ?? ((line) => stderr(`devfuse: ${line}`)),
     entryTimeout: o.entryTimeout ?? 1,
     attrTimeout: o.attrTimeout ?? 1,
