@@ -69,6 +69,12 @@ export interface MountOptions {
   rootmode: number | undefined;
   /** Unmount when the server process dies (default on; `noauto_unmount` turns it off). */
   auto_unmount: boolean;
+  /**
+   * `stack`: mount even where a FUSE filesystem is mounted already, on top
+   * of it. Without it that is refused: mounting twice on one mountpoint is
+   * far more often a mistake (a second `devfuse mount`) than a plan.
+   */
+  stack: boolean;
 }
 
 export interface ParsedOptions {
@@ -102,6 +108,7 @@ export function defaultMountOptions(): MountOptions {
     blksize: undefined,
     rootmode: undefined,
     auto_unmount: true,
+    stack: false,
   };
 }
 
@@ -122,9 +129,14 @@ const FLAGS: Record<string, [keyof MountOptions, boolean | MountOptions['atime']
   allow_root: ['allow_root', true],
   default_permissions: ['default_permissions', true],
   auto_unmount: ['auto_unmount', true], noauto_unmount: ['auto_unmount', false],
+  stack: ['stack', true],
 };
 
-/** Accepted for compatibility and ignored: libfuse 3 mounts over non-empty directories anyway. */
+/**
+ * Accepted for compatibility and ignored: libfuse 3 mounts over non-empty
+ * directories anyway. (It is not `stack`: a directory with files in it is
+ * not a FUSE mount.)
+ */
 const IGNORED = new Set(['nonempty']);
 
 /** Set by devfuse itself; a user-supplied value would only confuse the kernel. */

@@ -135,6 +135,10 @@ export function mount(mountpoint: string, options: Partial<MountOptions> = {}, c
     throw new MountError(own.mountpoint, [], `cannot mount FUSE on ${own.mountpoint}: this process has a FUSE filesystem mounted there already; unmount it first`);
   }
   const target = resolveMountpoint(mountpoint, o.rootmode);
+  const top = topMountAt(target.path);
+  if (top && isFuseType(top.fstype) && !o.stack) {
+    throw new MountError(target.path, [], `cannot mount FUSE on ${target.path}: a FUSE filesystem (${top.fstype}, ${top.source}) is mounted there already; unmount it first, or pass -o stack to mount on top of it`);
+  }
   const attempts: MountAttempt[] = [];
 
   if (want !== 'fusermount3') {
@@ -163,6 +167,8 @@ export function mount(mountpoint: string, options: Partial<MountOptions> = {}, c
 }
 
 // --------------------------------------------------------------- mountpoint
+
+const isFuseType = (t: string): boolean => t === 'fuse' || t === 'fuseblk' || t.startsWith('fuse.') || t.startsWith('fuseblk.');
 
 /**
  * Checks the mountpoint before anyone mounts on it, so that the usual
