@@ -3,7 +3,7 @@
 // under a watchdog: a hang fails, naming its file and test, instead of
 // holding the run forever.
 //
-// Usage: node scripts/run-tests.js [substring filter...]
+// Usage: node scripts/run-tests.js [substring filter...]  (after npm run build:test)
 //
 // Every test file's process preloads scripts/test-watch.js, which records the
 // tests it is running. A test running longer than its limit, or a file idle
@@ -37,7 +37,7 @@ const files = walk(root)
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 if (files.length === 0) {
-  console.error(`no test files under ${root}${filters.length ? ` matching ${filters.join(', ')}` : ''}: run "npm run build" first`);
+  console.error(`no test files under ${root}${filters.length ? ` matching ${filters.join(', ')}` : ''}: run "npm run build:test" (or npx tsc -p tsconfig.json) first`);
   process.exit(1);
 }
 

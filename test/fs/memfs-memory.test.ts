@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { releaseFreedMemory } from '../../src/server/memory';
-import { Fx, ROOT, root } from './memfs-helpers';
+import { ROOT, root } from '../helpers/fs-calls';
+import { Fx } from './memfs-helpers';
 
 const KEEP_SIZE = 1;
 const PUNCH_HOLE = 2;
