@@ -5,7 +5,7 @@
  * run: memfs as `devfuse mount memfs` runs it (releaseMemory: a collection
  * and malloc_trim after large deletions) and memfs without releaseMemory.
  *
- *   npm run build && node dist/scripts/memfs-memory.js [--mib 1024] [--cycles 2] [--tree DIR]
+ *   npm run build:scripts && node dist/scripts/memfs-memory.js [--mib 1024] [--cycles 2] [--tree DIR]
  *
  * Results: docs/memfs-memory.md.
  */
