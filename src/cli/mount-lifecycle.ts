@@ -126,7 +126,9 @@ export function stopOnSignals(served: Served): { readonly forced: boolean; remov
         return;
       } catch (e) {
         const n = served.session.inFlightCount;
-        const why = n > 0 ? `${n} request${n === 1 ? '' : 's'} in flight` : (e as { code?: string }).code === 'EBUSY' ? 'the mount is in use' : (e as Error).message;
+        // umount2 says EBUSY; fusermount3 -u says "Device or resource busy".
+        const busy = (e as { code?: string }).code === 'EBUSY' || /busy/i.test((e as Error).message);
+        const why = n > 0 ? `${n} request${n === 1 ? '' : 's'} in flight` : busy ? 'the mount is in use' : (e as Error).message;
         try {
           served.mounted.unmount({ lazy: true });
         } catch {
