@@ -21,7 +21,7 @@
  */
 import {
   CuseInitFlags, Errno, INT_REQ_BIT, InitFlags, IoctlFlags, decodeCuseInfo, KERNEL_MINOR_VERSION, NotifyCode, OPS, Opcode, ProtocolError, ROOT_ID, decodeNotification,
-  decodeReply, encodeRequest, errnoName, opcodeName,
+  decodeReply, encodeRequest, errnoName, opcodeName, readUnique,
   type Attr, type CuseInitOut, type DecodedReply, type EntryOut, type Extensions, type InitOut, type Notification, type RequestInput,
 } from '../protocol';
 import type { Filesystem } from '../api/filesystem';
@@ -62,6 +62,13 @@ export const KERNEL_OFFER: bigint = (() => {
   }
   return f;
 })();
+
+/** One message of a recording: a request ('in') or what the server wrote ('out'), `t` µs after the recording began. */
+export interface RecordedMessage {
+  t: number;
+  dir: 'in' | 'out';
+  data: Buffer;
+}
 
 /** A request sent and not yet answered. */
 export interface Pending {
@@ -199,7 +206,8 @@ export class KernelEmulator {
     } else {
       this.pending.set(unique, p);
     }
-    this.channel.deliver(bytes);
+    if (opcode === Opcode.INIT) this.initExchange = [bytes];
+    this.deliver(bytes);
     return p;
   }
 
@@ -215,7 +223,7 @@ export class KernelEmulator {
       p = pendingRequest(expectReplyTo.unique, expectReplyTo.opcode, undefined);
       this.pending.set(expectReplyTo.unique, p);
     }
-    this.channel.deliver(bytes);
+    this.deliver(bytes);
     return p;
   }
 
@@ -269,7 +277,7 @@ export class KernelEmulator {
     const unique = typeof target === 'number' ? target : target.unique;
     const own = unique | INT_REQ_BIT;
     this.interrupts.set(own, unique);
-    this.channel.deliver(
+    this.deliver(
       encodeRequest({ opcode: Opcode.INTERRUPT, header: { unique: own, nodeid: 0, uid: 0, gid: 0, pid: 0 }, arg: { unique } } as RequestInput),
     );
   }
@@ -332,6 +340,27 @@ export class KernelEmulator {
     return u;
   }
 
+  // ---- recording --------------------------------------------------------------
+
+  private initExchange: Buffer[] = [];
+  private recording: RecordedMessage[] | null = null;
+  private recordStart = 0;
+
+  /**
+   * Records every message from now on (the INIT exchange first, so that
+   * the record replays on its own): the events a trace file holds.
+   */
+  record(): RecordedMessage[] {
+    this.recordStart = performance.now();
+    this.recording = this.initExchange.map((data, i) => ({ t: 0, dir: i === 0 ? ('in' as const) : ('out' as const), data }));
+    return this.recording;
+  }
+
+  private deliver(bytes: Buffer): void {
+    this.recording?.push({ t: Math.round((performance.now() - this.recordStart) * 1000), dir: 'in', data: Buffer.from(bytes) });
+    this.channel.deliver(bytes);
+  }
+
   // ---- the server's output --------------------------------------------------
 
   private violation(msg: string): void {
@@ -339,6 +368,8 @@ export class KernelEmulator {
   }
 
   private onWrite(msg: Buffer): number {
+    this.recording?.push({ t: Math.round((performance.now() - this.recordStart) * 1000), dir: 'out', data: Buffer.from(msg) });
+    if (this.initExchange.length === 1 && msg.length >= 16 && readUnique(msg, 8) === readUnique(this.initExchange[0]!, 8)) this.initExchange.push(Buffer.from(msg));
     if (msg.length < 16) {
       this.violation(`write of ${msg.length} bytes: shorter than fuse_out_header`);
       return Errno.EINVAL;
@@ -385,8 +416,8 @@ export class KernelEmulator {
       if (e.entry_valid_nsec >= 1e9 || e.attr_valid_nsec >= 1e9) this.violation(`${where}: ${what} timeout nsec ≥ 1e9`);
       if (e.nodeid !== 0) {
         this.checkAttr(e.attr, `${where}: ${what}`);
-        // A name points to it, so it has a link (GETATTR of an unlinked, still-open file may say 0).
-        if (e.attr.nlink === 0) this.violation(`${where}: ${what} with nlink 0`);
+        // A name points to it, so it has a link (GETATTR of an unlinked, still-open file may say 0; an O_TMPFILE has none).
+        if (e.attr.nlink === 0 && p.opcode !== Opcode.TMPFILE) this.violation(`${where}: ${what} with nlink 0`);
         this.hold(e.nodeid);
       }
     };

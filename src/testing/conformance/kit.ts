@@ -16,7 +16,7 @@ import type { SessionOptions } from '../../server/options';
 import type { Session } from '../../server/core/session';
 import type { MemoryChannel } from '../../server/core/memory-channel';
 import { KernelEmulator, type InitParams } from '../emulator';
-import { Vfs, VfsError } from '../vfs';
+import { DEFAULT_VFS_LIMITS, Vfs, VfsError, type VfsLimits } from '../vfs';
 import { SCENARIOS } from './scenarios';
 
 /** What the kit can see of a filesystem beyond the protocol, when the filesystem offers it. */
@@ -73,6 +73,10 @@ export class SkipScenario extends Error {}
 /** What a scenario works with. */
 export class ScenarioContext {
   readonly failures: Failure[] = [];
+  /** Bounds every Vfs of this scenario stops at. */
+  readonly limits: VfsLimits = DEFAULT_VFS_LIMITS;
+  /** What the requests being sent are for (named in a hang or crash report). */
+  what = '';
   private current: { vfs: Vfs; fs: Filesystem } | null = null;
 
   constructor(private readonly target: ConformanceTarget) {}
@@ -84,13 +88,23 @@ export class ScenarioContext {
     const fs = opts.wrap ? opts.wrap(raw) : raw;
     const k = new KernelEmulator(fs, { session: { ...this.target.session, ...opts.session }, makeSession: this.target.makeSession });
     await k.init(opts.init);
-    const vfs = new Vfs(k);
+    const vfs = new Vfs(k, this.limits);
     this.current = { vfs, fs: raw };
     return vfs;
   }
 
   get inspect(): Inspect | undefined {
     return this.current && this.target.inspect ? this.target.inspect(this.current.fs) : undefined;
+  }
+
+  /** Names what the next requests are for. */
+  step(what: string): void {
+    this.what = what;
+  }
+
+  /** Ends the scenario as skipped, with the reason. */
+  skip(reason: string): never {
+    throw new SkipScenario(reason);
   }
 
   /** Records a failure and goes on. */
@@ -136,9 +150,18 @@ export class ScenarioContext {
   }
 }
 
+/** What a filesystem may or may not implement; the runner probes each once and skips scenarios whose needs are unmet. */
+export type Capability =
+  | 'write' | 'symlink' | 'link' | 'xattr' | 'mknod' | 'rename' | 'rename2' | 'locks' | 'flock' | 'fallocate' | 'lseek'
+  | 'copy_file_range' | 'tmpfile' | 'statx' | 'readdirplus' | 'setattr' | 'access' | 'statfs' | 'fsync' | 'flush';
+
 export interface Scenario {
   name: string;
   description: string;
+  /** Capabilities the scenario cannot run without. */
+  needs?: readonly Capability[];
+  /** Needs to see inside a devfuse Filesystem object (inspect(), wrapping): skipped for external servers. */
+  internal?: boolean;
   run(t: ScenarioContext): Promise<void>;
 }
 
