@@ -14,7 +14,7 @@
  * says "end" fails by name instead of running forever.
  */
 import {
-  Errno, FattrFlags, FsyncFlags, GetattrFlags, LkFlags, Opcode, ROOT_ID, errnoName,
+  Errno, FattrFlags, FsyncFlags, GetattrFlags, LkFlags, Opcode, ROOT_ID, decodeName, errnoName,
   type Attr, type DecodedReply, type EntryOut, type FileLock, type ReplyBody, type Statx,
 } from '../protocol';
 import type { Filesystem } from '../api/filesystem';
@@ -206,7 +206,9 @@ export class Vfs {
   }
 
   async readlink(path: string | number): Promise<string> {
-    return this.expect(await this.req(Opcode.READLINK, await this.id(path), {}, 'readlink'), 'data', 'readlink', String(path)).data.toString();
+    const d = this.expect(await this.req(Opcode.READLINK, await this.id(path), {}, 'readlink'), 'data', 'readlink', String(path)).data;
+    // Bytes that are not UTF-8 come back as the escapes names use (protocol/names.ts), so the target round-trips.
+    return decodeName(d, 0, d.length);
   }
 
   /** LINK: a new name `path` for `existing` (a path, or a node id the kernel holds: an open unlinked file, an O_TMPFILE). */

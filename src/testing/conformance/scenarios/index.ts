@@ -9,14 +9,14 @@ import { directIoOrdering } from './cache';
 import { interrupts } from './interrupts';
 import { appliedWhenAnswered, sparse } from './io';
 import { hardLinks } from './links';
-import { lookupForget } from './lookup';
+import { generations, lookupBalance, lookupForget, readdirplusLookups } from './lookup';
 import { oldMinors } from './minors';
-import { oddNames } from './names';
-import { readdirOffsets } from './readdir';
-import { rename } from './rename';
+import { oddNames, oddNamesEverywhere } from './names';
+import { readdirContents, readdirOffsets } from './readdir';
+import { rename, renameDirectories, renameFiles } from './rename';
 import { setattr } from './setattr';
 import { xattrs } from './xattr';
 
 export const SCENARIOS: readonly Scenario[] = [
-  lookupForget, oddNames, readdirOffsets, rename, hardLinks, xattrs, setattr, sparse, appliedWhenAnswered, directIoOrdering, interrupts, oldMinors,
+  lookupForget, readdirplusLookups, generations, lookupBalance, oddNames, oddNamesEverywhere, readdirOffsets, readdirContents, rename, renameDirectories, renameFiles, hardLinks, xattrs, setattr, sparse, appliedWhenAnswered, directIoOrdering, interrupts, oldMinors,
 ];
