@@ -8,15 +8,15 @@ import type { Scenario } from '../kit';
 import { directIoOrdering } from './cache';
 import { interrupts } from './interrupts';
 import { appliedWhenAnswered, sparse } from './io';
-import { hardLinks } from './links';
+import { hardLinks, symlinks } from './links';
 import { generations, lookupBalance, lookupForget, readdirplusLookups } from './lookup';
 import { oldMinors } from './minors';
 import { oddNames, oddNamesEverywhere } from './names';
 import { readdirContents, readdirOffsets } from './readdir';
 import { rename, renameDirectories, renameFiles } from './rename';
-import { setattr } from './setattr';
-import { xattrs } from './xattr';
+import { setattr, setattrFields, truncate } from './setattr';
+import { xattrNames, xattrs, xattrValues } from './xattr';
 
 export const SCENARIOS: readonly Scenario[] = [
-  lookupForget, readdirplusLookups, generations, lookupBalance, oddNames, oddNamesEverywhere, readdirOffsets, readdirContents, rename, renameDirectories, renameFiles, hardLinks, xattrs, setattr, sparse, appliedWhenAnswered, directIoOrdering, interrupts, oldMinors,
+  lookupForget, readdirplusLookups, generations, lookupBalance, oddNames, oddNamesEverywhere, readdirOffsets, readdirContents, rename, renameDirectories, renameFiles, hardLinks, symlinks, xattrs, xattrValues, xattrNames, setattr, setattrFields, truncate, sparse, appliedWhenAnswered, directIoOrdering, interrupts, oldMinors,
 ];
