@@ -7,7 +7,7 @@
 import type { Scenario } from '../kit';
 import { directIoOrdering } from './cache';
 import { interrupts } from './interrupts';
-import { appliedWhenAnswered, sparse } from './io';
+import { append, appliedWhenAnswered, openFlags, readBounds, readsDuringWrites, sparse, writePatterns } from './io';
 import { hardLinks, symlinks } from './links';
 import { generations, lookupBalance, lookupForget, readdirplusLookups } from './lookup';
 import { oldMinors } from './minors';
@@ -18,5 +18,5 @@ import { setattr, setattrFields, truncate } from './setattr';
 import { xattrNames, xattrs, xattrValues } from './xattr';
 
 export const SCENARIOS: readonly Scenario[] = [
-  lookupForget, readdirplusLookups, generations, lookupBalance, oddNames, oddNamesEverywhere, readdirOffsets, readdirContents, rename, renameDirectories, renameFiles, hardLinks, symlinks, xattrs, xattrValues, xattrNames, setattr, setattrFields, truncate, sparse, appliedWhenAnswered, directIoOrdering, interrupts, oldMinors,
+  lookupForget, readdirplusLookups, generations, lookupBalance, oddNames, oddNamesEverywhere, readdirOffsets, readdirContents, rename, renameDirectories, renameFiles, hardLinks, symlinks, xattrs, xattrValues, xattrNames, setattr, setattrFields, truncate, sparse, openFlags, append, readBounds, writePatterns, appliedWhenAnswered, readsDuringWrites, directIoOrdering, interrupts, oldMinors,
 ];
