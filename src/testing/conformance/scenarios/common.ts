@@ -81,3 +81,17 @@ export function show(b: Buffer | undefined | null, max = 24): string {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/**
+ * The first use of an optional operation: ENOSYS or EOPNOTSUPP skips the
+ * scenario with the reason (the runner's capability probe usually has
+ * already), anything else is the scenario's business.
+ */
+export async function firstUse<T>(t: { skip(reason: string): never }, p: Promise<T>, what: string): Promise<T> {
+  try {
+    return await p;
+  } catch (e) {
+    if (UNSUPPORTED.includes(code(e))) t.skip(`${what} answered ${code(e)}`);
+    throw e;
+  }
+}

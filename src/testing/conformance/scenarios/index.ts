@@ -14,9 +14,14 @@ import { oldMinors } from './minors';
 import { oddNames, oddNamesEverywhere } from './names';
 import { readdirContents, readdirOffsets } from './readdir';
 import { rename, renameDirectories, renameFiles } from './rename';
+import { copyFileRange, fallocate, lseek } from './space';
+import { mknod, statx, tmpfile } from './special';
+import { access, flushFsync, statfs } from './sync';
+import { attrsFresh, times } from './times';
+import { openUnlinked } from './unlinked';
 import { setattr, setattrFields, truncate } from './setattr';
 import { xattrNames, xattrs, xattrValues } from './xattr';
 
 export const SCENARIOS: readonly Scenario[] = [
-  lookupForget, readdirplusLookups, generations, lookupBalance, oddNames, oddNamesEverywhere, readdirOffsets, readdirContents, rename, renameDirectories, renameFiles, hardLinks, symlinks, xattrs, xattrValues, xattrNames, setattr, setattrFields, truncate, sparse, openFlags, append, readBounds, writePatterns, appliedWhenAnswered, readsDuringWrites, directIoOrdering, interrupts, oldMinors,
+  lookupForget, readdirplusLookups, generations, lookupBalance, oddNames, oddNamesEverywhere, readdirOffsets, readdirContents, rename, renameDirectories, renameFiles, hardLinks, symlinks, xattrs, xattrValues, xattrNames, setattr, setattrFields, truncate, sparse, openFlags, append, readBounds, writePatterns, appliedWhenAnswered, readsDuringWrites, openUnlinked, attrsFresh, times, statfs, flushFsync, access, fallocate, lseek, copyFileRange, mknod, tmpfile, statx, directIoOrdering, interrupts, oldMinors,
 ];
