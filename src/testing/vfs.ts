@@ -13,6 +13,7 @@
 import { Errno, FattrFlags, GetattrFlags, Opcode, ROOT_ID, errnoName, type Attr, type DecodedReply, type EntryOut, type ReplyBody } from '../protocol';
 import type { Filesystem } from '../api/filesystem';
 import { KernelEmulator, type EmulatorOptions, type InitParams } from './emulator';
+import { LimitExceeded } from './limits';
 
 export class VfsError extends Error {
   override readonly name = 'VfsError';
@@ -121,6 +122,7 @@ export class Vfs {
       for (let off = 0; ; ) {
         const b = await this.read(f.nodeid, f.fh, off, 65536);
         if (b.length === 0) break;
+        if (off + b.length > this.k.limits.maxFileBytes) throw new LimitExceeded('maxFileBytes', `READ ${path}: still returning data past ${this.k.limits.maxFileBytes} bytes (limits.maxFileBytes): a file that keeps growing, or reads past EOF that return data`);
         chunks.push(Buffer.from(b));
         off += b.length;
       }
@@ -212,13 +214,18 @@ export class Vfs {
     const nodeid = await this.nodeid(path);
     const o = this.expect(await this.k.request(Opcode.OPENDIR, nodeid, { arg: { flags: O_DIRECTORY, open_flags: 0 } }), 'open', 'opendir', path).open;
     const out: DirEntry[] = [];
+    const cookies = new Set<number>([0]);
     try {
       for (let offset = 0; ; ) {
         const arg = { fh: o.fh, offset, size, read_flags: 0, lock_owner: 0n, flags: O_DIRECTORY };
         const d = this.expect(await this.k.request(Opcode.READDIR, nodeid, { arg }), 'dirents', 'readdir', path);
         if (d.entries.length === 0) break;
         for (const e of d.entries) out.push({ name: e.name, ino: e.ino, type: e.type, off: e.off });
-        offset = d.entries[d.entries.length - 1]!.off;
+        const next = d.entries[d.entries.length - 1]!.off;
+        if (cookies.has(next)) throw new LimitExceeded('maxDirEntries', `READDIR ${path}: the cookie ${next} came back after it was used (offset ${offset}): the listing would loop`);
+        if (out.length > this.k.limits.maxDirEntries) throw new LimitExceeded('maxDirEntries', `READDIR ${path}: more than ${this.k.limits.maxDirEntries} entries (limits.maxDirEntries): cookies that never end`);
+        cookies.add(next);
+        offset = next;
       }
     } finally {
       this.ok(await this.k.request(Opcode.RELEASEDIR, nodeid, { arg: { fh: o.fh, flags: O_DIRECTORY, release_flags: 0, lock_owner: 0n } }), 'releasedir', path);
