@@ -21,6 +21,7 @@ function code(e: unknown): string {
 
 const lookupForget: Scenario = {
   name: 'lookup-forget',
+  needs: ['write'],
   description: 'lookup counts balance with FORGET; an unlinked inode lives until its last FORGET, then goes',
   async run(t) {
     const v = await t.start();
@@ -49,6 +50,7 @@ const lookupForget: Scenario = {
 
 const oddNames: Scenario = {
   name: 'odd-names',
+  needs: ['write'],
   description: 'names with spaces, newlines, UTF-8, non-UTF-8 bytes and 255 bytes round-trip exactly; 256 bytes is ENAMETOOLONG',
   async run(t) {
     const v = await t.start();
@@ -67,6 +69,7 @@ const oddNames: Scenario = {
 
 const readdirOffsets: Scenario = {
   name: 'readdir-offsets',
+  needs: ['write'],
   description: 'READDIR cookies stay valid across calls and after unlinks: no entry skipped or repeated',
   async run(t) {
     const v = await t.start();
@@ -110,6 +113,7 @@ const readdirOffsets: Scenario = {
 
 const rename: Scenario = {
   name: 'rename',
+  needs: ['write', 'rename2'],
   description: 'rename and renameat2: replace, RENAME_NOREPLACE, RENAME_EXCHANGE, directory rules',
   async run(t) {
     const v = await t.start();
@@ -146,6 +150,7 @@ const rename: Scenario = {
 
 const hardLinks: Scenario = {
   name: 'hard-links',
+  needs: ['write', 'link'],
   description: 'LINK: shared data, link counts up and down, no links to directories',
   async run(t) {
     const v = await t.start();
@@ -173,6 +178,7 @@ const hardLinks: Scenario = {
 
 const xattrs: Scenario = {
   name: 'xattr-protocol',
+  needs: ['write', 'xattr'],
   description: 'xattrs: the size probe (size 0, then exact), ERANGE, XATTR_CREATE/REPLACE, ENODATA',
   async run(t) {
     const v = await t.start();
@@ -207,6 +213,7 @@ const xattrs: Scenario = {
 
 const setattr: Scenario = {
   name: 'setattr',
+  needs: ['write', 'setattr'],
   description: 'SETATTR: mode, owner, truncate and extend (zero-filled), times',
   async run(t) {
     const v = await t.start();
@@ -232,6 +239,7 @@ const setattr: Scenario = {
 
 const sparse: Scenario = {
   name: 'sparse',
+  needs: ['write'],
   description: 'a write far past the end leaves a hole that reads as zeros; reads past EOF are short',
   async run(t) {
     const v = await t.start();
@@ -251,6 +259,7 @@ const sparse: Scenario = {
 
 const appliedWhenAnswered: Scenario = {
   name: 'write-applied',
+  needs: ['write'],
   description: 'a WRITE is applied by the time it is answered: a read right after sees it',
   async run(t) {
     const v = await t.start();
@@ -270,6 +279,8 @@ const appliedWhenAnswered: Scenario = {
 
 const directIoOrdering: Scenario = {
   name: 'direct-io-ordering',
+  needs: ['write'],
+  internal: true,
   description: 'with the writeback cache and a reordering backend, O_DIRECT reads never overtake cached writes',
   async run(t) {
     const v = await t.start({ session: { writebackCache: true }, wrap: (fs) => reorderingBackend(fs, { writeDelayMs: [2, 15] }) });
@@ -291,6 +302,7 @@ const directIoOrdering: Scenario = {
 
 const interrupts: Scenario = {
   name: 'interrupts',
+  needs: ['write'],
   description: 'an INTERRUPT at any moment leaves every request answered exactly once',
   async run(t) {
     const v = await t.start();
@@ -311,6 +323,7 @@ const interrupts: Scenario = {
 
 const oldMinors: Scenario = {
   name: 'old-minors',
+  needs: ['write'],
   description: 'INIT at protocol 7.26 to 7.45: the same operations work and every reply has the size that minor expects',
   async run(t) {
     for (const minor of [26, 28, 31, 34, 36, 38, 40, 43, 45]) {
