@@ -25,9 +25,11 @@ import {
   type Attr, type CuseInitOut, type DecodedReply, type EntryOut, type Extensions, type InitOut, type Notification, type RequestInput,
 } from '../protocol';
 import type { Filesystem } from '../api/filesystem';
-import { MemoryChannel } from '../server/core/memory-channel';
+import type { MemoryChannel } from '../server/core/memory-channel';
 import type { SessionOptions } from '../server/options';
-import { Session } from '../server/core/session';
+import type { Session } from '../server/core/session';
+import { LimitExceeded, resolveLimits, type Limits } from './limits';
+import { InProcessTransport, isTransport, type ServerTransport } from './transport';
 
 export interface Caller {
   uid: number;
@@ -42,6 +44,34 @@ export interface EmulatorOptions {
   makeSession?: (fs: Filesystem, channel: MemoryChannel, options: SessionOptions) => Session;
   /** Default caller of requests. */
   caller?: Partial<Caller>;
+  /** Bounds (limits.ts): `timeoutMs` is each request's deadline, `maxRequests` caps what one emulator sends. */
+  limits?: Partial<Limits>;
+  /** A deadline per opcode instead of limits.timeoutMs (the kit shortens it for an opcode already seen hanging). */
+  timeoutFor?: (opcode: Opcode) => number;
+  /** What the requests being sent are for (a scenario's step), named in deadline messages. */
+  step?: () => string | undefined;
+  /** Told when a request misses its deadline or a limit is reached; the request's caller also sees the error. */
+  onProblem?: (e: RequestTimeout | LimitExceeded) => void;
+  /** Told of each request just before the server gets it (the kit's child reports it, in case the server never returns). */
+  onSend?: (p: Pending) => void;
+}
+
+/** A request the server did not answer within its deadline. */
+export class RequestTimeout extends Error {
+  override readonly name = 'RequestTimeout';
+  constructor(
+    /** "LOOKUP /d/f (step: rename into a subdirectory)" */
+    readonly request: string,
+    readonly opcode: Opcode,
+    readonly ms: number,
+  ) {
+    super(`${request} unanswered after ${ms} ms`);
+  }
+}
+
+/** The emulator was closed (its scenario ended or was aborted) while the request waited, or before it was sent. */
+export class EmulatorClosed extends Error {
+  override readonly name = 'EmulatorClosed';
 }
 
 export interface InitParams {
@@ -77,11 +107,16 @@ export interface Pending {
   /** Settles with the decoded reply (or rejects when the reply breaks the protocol). */
   readonly reply: Promise<DecodedReply>;
   readonly answered: boolean;
+  /** What the request is: "LOOKUP /d/f (step: ...)", "READ /f (offset 0, 4096 bytes)". */
+  what(): string;
 }
 
 interface PendingInternal extends Pending {
   answered: boolean;
   size: number | undefined;
+  timer: NodeJS.Timeout | null;
+  nodeid: number;
+  body: object;
   resolve: (r: DecodedReply) => void;
   reject: (e: Error) => void;
 }
@@ -118,8 +153,8 @@ export class ProtocolViolation extends Error {
 type Body<O extends Opcode> = Omit<Extract<RequestInput, { opcode: O }>, 'opcode' | 'header' | 'ext'>;
 
 export class KernelEmulator {
-  readonly channel: MemoryChannel;
-  readonly session: Session;
+  /** The link to the server under test (an in-process devfuse Session unless one was given). */
+  readonly transport: ServerTransport;
   /** Every protocol problem seen in the server's output. */
   readonly violations: string[] = [];
   /** Notifications the server sent, in order. */
@@ -128,30 +163,58 @@ export class KernelEmulator {
   minor = KERNEL_MINOR_VERSION;
   init_out: InitOut | null = null;
   caller: Caller;
+  readonly limits: Limits;
+  /** Requests sent so far. */
+  sent = 0;
 
   private nextUnique = 2;
   private readonly pending = new Map<number, PendingInternal>();
+  /** Uniques whose deadline passed: a late reply to one is no further violation. */
+  private readonly expired = new Set<number>();
+  private closedBy: Error | null = null;
   /** Uniques of INTERRUPTs sent, to accept their (EAGAIN/ENOSYS) answers. */
   private readonly interrupts = new Map<number, number>();
   /** The emulator's own lookup ledger: what the kernel side holds. */
   readonly lookups = new Map<number, number>([[ROOT_ID, 1]]);
+  /** Where each node id was last seen (parent and name), for messages that name a path. */
+  private readonly names = new Map<number, { parent: number; name: string }>();
+  private readonly byName = new Map<string, number>();
   private retrieveHandler: ((n: Extract<Notification, { code: NotifyCode.RETRIEVE }>) => Buffer | null) | null = null;
   private autoRetrieve = true;
   private readonly cache = new Map<number, Buffer>();
 
+  /** Serves `target` in this process (a Filesystem), or talks to a server through a transport. */
   constructor(
-    readonly fs: Filesystem,
-    opts: EmulatorOptions = {},
+    target: Filesystem | ServerTransport,
+    private readonly opts: EmulatorOptions = {},
   ) {
-    this.channel = new MemoryChannel((msg) => this.onWrite(msg));
-    const sessionOptions: SessionOptions = { log: (l) => this.log.push(l), ...opts.session };
-    this.session = opts.makeSession ? opts.makeSession(fs, this.channel, sessionOptions) : new Session(fs, this.channel, sessionOptions);
-    this.session.start();
+    this.transport = isTransport(target) ? target : new InProcessTransport(target, opts);
+    this.limits = resolveLimits(opts.limits);
+    this.log = this.transport.log;
+    this.transport.connect((msg) => this.onWrite(msg));
     this.caller = { uid: 0, gid: 0, pid: 4242, ...opts.caller };
   }
 
+  /** The filesystem served in this process. Throws for an external server. */
+  get fs(): Filesystem {
+    if (this.transport instanceof InProcessTransport) return this.transport.fs;
+    throw new Error('KernelEmulator.fs: the server under test is not in this process');
+  }
+
+  /** The in-process session. Throws for an external server. */
+  get session(): Session {
+    if (this.transport.session) return this.transport.session;
+    throw new Error('KernelEmulator.session: the server under test is not in this process');
+  }
+
+  /** The in-process channel. Throws for an external server. */
+  get channel(): MemoryChannel {
+    if (this.transport.channel) return this.transport.channel;
+    throw new Error('KernelEmulator.channel: the server under test is not in this process');
+  }
+
   /** What the server logged (handler crashes, invalid values...). */
-  readonly log: string[] = [];
+  readonly log: string[];
 
   // ---- raw protocol ---------------------------------------------------------
 
@@ -194,19 +257,23 @@ export class KernelEmulator {
    * their replies are accepted in any order.
    */
   send<O extends Opcode>(opcode: O, nodeid: number, body: Body<O>, opts: { caller?: Partial<Caller>; ext?: Extensions; unique?: number } = {}): Pending {
+    if (this.closedBy) throw this.closedBy;
+    this.countRequest(opcode, nodeid, body);
     const unique = opts.unique ?? this.allocUnique();
     const c = { ...this.caller, ...opts.caller };
     const input = { opcode, header: { unique, nodeid, uid: c.uid, gid: c.gid, pid: c.pid }, ext: opts.ext ?? null, ...body } as unknown as RequestInput;
-    const bytes = encodeRequest(input, { minor: this.minor, setxattrExt: (this.session.flags & InitFlags.SETXATTR_EXT) !== 0n });
+    const bytes = encodeRequest(input, { minor: this.minor, setxattrExt: (this.negotiatedFlags & InitFlags.SETXATTR_EXT) !== 0n });
     const noReply = OPS.get(opcode)?.reply === 'none';
-    const p = pendingRequest(unique, opcode, sizeAsked(opcode, body));
+    const step = this.opts.step?.();
+    const p = pendingRequest(unique, opcode, sizeAsked(opcode, body), () => this.describe(opcode, nodeid, body, step));
     if (noReply) {
       p.answered = true;
       p.resolve({ unique, error: 0 });
     } else {
-      this.pending.set(unique, p);
+      this.track(p, nodeid, body);
     }
     if (opcode === Opcode.INIT) this.initExchange = [bytes];
+    this.opts.onSend?.(p);
     this.deliver(bytes);
     return p;
   }
@@ -217,11 +284,16 @@ export class KernelEmulator {
   }
 
   /** Delivers arbitrary bytes as a request (malformed-input tests). The reply, if any, is matched by `unique`. */
-  sendRaw(bytes: Buffer, expectReplyTo?: { unique: number; opcode: Opcode }): Pending | null {
+  sendRaw(bytes: Buffer, expectReplyTo?: { unique: number; opcode: Opcode; size?: number }): Pending | null {
+    if (this.closedBy) throw this.closedBy;
+    this.countRequest(expectReplyTo?.opcode ?? Opcode.LOOKUP, 0, {});
     let p: PendingInternal | null = null;
     if (expectReplyTo) {
-      p = pendingRequest(expectReplyTo.unique, expectReplyTo.opcode, undefined);
-      this.pending.set(expectReplyTo.unique, p);
+      const { unique, opcode } = expectReplyTo;
+      const step = this.opts.step?.();
+      p = pendingRequest(unique, opcode, expectReplyTo.size, () => `${opcodeName(opcode)} unique=${unique}${step ? ` (step: ${step})` : ''}`);
+      this.track(p, 0, {});
+      this.opts.onSend?.(p);
     }
     this.deliver(bytes);
     return p;
@@ -277,6 +349,7 @@ export class KernelEmulator {
     const unique = typeof target === 'number' ? target : target.unique;
     const own = unique | INT_REQ_BIT;
     this.interrupts.set(own, unique);
+    if (this.closedBy) throw this.closedBy;
     this.deliver(
       encodeRequest({ opcode: Opcode.INTERRUPT, header: { unique: own, nodeid: 0, uid: 0, gid: 0, pid: 0 }, arg: { unique } } as RequestInput),
     );
@@ -295,20 +368,64 @@ export class KernelEmulator {
     if (nodes.length) this.send(Opcode.BATCH_FORGET, 0, { arg: { count: nodes.length }, nodes });
   }
 
-  /** Lookups the emulator holds that the server's ledger disagrees with, and over-forgets the session saw. */
+  /** Lookups the emulator holds that the server's ledger disagrees with, and over-forgets the session saw (in-process servers only). */
   ledgerProblems(): string[] {
-    const out = [...this.session.ledgerErrors];
+    const session = this.transport.session;
+    if (!session) return [];
+    const out = [...session.ledgerErrors];
     for (const [id, n] of this.lookups) {
-      const s = this.session.lookups.get(id) ?? 0;
-      if (s !== n) out.push(`node ${id}: kernel side holds ${n} lookups, the session counted ${s}`);
+      const s = session.lookups.get(id) ?? 0;
+      if (s !== n) out.push(`node ${id}${this.pathSuffix(id)}: kernel side holds ${n} lookups, the session counted ${s}`);
     }
-    for (const [id, s] of this.session.lookups) if (!this.lookups.has(id)) out.push(`node ${id}: the session counts ${s} lookups the kernel side does not hold`);
+    for (const [id, s] of session.lookups) if (!this.lookups.has(id)) out.push(`node ${id}${this.pathSuffix(id)}: the session counts ${s} lookups the kernel side does not hold`);
     return out;
   }
 
   /** The kernel unmounts: the session sees ENODEV. */
   unmount(): void {
-    this.channel.unmount();
+    this.transport.unmount();
+  }
+
+  /**
+   * Ends the conversation: every request still waiting rejects with
+   * `reason`, later sends throw it, and the server sees an unmount. What a
+   * scenario that is given up on (a deadline, a limit) does to its emulators.
+   */
+  close(reason: Error = new EmulatorClosed('the emulator was closed')): void {
+    if (this.closedBy) return;
+    this.closedBy = reason;
+    for (const p of this.pending.values()) {
+      if (p.timer) clearTimeout(p.timer);
+      p.reject(reason);
+    }
+    this.pending.clear();
+    this.transport.unmount();
+  }
+
+  get closed(): boolean {
+    return this.closedBy !== null;
+  }
+
+  /** Settles when every request sent so far is answered, expired or rejected. */
+  async settled(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending.values()].map((p) => p.reply));
+  }
+
+  /** The requests still waiting, described ("READ /f (offset 0, 4096 bytes)"). */
+  waiting(): string[] {
+    return [...this.pending.values()].map((p) => p.what());
+  }
+
+  /** The path the node id was last seen at ("/" for the root), or undefined. */
+  pathOf(nodeid: number): string | undefined {
+    const parts: string[] = [];
+    for (let id = nodeid, hops = 0; id !== ROOT_ID; hops++) {
+      const n = this.names.get(id);
+      if (!n || hops > 4096) return undefined;
+      parts.push(n.name);
+      id = n.parent;
+    }
+    return '/' + parts.reverse().join('/');
   }
 
   /** How to answer NOTIFY_RETRIEVE: by default from the emulator's page cache (filled by NOTIFY_STORE). */
@@ -358,7 +475,111 @@ export class KernelEmulator {
 
   private deliver(bytes: Buffer): void {
     this.recording?.push({ t: Math.round((performance.now() - this.recordStart) * 1000), dir: 'in', data: Buffer.from(bytes) });
-    this.channel.deliver(bytes);
+    this.transport.deliver(bytes);
+  }
+
+  private get negotiatedFlags(): bigint {
+    const o = this.init_out;
+    return o ? BigInt(o.flags >>> 0) | (BigInt((o.flags2 ?? 0) >>> 0) << 32n) : 0n;
+  }
+
+  /** The request limit, and (every 4096 requests) the memory limit. */
+  private countRequest(opcode: Opcode, nodeid: number, body: object): void {
+    this.sent++;
+    let e: LimitExceeded | null = null;
+    if (this.sent > this.limits.maxRequests) {
+      e = new LimitExceeded('maxRequests', `${this.describe(opcode, nodeid, body, this.opts.step?.())}: more than ${this.limits.maxRequests} requests from one emulator (a loop driven by the filesystem's answers?)`);
+    } else if ((this.sent & 4095) === 0) {
+      const rss = process.memoryUsage.rss();
+      if (rss > this.limits.memoryBytes) e = new LimitExceeded('memoryBytes', `resident memory ${mib(rss)} MiB passed the limit of ${mib(this.limits.memoryBytes)} MiB`);
+    }
+    if (!e) return;
+    this.opts.onProblem?.(e);
+    throw e;
+  }
+
+  /** Registers a request awaiting its reply, with its deadline. */
+  private track(p: PendingInternal, nodeid: number, body: object): void {
+    this.pending.set(p.unique, p);
+    const ms = this.opts.timeoutFor?.(p.opcode) ?? this.limits.timeoutMs;
+    p.timer = setTimeout(() => this.expire(p, ms), ms);
+    p.nodeid = nodeid;
+    p.body = body;
+  }
+
+  private expire(p: PendingInternal, ms: number): void {
+    if (this.pending.get(p.unique) !== p) return;
+    this.pending.delete(p.unique);
+    this.expired.add(p.unique);
+    p.timer = null;
+    const e = new RequestTimeout(p.what(), p.opcode, ms);
+    p.reject(e);
+    this.opts.onProblem?.(e);
+  }
+
+  private pathSuffix(nodeid: number): string {
+    const path = this.pathOf(nodeid);
+    return path === undefined ? '' : ` (${path})`;
+  }
+
+  private where(nodeid: number, name?: string): string {
+    const base = nodeid === ROOT_ID ? '/' : this.pathOf(nodeid);
+    if (name === undefined) return base ?? `node ${nodeid}`;
+    if (base === undefined) return `${JSON.stringify(name)} in node ${nodeid}`;
+    return base === '/' ? `/${name}` : `${base}/${name}`;
+  }
+
+  /** "LOOKUP /d/f (step: ...)", "RENAME2 /a → /d/b", "READ /f (offset 0, 4096 bytes)". */
+  private describe(opcode: Opcode, nodeid: number, body: object, step: string | undefined): string {
+    const b = body as { name?: unknown; oldname?: unknown; newname?: unknown; arg?: { newdir?: number; oldnodeid?: number; offset?: number; size?: number } };
+    const op = opcodeName(opcode);
+    let what: string;
+    if (typeof b.oldname === 'string' && typeof b.newname === 'string') {
+      what = `${op} ${this.where(nodeid, b.oldname)} → ${this.where(b.arg?.newdir ?? nodeid, b.newname)}`;
+    } else if (opcode === Opcode.LINK && typeof b.name === 'string') {
+      what = `${op} ${this.where(b.arg?.oldnodeid ?? 0)} → ${this.where(nodeid, b.name)}`;
+    } else if (typeof b.name === 'string' && opcode !== Opcode.GETXATTR && opcode !== Opcode.SETXATTR && opcode !== Opcode.REMOVEXATTR) {
+      what = `${op} ${this.where(nodeid, b.name)}`;
+    } else {
+      what = `${op} ${this.where(nodeid)}`;
+      if (typeof b.name === 'string') what += ` ${b.name}`;
+      if (typeof b.arg?.offset === 'number' && typeof b.arg.size === 'number') what += ` (offset ${b.arg.offset}, ${b.arg.size} bytes)`;
+    }
+    return step ? `${what} (step: ${step})` : what;
+  }
+
+  /** Learns names from entry replies and namespace changes, for the paths in messages. */
+  private learn(p: PendingInternal, r: DecodedReply): void {
+    if (r.error) return;
+    const b = p.body as { name?: string; oldname?: string; newname?: string; arg?: { newdir?: number; flags?: number } };
+    const name = (parent: number, n: string, id: number): void => {
+      if (id === 0 || id === ROOT_ID) return;
+      this.names.set(id, { parent, name: n });
+      this.byName.set(`${parent}/${n}`, id);
+    };
+    switch (r.body?.kind) {
+      case 'entry':
+      case 'create':
+        if (typeof b.name === 'string') name(p.nodeid, b.name, r.body.entry.nodeid);
+        return;
+      case 'dirents':
+        for (const d of r.body.entries) if (d.entry && d.name !== '.' && d.name !== '..') name(p.nodeid, d.name, d.entry.nodeid);
+        return;
+      default:
+        break;
+    }
+    if (p.opcode === Opcode.UNLINK || p.opcode === Opcode.RMDIR) {
+      this.byName.delete(`${p.nodeid}/${b.name}`);
+    } else if ((p.opcode === Opcode.RENAME || p.opcode === Opcode.RENAME2) && b.oldname !== undefined && b.newname !== undefined) {
+      const from = `${p.nodeid}/${b.oldname}`;
+      const to = `${b.arg?.newdir ?? p.nodeid}/${b.newname}`;
+      const moved = this.byName.get(from);
+      const other = this.byName.get(to);
+      this.byName.delete(from);
+      this.byName.delete(to);
+      if (moved !== undefined) name(b.arg?.newdir ?? p.nodeid, b.newname, moved);
+      if (other !== undefined && ((b.arg?.flags ?? 0) & 2) !== 0) name(p.nodeid, b.oldname, other); // RENAME_EXCHANGE
+    }
   }
 
   // ---- the server's output --------------------------------------------------
@@ -384,16 +605,25 @@ export class KernelEmulator {
         this.violation(`reply to INTERRUPT of ${target}: only a bare EAGAIN or ENOSYS is meaningful, got error ${error} with ${msg.length - 16} bytes`);
       } else if (error === -Errno.EAGAIN && this.pending.has(target)) {
         // the kernel requeues the interrupt
-        queueMicrotask(() => this.interrupt(target));
+        queueMicrotask(() => {
+          if (!this.closedBy && this.pending.has(target)) this.interrupt(target);
+        });
       }
       return 0;
     }
     const p = this.pending.get(unique);
     if (!p) {
+      if (this.closedBy) return Errno.ENODEV;
+      if (this.expired.delete(unique)) {
+        this.log.push(`reply to unique ${unique} after its deadline`);
+        return Errno.ENOENT;
+      }
       this.violation(`reply to unique ${unique}, which is not in flight (already answered, never sent, or takes no reply)`);
       return Errno.ENOENT;
     }
     this.pending.delete(unique);
+    if (p.timer) clearTimeout(p.timer);
+    p.timer = null;
     p.answered = true;
     const kind = OPS.get(p.opcode)?.reply ?? 'empty';
     const r = decodeReply(kind, msg, { minor: this.minor, size: p.size });
@@ -404,6 +634,7 @@ export class KernelEmulator {
       return Errno.EINVAL;
     }
     this.checkReply(p, r);
+    this.learn(p, r);
     p.resolve(r);
     return 0;
   }
@@ -454,7 +685,9 @@ export class KernelEmulator {
       return Errno.EINVAL;
     }
     this.notifications.push(n);
-    if (n.code === NotifyCode.STORE) {
+    if (n.code === NotifyCode.STORE && n.offset + n.data.length > this.limits.maxFileBytes) {
+      this.violation(`NOTIFY_STORE of node ${n.nodeid} at offset ${n.offset}: past the emulated page cache's ${this.limits.maxFileBytes} bytes (limits.maxFileBytes)`);
+    } else if (n.code === NotifyCode.STORE) {
       const cur = this.cache.get(n.nodeid) ?? Buffer.alloc(0);
       const next = Buffer.alloc(Math.max(cur.length, n.offset + n.data.length));
       cur.copy(next);
@@ -464,9 +697,9 @@ export class KernelEmulator {
     if (n.code === NotifyCode.RETRIEVE) {
       const data = this.retrieveHandler ? this.retrieveHandler(n) : this.autoRetrieve ? (this.cache.get(n.nodeid) ?? Buffer.alloc(0)).subarray(n.offset, n.offset + n.size) : null;
       if (data) {
-        queueMicrotask(() =>
-          this.send(Opcode.NOTIFY_REPLY, n.nodeid, { arg: { offset: n.offset, size: data.length }, data }, { unique: n.notify_unique }),
-        );
+        queueMicrotask(() => {
+          if (!this.closedBy) this.send(Opcode.NOTIFY_REPLY, n.nodeid, { arg: { offset: n.offset, size: data.length }, data }, { unique: n.notify_unique });
+        });
       }
     }
     return 0;
@@ -474,16 +707,20 @@ export class KernelEmulator {
 }
 
 /** A request waiting for its reply: the promise and its settle functions. */
-function pendingRequest(unique: number, opcode: Opcode, size: number | undefined): PendingInternal {
+function pendingRequest(unique: number, opcode: Opcode, size: number | undefined, what: () => string): PendingInternal {
   let resolve!: (r: DecodedReply) => void;
   let reject!: (e: Error) => void;
   const reply = new Promise<DecodedReply>((res, rej) => {
     resolve = res;
     reject = rej;
   });
-  // Rejections are also recorded in `violations`; callers that await still see them.
+  // Rejections are also recorded in `violations` (or told to onProblem); callers that await still see them.
   reply.catch(() => undefined);
-  return { unique, opcode, reply, answered: false, size, resolve, reject };
+  return { unique, opcode, reply, answered: false, size, resolve, reject, what, timer: null, nodeid: 0, body: {} };
+}
+
+function mib(n: number): number {
+  return Math.round(n / 1048576);
 }
 
 /** The `size` a request asks for, for the length checks of variable replies. */

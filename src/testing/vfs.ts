@@ -9,9 +9,9 @@
  *   assert.equal((await v.readFile('/a')).toString(), 'hello');
  *
  * Failures throw VfsError with the errno's name in `code`, like Node's fs.
- * Loops (reading a file to its end, listing a directory) stop at `limits`
- * and throw VfsLimitError naming the bound, so a filesystem that never
- * says "end" fails by name instead of running forever.
+ * Loops (reading a file to its end, listing a directory) stop at the
+ * emulator's limits and throw LimitExceeded naming the bound, so a
+ * filesystem that never says "end" fails by name instead of running forever.
  */
 import {
   Errno, FattrFlags, FsyncFlags, GetattrFlags, LkFlags, Opcode, ROOT_ID, decodeName, errnoName,
@@ -19,6 +19,7 @@ import {
 } from '../protocol';
 import type { Filesystem } from '../api/filesystem';
 import { KernelEmulator, type EmulatorOptions, type InitParams } from './emulator';
+import { LimitExceeded } from './limits';
 
 export class VfsError extends Error {
   override readonly name = 'VfsError';
@@ -31,32 +32,6 @@ export class VfsError extends Error {
     super(`${code}: ${op} ${path}`);
   }
 }
-
-/** A bound a Vfs loop hit: the filesystem kept answering past what any sane file or directory holds. */
-export class VfsLimitError extends Error {
-  override readonly name = 'VfsLimitError';
-  constructor(
-    /** Which bound: 'bytes', 'entries', 'requests', 'cookies'. */
-    readonly limit: string,
-    readonly op: string,
-    readonly path: string,
-    detail: string,
-  ) {
-    super(`${op} ${path}: ${detail}`);
-  }
-}
-
-/** Bounds on what one Vfs will read, list and send. */
-export interface VfsLimits {
-  /** Bytes one readFile may return. */
-  bytes: number;
-  /** Entries one readdir may return. */
-  entries: number;
-  /** Requests the Vfs may send over its life. */
-  requests: number;
-}
-
-export const DEFAULT_VFS_LIMITS: VfsLimits = { bytes: 64 << 20, entries: 100_000, requests: 1_000_000 };
 
 /** The body of a request of opcode O, as KernelEmulator.request takes it. */
 type RequestBody<O extends Opcode> = Parameters<typeof KernelEmulator.prototype.request<O>>[2];
@@ -89,24 +64,17 @@ export interface DirEntry {
 }
 
 export class Vfs {
-  /** Requests sent through this Vfs so far (counted against limits.requests). */
-  sent = 0;
-
-  constructor(
-    readonly k: KernelEmulator,
-    public limits: VfsLimits = DEFAULT_VFS_LIMITS,
-  ) {}
+  constructor(readonly k: KernelEmulator) {}
 
   /** An emulator with INIT done, wrapped. */
-  static async start(fs: Filesystem, opts: EmulatorOptions & { init?: InitParams; limits?: VfsLimits } = {}): Promise<Vfs> {
+  static async start(fs: Filesystem, opts: EmulatorOptions & { init?: InitParams } = {}): Promise<Vfs> {
     const k = new KernelEmulator(fs, opts);
     await k.init(opts.init);
-    return new Vfs(k, opts.limits);
+    return new Vfs(k);
   }
 
-  /** Sends one request through the emulator, counted against limits.requests. */
-  req<O extends Opcode>(opcode: O, nodeid: number, body: RequestBody<O>, what: string): Promise<DecodedReply> {
-    if (++this.sent > this.limits.requests) throw new VfsLimitError('requests', what, String(nodeid), `more than ${this.limits.requests} requests (limit requests)`);
+  /** Sends one request through the emulator (which counts it against limits.maxRequests). */
+  private req<O extends Opcode>(opcode: O, nodeid: number, body: RequestBody<O>): Promise<DecodedReply> {
     return this.k.request(opcode, nodeid, body);
   }
 
@@ -142,7 +110,7 @@ export class Vfs {
 
   /** LOOKUP one name in a directory. */
   async lookupIn(parent: number, name: string): Promise<EntryOut> {
-    return this.expect(await this.req(Opcode.LOOKUP, parent, { name }, 'lookup'), 'entry', 'lookup', name).entry;
+    return this.expect(await this.req(Opcode.LOOKUP, parent, { name }), 'entry', 'lookup', name).entry;
   }
 
   /** Walks a path from the root. Node id 1 for "/". */
@@ -163,32 +131,32 @@ export class Vfs {
 
   async mkdir(path: string, mode = 0o755): Promise<EntryOut> {
     const { parent, name } = this.split(path);
-    const r = await this.req(Opcode.MKDIR, await this.nodeid(parent), { arg: { mode, umask: 0o022 }, name }, 'mkdir');
+    const r = await this.req(Opcode.MKDIR, await this.nodeid(parent), { arg: { mode, umask: 0o022 }, name });
     return this.expect(r, 'entry', 'mkdir', path).entry;
   }
 
   /** MKNOD: `mode` carries the file type (S_IFIFO, S_IFSOCK, S_IFCHR, S_IFBLK, S_IFREG). */
   async mknod(path: string, mode: number, rdev = 0): Promise<EntryOut> {
     const { parent, name } = this.split(path);
-    const r = await this.req(Opcode.MKNOD, await this.nodeid(parent), { arg: { mode, rdev, umask: 0o022 }, name }, 'mknod');
+    const r = await this.req(Opcode.MKNOD, await this.nodeid(parent), { arg: { mode, rdev, umask: 0o022 }, name });
     return this.expect(r, 'entry', 'mknod', path).entry;
   }
 
   async unlink(path: string): Promise<void> {
     const { parent, name } = this.split(path);
-    this.ok(await this.req(Opcode.UNLINK, await this.nodeid(parent), { name }, 'unlink'), 'unlink', path);
+    this.ok(await this.req(Opcode.UNLINK, await this.nodeid(parent), { name }), 'unlink', path);
   }
 
   async rmdir(path: string): Promise<void> {
     const { parent, name } = this.split(path);
-    this.ok(await this.req(Opcode.RMDIR, await this.nodeid(parent), { name }, 'rmdir'), 'rmdir', path);
+    this.ok(await this.req(Opcode.RMDIR, await this.nodeid(parent), { name }), 'rmdir', path);
   }
 
   /** RENAME2 (renameat2 with `flags`). */
   async rename(from: string, to: string, flags = 0): Promise<void> {
     const a = this.split(from);
     const b = this.split(to);
-    const r = await this.req(Opcode.RENAME2, await this.nodeid(a.parent), { arg: { newdir: await this.nodeid(b.parent), flags }, oldname: a.name, newname: b.name }, 'rename');
+    const r = await this.req(Opcode.RENAME2, await this.nodeid(a.parent), { arg: { newdir: await this.nodeid(b.parent), flags }, oldname: a.name, newname: b.name });
     this.ok(r, 'rename', `${from} → ${to}`);
   }
 
@@ -196,17 +164,17 @@ export class Vfs {
   async renamePlain(from: string, to: string): Promise<void> {
     const a = this.split(from);
     const b = this.split(to);
-    const r = await this.req(Opcode.RENAME, await this.nodeid(a.parent), { arg: { newdir: await this.nodeid(b.parent) }, oldname: a.name, newname: b.name }, 'rename');
+    const r = await this.req(Opcode.RENAME, await this.nodeid(a.parent), { arg: { newdir: await this.nodeid(b.parent) }, oldname: a.name, newname: b.name });
     this.ok(r, 'rename', `${from} → ${to}`);
   }
 
   async symlink(target: string, path: string): Promise<EntryOut> {
     const { parent, name } = this.split(path);
-    return this.expect(await this.req(Opcode.SYMLINK, await this.nodeid(parent), { name, linkname: target }, 'symlink'), 'entry', 'symlink', path).entry;
+    return this.expect(await this.req(Opcode.SYMLINK, await this.nodeid(parent), { name, linkname: target }), 'entry', 'symlink', path).entry;
   }
 
   async readlink(path: string | number): Promise<string> {
-    const d = this.expect(await this.req(Opcode.READLINK, await this.id(path), {}, 'readlink'), 'data', 'readlink', String(path)).data;
+    const d = this.expect(await this.req(Opcode.READLINK, await this.id(path), {}), 'data', 'readlink', String(path)).data;
     // Bytes that are not UTF-8 come back as the escapes names use (protocol/names.ts), so the target round-trips.
     return decodeName(d, 0, d.length);
   }
@@ -214,7 +182,7 @@ export class Vfs {
   /** LINK: a new name `path` for `existing` (a path, or a node id the kernel holds: an open unlinked file, an O_TMPFILE). */
   async link(existing: string | number, path: string): Promise<EntryOut> {
     const { parent, name } = this.split(path);
-    const r = await this.req(Opcode.LINK, await this.nodeid(parent), { arg: { oldnodeid: await this.id(existing) }, name }, 'link');
+    const r = await this.req(Opcode.LINK, await this.nodeid(parent), { arg: { oldnodeid: await this.id(existing) }, name });
     return this.expect(r, 'entry', 'link', path).entry;
   }
 
@@ -223,7 +191,7 @@ export class Vfs {
   async getattr(path: string | number, fh?: number): Promise<Attr> {
     const id = await this.id(path);
     const arg = { getattr_flags: fh === undefined ? 0 : GetattrFlags.FH, fh: fh ?? 0 };
-    return this.expect(await this.req(Opcode.GETATTR, id, { arg }, 'getattr'), 'attr', 'getattr', String(path)).attr.attr;
+    return this.expect(await this.req(Opcode.GETATTR, id, { arg }), 'attr', 'getattr', String(path)).attr.attr;
   }
 
   async setattr(target: string | number, changes: SetattrInput): Promise<Attr> {
@@ -246,58 +214,58 @@ export class Vfs {
       atimensec: t(changes.atime).nsec, mtimensec: t(changes.mtime).nsec, ctimensec: changes.ctime?.nsec ?? 0,
       mode: changes.mode ?? 0, uid: changes.uid ?? 0, gid: changes.gid ?? 0,
     };
-    return this.expect(await this.req(Opcode.SETATTR, id, { arg }, 'setattr'), 'attr', 'setattr', String(target)).attr.attr;
+    return this.expect(await this.req(Opcode.SETATTR, id, { arg }), 'attr', 'setattr', String(target)).attr.attr;
   }
 
   /** STATX with `mask` (STATX_* bits) and `flags` (AT_STATX_*); `fh` for fstatx. */
   async statx(target: string | number, mask = 0xfff, flags = 0, fh?: number): Promise<Statx> {
     const arg = { getattr_flags: fh === undefined ? 0 : GetattrFlags.FH, fh: fh ?? 0, sx_flags: flags, sx_mask: mask };
-    return this.expect(await this.req(Opcode.STATX, await this.id(target), { arg }, 'statx'), 'statx', 'statx', String(target)).statx.stat;
+    return this.expect(await this.req(Opcode.STATX, await this.id(target), { arg }), 'statx', 'statx', String(target)).statx.stat;
   }
 
   async access(target: string | number, mask: number): Promise<void> {
-    this.ok(await this.req(Opcode.ACCESS, await this.id(target), { arg: { mask } }, 'access'), 'access', String(target));
+    this.ok(await this.req(Opcode.ACCESS, await this.id(target), { arg: { mask } }), 'access', String(target));
   }
 
   async statfs(target: string | number = ROOT_ID): Promise<BodyOf<'statfs'>['statfs']['st']> {
-    return this.expect(await this.req(Opcode.STATFS, await this.id(target), {}, 'statfs'), 'statfs', 'statfs', String(target)).statfs.st;
+    return this.expect(await this.req(Opcode.STATFS, await this.id(target), {}), 'statfs', 'statfs', String(target)).statfs.st;
   }
 
   // ---- files ----------------------------------------------------------------
 
   async open(path: string | number, flags = O_RDONLY): Promise<{ nodeid: number; fh: number; open_flags: number }> {
     const nodeid = await this.id(path);
-    const o = this.expect(await this.req(Opcode.OPEN, nodeid, { arg: { flags, open_flags: 0 } }, 'open'), 'open', 'open', String(path)).open;
+    const o = this.expect(await this.req(Opcode.OPEN, nodeid, { arg: { flags, open_flags: 0 } }), 'open', 'open', String(path)).open;
     return { nodeid, fh: o.fh, open_flags: o.open_flags };
   }
 
   async release(nodeid: number, fh: number, flags = 0): Promise<void> {
-    this.ok(await this.req(Opcode.RELEASE, nodeid, { arg: { fh, flags, release_flags: 0, lock_owner: 0n } }, 'release'), 'release', String(nodeid));
+    this.ok(await this.req(Opcode.RELEASE, nodeid, { arg: { fh, flags, release_flags: 0, lock_owner: 0n } }), 'release', String(nodeid));
   }
 
   async read(nodeid: number, fh: number, offset: number, size: number, flags = 0): Promise<Buffer> {
     const arg = { fh, offset, size, read_flags: 0, lock_owner: 0n, flags };
-    return this.expect(await this.req(Opcode.READ, nodeid, { arg }, 'read'), 'data', 'read', String(nodeid)).data;
+    return this.expect(await this.req(Opcode.READ, nodeid, { arg }), 'data', 'read', String(nodeid)).data;
   }
 
   async write(nodeid: number, fh: number, offset: number, data: Buffer, opts: { flags?: number; writeFlags?: number } = {}): Promise<number> {
     const arg = { fh, offset, size: data.length, write_flags: opts.writeFlags ?? 0, lock_owner: 0n, flags: opts.flags ?? O_WRONLY };
-    return this.expect(await this.req(Opcode.WRITE, nodeid, { arg, data }, 'write'), 'write', 'write', String(nodeid)).size;
+    return this.expect(await this.req(Opcode.WRITE, nodeid, { arg, data }), 'write', 'write', String(nodeid)).size;
   }
 
   /** FLUSH, as close(2) sends it for each descriptor. */
   async flush(nodeid: number, fh: number, lockOwner = 0n): Promise<void> {
-    this.ok(await this.req(Opcode.FLUSH, nodeid, { arg: { fh, lock_owner: lockOwner } }, 'flush'), 'flush', String(nodeid));
+    this.ok(await this.req(Opcode.FLUSH, nodeid, { arg: { fh, lock_owner: lockOwner } }), 'flush', String(nodeid));
   }
 
   async fsync(nodeid: number, fh: number, datasync = false): Promise<void> {
     const arg = { fh, fsync_flags: datasync ? FsyncFlags.FDATASYNC : 0 };
-    this.ok(await this.req(Opcode.FSYNC, nodeid, { arg }, 'fsync'), 'fsync', String(nodeid));
+    this.ok(await this.req(Opcode.FSYNC, nodeid, { arg }), 'fsync', String(nodeid));
   }
 
   async fsyncdir(nodeid: number, fh: number, datasync = false): Promise<void> {
     const arg = { fh, fsync_flags: datasync ? FsyncFlags.FDATASYNC : 0 };
-    this.ok(await this.req(Opcode.FSYNCDIR, nodeid, { arg }, 'fsyncdir'), 'fsyncdir', String(nodeid));
+    this.ok(await this.req(Opcode.FSYNCDIR, nodeid, { arg }), 'fsyncdir', String(nodeid));
   }
 
   /** Reads the whole file, up to limits.bytes. */
@@ -308,11 +276,12 @@ export class Vfs {
       for (let off = 0; ; ) {
         const b = await this.read(f.nodeid, f.fh, off, 65536);
         if (b.length === 0) break;
+        if (off + b.length > this.k.limits.maxFileBytes) throw new LimitExceeded('maxFileBytes', `READ ${path}: still returning data past ${this.k.limits.maxFileBytes} bytes (limits.maxFileBytes): a file that keeps growing, or reads past EOF that return data`);
+        if (off + b.length > this.k.limits.maxFileBytes) {
+          throw new LimitExceeded('maxFileBytes', `READ ${String(path)}: still returning data past ${this.k.limits.maxFileBytes} bytes (limits.maxFileBytes): a file that keeps growing, or reads past EOF that return data`);
+        }
         chunks.push(Buffer.from(b));
         off += b.length;
-        if (off > this.limits.bytes) {
-          throw new VfsLimitError('bytes', 'read', String(path), `more than ${this.limits.bytes} bytes without an end of file (limit bytes): a file that keeps growing, or READ answering past the end`);
-        }
       }
     } finally {
       await this.release(f.nodeid, f.fh);
@@ -323,14 +292,14 @@ export class Vfs {
   /** CREATE: creates and opens a file; returns its node id and handle (one lookup is held). */
   async create(path: string, mode = 0o644, flags = O_WRONLY | 0o100): Promise<{ nodeid: number; fh: number; entry: EntryOut; open_flags: number }> {
     const { parent, name } = this.split(path);
-    const r = await this.req(Opcode.CREATE, await this.nodeid(parent), { arg: { flags, mode: 0o100000 | mode, umask: 0o022, open_flags: 0 }, name }, 'create');
+    const r = await this.req(Opcode.CREATE, await this.nodeid(parent), { arg: { flags, mode: 0o100000 | mode, umask: 0o022, open_flags: 0 }, name });
     const c = this.expect(r, 'create', 'create', path);
     return { nodeid: c.entry.nodeid, fh: c.open.fh, entry: c.entry, open_flags: c.open.open_flags };
   }
 
   /** TMPFILE (open(dir, O_TMPFILE)): an unnamed open file in `dir`. */
   async tmpfile(dir: string, mode = 0o600, flags = 2): Promise<{ nodeid: number; fh: number; entry: EntryOut }> {
-    const r = await this.req(Opcode.TMPFILE, await this.nodeid(dir), { arg: { flags, mode: 0o100000 | mode, umask: 0o022, open_flags: 0 }, name: '/' }, 'tmpfile');
+    const r = await this.req(Opcode.TMPFILE, await this.nodeid(dir), { arg: { flags, mode: 0o100000 | mode, umask: 0o022, open_flags: 0 }, name: '/' });
     const c = this.expect(r, 'create', 'tmpfile', dir);
     return { nodeid: c.entry.nodeid, fh: c.open.fh, entry: c.entry };
   }
@@ -352,37 +321,37 @@ export class Vfs {
   }
 
   async fallocate(nodeid: number, fh: number, mode: number, offset: number, length: number): Promise<void> {
-    this.ok(await this.req(Opcode.FALLOCATE, nodeid, { arg: { fh, offset, length, mode } }, 'fallocate'), 'fallocate', String(nodeid));
+    this.ok(await this.req(Opcode.FALLOCATE, nodeid, { arg: { fh, offset, length, mode } }), 'fallocate', String(nodeid));
   }
 
   /** LSEEK with SEEK_DATA (3) or SEEK_HOLE (4). */
   async lseek(nodeid: number, fh: number, offset: number, whence: number): Promise<number> {
-    return this.expect(await this.req(Opcode.LSEEK, nodeid, { arg: { fh, offset, whence } }, 'lseek'), 'lseek', 'lseek', String(nodeid)).offset;
+    return this.expect(await this.req(Opcode.LSEEK, nodeid, { arg: { fh, offset, whence } }), 'lseek', 'lseek', String(nodeid)).offset;
   }
 
   /** COPY_FILE_RANGE between two open files; answers the bytes copied. */
   async copyFileRange(from: { nodeid: number; fh: number; offset: number }, to: { nodeid: number; fh: number; offset: number }, len: number, flags = 0): Promise<number> {
     const arg = { fh_in: from.fh, off_in: from.offset, nodeid_out: to.nodeid, fh_out: to.fh, off_out: to.offset, len, flags };
-    return this.expect(await this.req(Opcode.COPY_FILE_RANGE, from.nodeid, { arg }, 'copy_file_range'), 'write', 'copy_file_range', String(from.nodeid)).size;
+    return this.expect(await this.req(Opcode.COPY_FILE_RANGE, from.nodeid, { arg }), 'write', 'copy_file_range', String(from.nodeid)).size;
   }
 
   // ---- locks ----------------------------------------------------------------
 
   async getlk(nodeid: number, fh: number, owner: bigint, lk: FileLock): Promise<FileLock> {
-    const r = await this.req(Opcode.GETLK, nodeid, { arg: { fh, owner, lk, lk_flags: 0 } }, 'getlk');
+    const r = await this.req(Opcode.GETLK, nodeid, { arg: { fh, owner, lk, lk_flags: 0 } });
     return this.expect(r, 'lk', 'getlk', String(nodeid)).lk.lk;
   }
 
   /** SETLK (or SETLKW when `wait`): a POSIX record lock. */
   async setlk(nodeid: number, fh: number, owner: bigint, lk: FileLock, wait = false): Promise<void> {
-    const r = await this.req(wait ? Opcode.SETLKW : Opcode.SETLK, nodeid, { arg: { fh, owner, lk, lk_flags: 0 } }, 'setlk');
+    const r = await this.req(wait ? Opcode.SETLKW : Opcode.SETLK, nodeid, { arg: { fh, owner, lk, lk_flags: 0 } });
     this.ok(r, wait ? 'setlkw' : 'setlk', String(nodeid));
   }
 
   /** flock(2) as the kernel sends it: SETLK(W) with FUSE_LK_FLOCK; `type` F_RDLCK/F_WRLCK/F_UNLCK. */
   async flock(nodeid: number, fh: number, owner: bigint, type: number, wait = false): Promise<void> {
     const lk = { start: 0, end: 0, type, pid: 0 };
-    const r = await this.req(wait ? Opcode.SETLKW : Opcode.SETLK, nodeid, { arg: { fh, owner, lk, lk_flags: LkFlags.FLOCK } }, 'flock');
+    const r = await this.req(wait ? Opcode.SETLKW : Opcode.SETLK, nodeid, { arg: { fh, owner, lk, lk_flags: LkFlags.FLOCK } });
     this.ok(r, 'flock', String(nodeid));
   }
 
@@ -390,18 +359,18 @@ export class Vfs {
 
   async opendir(path: string | number): Promise<{ nodeid: number; fh: number }> {
     const nodeid = await this.id(path);
-    const o = this.expect(await this.req(Opcode.OPENDIR, nodeid, { arg: { flags: O_DIRECTORY, open_flags: 0 } }, 'opendir'), 'open', 'opendir', String(path)).open;
+    const o = this.expect(await this.req(Opcode.OPENDIR, nodeid, { arg: { flags: O_DIRECTORY, open_flags: 0 } }), 'open', 'opendir', String(path)).open;
     return { nodeid, fh: o.fh };
   }
 
   async releasedir(nodeid: number, fh: number): Promise<void> {
-    this.ok(await this.req(Opcode.RELEASEDIR, nodeid, { arg: { fh, flags: O_DIRECTORY, release_flags: 0, lock_owner: 0n } }, 'releasedir'), 'releasedir', String(nodeid));
+    this.ok(await this.req(Opcode.RELEASEDIR, nodeid, { arg: { fh, flags: O_DIRECTORY, release_flags: 0, lock_owner: 0n } }), 'releasedir', String(nodeid));
   }
 
   /** One READDIR (or READDIRPLUS) request. */
   async readdirAt(nodeid: number, fh: number, offset: number, size = 4096, plus = false): Promise<DirEntryPlus[]> {
     const arg = { fh, offset, size, read_flags: 0, lock_owner: 0n, flags: O_DIRECTORY };
-    const r = await this.req(plus ? Opcode.READDIRPLUS : Opcode.READDIR, nodeid, { arg }, plus ? 'readdirplus' : 'readdir');
+    const r = await this.req(plus ? Opcode.READDIRPLUS : Opcode.READDIR, nodeid, { arg });
     const d = this.expect(r, 'dirents', plus ? 'readdirplus' : 'readdir', String(nodeid));
     return d.entries.map((e) => ({ name: e.name, ino: e.ino, type: e.type, off: e.off, entry: e.entry }));
   }
@@ -423,21 +392,18 @@ export class Vfs {
   private async list(path: string | number, size: number, plus: boolean): Promise<DirEntryPlus[]> {
     const { nodeid, fh } = await this.opendir(path);
     const out: DirEntryPlus[] = [];
-    const cookies = new Set<number>();
-    const op = plus ? 'readdirplus' : 'readdir';
+    const cookies = new Set<number>([0]);
     try {
       for (let offset = 0; ; ) {
         const entries = await this.readdirAt(nodeid, fh, offset, size, plus);
         if (entries.length === 0) break;
         out.push(...entries);
-        offset = entries[entries.length - 1]!.off;
-        if (out.length > this.limits.entries) {
-          throw new VfsLimitError('entries', op, String(path), `more than ${this.limits.entries} entries without an end (limit entries): a listing that never ends`);
-        }
-        if (cookies.has(offset)) {
-          throw new VfsLimitError('cookies', op, String(path), `the cookie ${offset} came back after ${out.length} entries: the listing would start over and never end`);
-        }
-        cookies.add(offset);
+        const next = entries[entries.length - 1]!.off;
+        const what = `${plus ? 'READDIRPLUS' : 'READDIR'} ${String(path)}`;
+        if (cookies.has(next)) throw new LimitExceeded('maxDirEntries', `${what}: the cookie ${next} came back after it was used (offset ${offset}, ${out.length} entries): the listing would loop`);
+        if (out.length > this.k.limits.maxDirEntries) throw new LimitExceeded('maxDirEntries', `${what}: more than ${this.k.limits.maxDirEntries} entries (limits.maxDirEntries): cookies that never end`);
+        cookies.add(next);
+        offset = next;
       }
     } finally {
       await this.releasedir(nodeid, fh);
@@ -449,18 +415,18 @@ export class Vfs {
 
   async setxattr(path: string | number, name: string, value: Buffer | string, flags = 0): Promise<void> {
     const v = typeof value === 'string' ? Buffer.from(value) : value;
-    const r = await this.req(Opcode.SETXATTR, await this.id(path), { arg: { size: v.length, flags, setxattr_flags: 0 }, name, value: v }, 'setxattr');
+    const r = await this.req(Opcode.SETXATTR, await this.id(path), { arg: { size: v.length, flags, setxattr_flags: 0 }, name, value: v });
     this.ok(r, 'setxattr', `${String(path)} ${name}`);
   }
 
   /** One GETXATTR with buffer `size` (0: the size probe): the raw reply. */
   async getxattrRaw(path: string | number, name: string, size: number): Promise<DecodedReply> {
-    return this.req(Opcode.GETXATTR, await this.id(path), { arg: { size }, name }, 'getxattr');
+    return this.req(Opcode.GETXATTR, await this.id(path), { arg: { size }, name });
   }
 
   /** One LISTXATTR with buffer `size` (0: the size probe): the raw reply. */
   async listxattrRaw(path: string | number, size: number): Promise<DecodedReply> {
-    return this.req(Opcode.LISTXATTR, await this.id(path), { arg: { size } }, 'listxattr');
+    return this.req(Opcode.LISTXATTR, await this.id(path), { arg: { size } });
   }
 
   /** The xattr protocol as the VFS runs it: size probe with 0, then a read of exactly that size. */
@@ -478,7 +444,7 @@ export class Vfs {
   }
 
   async removexattr(path: string | number, name: string): Promise<void> {
-    this.ok(await this.req(Opcode.REMOVEXATTR, await this.id(path), { name }, 'removexattr'), 'removexattr', `${String(path)} ${name}`);
+    this.ok(await this.req(Opcode.REMOVEXATTR, await this.id(path), { name }), 'removexattr', `${String(path)} ${name}`);
   }
 }
 
