@@ -109,10 +109,13 @@ export interface Pending {
   readonly answered: boolean;
   /** What the request is: "LOOKUP /d/f (step: ...)", "READ /f (offset 0, 4096 bytes)". */
   what(): string;
+  /** The reply's bytes as the server wrote them, once answered (traces compare these). */
+  readonly replyBytes: Buffer | null;
 }
 
 interface PendingInternal extends Pending {
   answered: boolean;
+  replyBytes: Buffer | null;
   size: number | undefined;
   timer: NodeJS.Timeout | null;
   nodeid: number;
@@ -625,6 +628,7 @@ export class KernelEmulator {
     if (p.timer) clearTimeout(p.timer);
     p.timer = null;
     p.answered = true;
+    p.replyBytes = msg;
     const kind = OPS.get(p.opcode)?.reply ?? 'empty';
     const r = decodeReply(kind, msg, { minor: this.minor, size: p.size });
     if (r instanceof ProtocolError) {
@@ -716,15 +720,15 @@ function pendingRequest(unique: number, opcode: Opcode, size: number | undefined
   });
   // Rejections are also recorded in `violations` (or told to onProblem); callers that await still see them.
   reply.catch(() => undefined);
-  return { unique, opcode, reply, answered: false, size, resolve, reject, what, timer: null, nodeid: 0, body: {} };
+  return { unique, opcode, reply, answered: false, replyBytes: null, size, resolve, reject, what, timer: null, nodeid: 0, body: {} };
 }
 
 function mib(n: number): number {
   return Math.round(n / 1048576);
 }
 
-/** The `size` a request asks for, for the length checks of variable replies. */
-function sizeAsked(opcode: Opcode, body: object): number | undefined {
+/** The `size` a request asks for, for the length checks of variable replies (and how its reply decodes: GETXATTR/LISTXATTR size 0 is a size probe). */
+export function sizeAsked(opcode: Opcode, body: object): number | undefined {
   const arg = (body as { arg?: { size?: number; out_size?: number } }).arg;
   switch (opcode) {
     case Opcode.READ:
