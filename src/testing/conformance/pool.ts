@@ -99,7 +99,7 @@ function runChild(task: ChildTask, memoryCap: number): Promise<ChildEnd> {
     const rss = rssOf(child.pid);
     end.peakRss = Math.max(end.peakRss, rss);
     if (rss > memoryCap) stop(`memory: resident size ${Math.round(rss / MIB)} MiB passed the cap of ${Math.round(memoryCap / MIB)} MiB`);
-    else if (Date.now() - lastBeat > blockedMs) stop(`blocked: no sign of life for ${blockedMs} ms (its event loop never turned: a synchronous loop?)`);
+    else if (Date.now() - lastBeat > blockedMs) stop(`blocked: no sign of life for ${blockedMs} ms (its event loop never turned: a synchronous loop?), resident size ${Math.round(rss / MIB)} MiB`);
     else if (Date.now() - started > task.limits.scenarioMs + 5000) stop(`time: still running after ${task.limits.scenarioMs + 5000} ms`);
   }, 20);
   child.on('message', (m: ChildMessage) => {
