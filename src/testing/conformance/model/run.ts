@@ -105,8 +105,15 @@ export async function runModel(t: ScenarioContext, fc: typeof FastCheck): Promis
   const details = await fc.check(property, { seed, numRuns });
   const result: ModelResult = { ops: ran, runs, seed };
   if (!details.failed) return result;
-  const shortest = (details.counterexample?.[0] ?? []) as Op[];
+  let shortest = (details.counterexample?.[0] ?? []) as Op[];
   if (details.errorInstance && !last) throw details.errorInstance;
+  // fast-check's shrinking can stop at a local minimum: drop single operations while the difference stays.
+  for (let i = 0; i < shortest.length; ) {
+    const fewer = [...shortest.slice(0, i), ...shortest.slice(i + 1)];
+    t.step(`model: trying the failing sequence without operation ${i + 1} of ${shortest.length}`);
+    if (await runOnce(t, [...start, ...fewer], umask, null)) shortest = fewer;
+    else i++;
+  }
   // Once more, recorded, for the trace and the exact difference of the shortest sequence.
   const record: RecordedMessage[][] = [];
   t.step(`model: recording the shortest failing sequence (${shortest.length} operations)`);

@@ -20,13 +20,13 @@ export const model: Scenario = {
     const f = r.failure;
     if (!f) return;
     const all = [...f.prelude, ...f.ops];
-    const seq = all.map((o, i) => `${i < f.prelude.length ? 'setup' : String(i - f.prelude.length + 1).padStart(5)}  ${formatOp(o)}${i === f.difference.index ? '   ← differs' : ''}`).join('\n      ');
+    const seq = all.map((o, i) => `${i < f.prelude.length ? 'setup' : String(i - f.prelude.length + 1).padStart(5)}  ${formatOp(o)}${i === f.difference.index ? '   ← differs' : ''}`).join('\n');
     const at = f.difference.index < f.prelude.length ? 'in the setup' : f.difference.index < all.length ? `operation ${f.difference.index - f.prelude.length + 1} of the shortest failing sequence` : 'after the shortest failing sequence';
-    const replay = f.trace ? `\n      trace: ${f.trace} (devfuse trace replay ${f.trace} <module> [export])` : '';
+    const replay = f.trace ? `\ntrace: ${f.trace} (devfuse trace replay ${f.trace} <module> [export])` : '';
     t.fail(
       `model, seed ${r.seed}: ${f.difference.what} (${at}, found after ${r.runs} sequences, ${f.shrinks} shrinks)`,
       `${f.difference.host} (as on the host)`,
-      `${f.difference.subject}\n      the sequence, from a fresh filesystem (the setup lines are the same every time):\n      ${seq}${replay}`,
+      `${f.difference.subject}\nthe sequence, from a fresh filesystem (the setup is the same every time):\n${seq}${replay}`,
     );
   },
 };
