@@ -15,22 +15,13 @@ import { memfs } from '../../src/fs/memfs';
 import type { StatfsResult } from '../../src/api/filesystem';
 import { formatReport, runConformance } from '../../src/testing/conformance/kit';
 import { SCENARIOS } from '../../src/testing/conformance/scenarios';
+import { fencedBlocks } from '../helpers/markdown';
 
 const repo = path.join(__dirname, '..', '..', '..');
 const doc = fs.readFileSync(path.join(repo, 'docs', 'conformance.md'), 'utf8');
 
-/** The fenced blocks of a language ('' for plain ```), in order. */
 function blocks(lang: string): string[] {
-  const out: string[] = [];
-  let open: { lang: string; lines: string[] } | null = null;
-  for (const line of doc.split('\n')) {
-    if (!line.startsWith('```')) open?.lines.push(line);
-    else if (open) {
-      if (open.lang === lang) out.push(open.lines.join('\n') + '\n');
-      open = null;
-    } else open = { lang: line.slice(3).trim(), lines: [] };
-  }
-  return out;
+  return fencedBlocks(doc, lang);
 }
 
 function run(cmd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
