@@ -52,6 +52,7 @@ export class ScenarioContext {
   private currentStep: string | undefined;
   private abortedBy: ScenarioAborted | null = null;
   private abortListener: ((e: ScenarioAborted) => void) | null = null;
+  private dropped = 0;
 
   constructor(
     private readonly target: Pick<ConformanceTarget, 'make' | 'inspect' | 'session' | 'makeSession'>,
@@ -113,7 +114,7 @@ export class ScenarioContext {
   /** Records a failure and goes on. */
   fail(step: string, expected: string, got: string): void {
     if (this.abortedBy) return;
-    this.failures.push({ step: String(step), expected: String(expected), got: String(got) });
+    this.record({ step: String(step), expected: String(expected), got: String(got) });
   }
 
   /** Records a failure unless `ok`. */
@@ -152,6 +153,21 @@ export class ScenarioContext {
 
   // ---- for the runner ---------------------------------------------------------
 
+  /** Keeps a failure, its texts cut to MAX_TEXT characters, the first MAX_FAILURES of them (a check in a loop over a large file stays readable). */
+  record(f: Failure): void {
+    if (this.failures.length >= MAX_FAILURES) {
+      this.dropped++;
+      return;
+    }
+    this.failures.push({ step: clip(f.step), expected: clip(f.expected), got: clip(f.got), ...(f.stack ? { stack: clip(f.stack) } : {}) });
+  }
+
+  /** The failures for the report, with a last line counting those not kept. */
+  reported(): Failure[] {
+    if (!this.dropped) return [...this.failures];
+    return [...this.failures, { step: 'more failures', expected: 'none', got: `${this.dropped} more, not listed (the first ${MAX_FAILURES} are)` }];
+  }
+
   /** A promise that rejects when the scenario is aborted. */
   whenAborted(): Promise<never> {
     return new Promise<never>((_res, rej) => {
@@ -167,7 +183,7 @@ export class ScenarioContext {
   /** Gives up on the scenario: records `failure`, closes every emulator. */
   abort(failure: Failure): void {
     if (this.abortedBy) return;
-    this.failures.push(failure);
+    this.record(failure);
     this.abortedBy = new ScenarioAborted(failure);
     for (const k of this.all) k.close(this.abortedBy);
     this.abortListener?.(this.abortedBy);
@@ -176,7 +192,7 @@ export class ScenarioContext {
   /** Something the filesystem threw outside any request (a timer, a listener, a rejection nobody handled). */
   uncaught(e: unknown, how: string): void {
     const where = this.currentStep ? ` (step: ${this.currentStep})` : '';
-    this.failures.push({ step: `${how}${where}`, expected: 'nothing thrown outside a request', got: describeError(e), stack: e instanceof Error ? e.stack : undefined });
+    this.record({ step: `${how}${where}`, expected: 'nothing thrown outside a request', got: describeError(e), stack: e instanceof Error ? e.stack : undefined });
   }
 
   /** Waits for every request still in flight (each bounded by its deadline), then runs the end-of-scenario checks. */
@@ -207,6 +223,13 @@ export class ScenarioContext {
       this.abort({ step: `limit ${e.limit}`, expected: `at most ${this.limits[e.limit]}`, got: e.message });
     }
   }
+}
+
+const MAX_FAILURES = 100;
+const MAX_TEXT = 2000;
+
+function clip(s: string): string {
+  return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}… (${s.length} characters)` : s;
 }
 
 export function describeError(e: unknown): string {

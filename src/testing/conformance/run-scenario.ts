@@ -99,10 +99,10 @@ export async function runScenario(s: Scenario, target: InProcessTarget, settings
     await Promise.race([t.settle(), t.whenAborted()]);
   } catch (e) {
     if (e instanceof SkipScenario) skipped = e.message || 'skipped by the scenario';
-    else if (e instanceof ConformanceFailure) t.failures.push(e.failure);
+    else if (e instanceof ConformanceFailure) t.record(e.failure);
     else if (!(e instanceof ScenarioAborted) && !(t.aborted && (e instanceof EmulatorClosed || e instanceof RequestTimeout))) {
       const where = t.stepName ? `step: ${t.stepName}` : 'scenario';
-      t.failures.push({ step: where, expected: 'to run to the end', got: describeError(e), stack: e instanceof Error && !(e.name === 'VfsError') ? e.stack : undefined });
+      t.record({ step: where, expected: 'to run to the end', got: describeError(e), stack: e instanceof Error && !(e.name === 'VfsError') ? e.stack : undefined });
     }
     if (!t.aborted) await Promise.race([t.settle(), t.whenAborted()]).catch(() => undefined);
   }
@@ -111,7 +111,7 @@ export async function runScenario(s: Scenario, target: InProcessTarget, settings
   await new Promise((r) => setImmediate(r));
   clearTimeout(wall);
   running.splice(running.indexOf(me), 1);
-  const failures = [...t.failures];
+  const failures = t.reported();
   const status = failures.length ? 'failed' : skipped !== undefined ? 'skipped' : 'passed';
   return {
     result: { name: s.name, description: s.description, status, passed: status === 'passed', skipped: status === 'skipped' ? skipped : undefined, failures, ms: performance.now() - started },
