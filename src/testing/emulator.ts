@@ -417,9 +417,14 @@ export class KernelEmulator {
     while (this.pending.size) await Promise.allSettled([...this.pending.values()].map((p) => p.reply));
   }
 
-  /** The requests still waiting, described ("READ /f (offset 0, 4096 bytes)"). */
-  waiting(): string[] {
-    return [...this.pending.values()].map((p) => p.what());
+  /** The requests still waiting (the first `max`), described ("READ /f (offset 0, 4096 bytes)"). */
+  waiting(max = Infinity): string[] {
+    const out: string[] = [];
+    for (const p of this.pending.values()) {
+      if (out.length >= max) break;
+      out.push(p.what());
+    }
+    return out;
   }
 
   /** The path the node id was last seen at ("/" for the root), or undefined. */

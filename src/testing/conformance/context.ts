@@ -203,8 +203,8 @@ export class ScenarioContext {
   }
 
   /** What the scenario is waiting for, for messages about it. */
-  waiting(): string[] {
-    return this.all.flatMap((k) => k.waiting());
+  waiting(max = 5): string[] {
+    return this.all.flatMap((k) => k.waiting(max)).slice(0, max);
   }
 
   private check1(k: KernelEmulator): void {

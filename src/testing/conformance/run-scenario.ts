@@ -89,9 +89,9 @@ export async function runScenario(s: Scenario, target: InProcessTarget, settings
   running.push(me);
   const ms = settings.limits.scenarioMs;
   const wall = setTimeout(() => {
-    const waiting = t.waiting();
+    const waiting = t.waiting(3);
     const step = t.stepName ? ` at step "${t.stepName}"` : '';
-    t.abort({ step: 'scenario time', expected: `the scenario ends within ${ms} ms (limits.scenarioMs)`, got: `still running${step}${waiting.length ? `, waiting for ${waiting.slice(0, 3).join('; ')}` : ''}` });
+    t.abort({ step: 'scenario time', expected: `the scenario ends within ${ms} ms (limits.scenarioMs)`, got: `still running${step}${waiting.length ? `, waiting for ${waiting.join('; ')}` : ''}` });
   }, ms);
   let skipped: string | undefined;
   try {
