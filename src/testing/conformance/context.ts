@@ -77,6 +77,7 @@ export class ScenarioContext {
       step: () => this.currentStep,
       onProblem: (e) => this.problem(e),
       onSend: this.settings.onSend,
+      keepAlive: true,
     });
     this.all.push(k);
     this.unfinished.add(k);
