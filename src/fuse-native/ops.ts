@@ -16,7 +16,7 @@
 import { FuseError, errnoOf } from '../api/errors';
 import type { Result, StatfsResult, Timespec } from '../api/filesystem';
 import { Errno } from '../protocol';
-import type { PathDirEntry, PathFilesystem, PathStat } from '../path/types';
+import type { PathDirEntry, PathFilesystem, StatLike } from '../path/types';
 import type { Callback, CountCallback, Operations, Stat, StatFs } from './types';
 
 const S_IFDIR = 0o040000;
@@ -132,7 +132,7 @@ function ms(t: Date | number | undefined, now: number): number {
 }
 
 /** A fuse-native stat object as a PathStat: missing numbers 0 (nlink 1), missing times now. */
-export function fromStat(st: Stat | undefined): PathStat {
+export function fromStat(st: Stat | undefined): StatLike {
   if (typeof st !== 'object' || st === null) throw new FuseError('EIO', `fuse-native getattr answered ${String(st)}, not a stat object`);
   const now = Date.now();
   const s = st as Stat & { atimeMs?: number; mtimeMs?: number; ctimeMs?: number };
@@ -153,19 +153,19 @@ function toStatfs(s: StatFs): StatfsResult {
 const toMs = (t: Timespec): number => t.sec * 1000 + t.nsec / 1e6;
 const fd = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : 0);
 /** The root of a filesystem without getattr, as fuse-native shows it. */
-const DEFAULT_ROOT: PathStat = { mode: 0o040755, size: 4096, nlink: 1, atimeMs: 0, mtimeMs: 0, ctimeMs: 0 };
+const DEFAULT_ROOT: StatLike = { mode: 0o040755, size: 4096, nlink: 1, atimeMs: 0, mtimeMs: 0, ctimeMs: 0 };
 
 /** The PathFilesystem that runs fuse-native `ops`. */
 export function opsToPathFs(ops: Operations, timeoutOf: TimeoutOf, deadlines: Deadlines): PathFilesystem {
   const call = <T>(op: keyof Operations, invoke: (cb: (...args: unknown[]) => void) => void, decode: (args: unknown[]) => T | FuseError): Result<T> => callOp(timeoutOf, deadlines, op, invoke, decode);
-  const statOf = (path: string, fh: number | undefined): Result<PathStat> => {
+  const statOf = (path: string, fh: number | undefined): Result<StatLike> => {
     if (fh !== undefined && ops.fgetattr) return call('fgetattr', (cb) => ops.fgetattr!(path, fh, cb as Callback<Stat>), statOrEio);
     if (ops.getattr) return call('getattr', (cb) => ops.getattr!(path, cb as Callback<Stat>), statOrEio);
     // fuse-native without getattr: the root is an empty directory, every other path EPERM.
     if (path === '/') return DEFAULT_ROOT;
     return new FuseError('EPERM');
   };
-  const statOrEio = (args: unknown[]): PathStat | FuseError => {
+  const statOrEio = (args: unknown[]): StatLike | FuseError => {
     const e = errnoFrom(args[0]);
     if (e !== 0) return new FuseError(e);
     return fromStat(args[1] as Stat | undefined);

@@ -12,4 +12,4 @@
  */
 export { fromPathFilesystem, type PathAdapter } from './adapter';
 export { F_GETLK, F_SETLK, F_SETLKW } from './types';
-export type { PathFilesystem, PathOptions, PathStat, PathOpenResult, PathDirEntry, PathDirListing, TimeInput } from './types';
+export type { PathFilesystem, PathOptions, PathStat, StatLike, PathOpenResult, PathDirEntry, PathDirListing, TimeInput } from './types';

@@ -4,7 +4,7 @@
  * one link, blocks from the size, 4 KiB blocks, times at the epoch.
  */
 import type { AttrInput } from '../api/filesystem';
-import type { PathStat, TimeInput } from './types';
+import type { PathStat } from './types';
 
 export function num(v: number | bigint | undefined, dflt: number): number {
   return v === undefined ? dflt : typeof v === 'number' ? v : Number(v);
@@ -30,10 +30,15 @@ function fromNs(ns: bigint): number {
   return Number(sec);
 }
 
-/** Seconds of a time given any way a PathStat may give it; its nanoseconds land in nsecOut. */
-function seconds(ns: bigint | undefined, ms: number | undefined, t: TimeInput | undefined): number {
+/**
+ * Seconds of a time given any way a PathStat may give it; its nanoseconds
+ * land in nsecOut. The Date form is read last: fs.Stats makes its Dates
+ * lazily, and reading one costs more than the whole conversion.
+ */
+function seconds(ns: bigint | undefined, ms: number | undefined, st: PathStat, key: 'atime' | 'mtime' | 'ctime'): number {
   if (typeof ns === 'bigint') return fromNs(ns);
   if (typeof ms === 'number') return fromMs(ms);
+  const t = st[key];
   if (t === undefined || t === null) {
     nsecOut = 0;
     return 0;
@@ -50,17 +55,32 @@ export interface AttrOverrides {
   umask: number | undefined;
 }
 
+/** Whether `st` is a fuse_attr (times in seconds, nanoseconds apart) rather than a Node-style stat. */
+function isAttr(st: PathStat): st is AttrInput {
+  const a = st as AttrInput;
+  return typeof a.atimensec === 'number' || typeof a.mtimensec === 'number' || typeof a.ctimensec === 'number';
+}
+
 /** fuse_attr of `st`, with `ino` as the inode number the kernel shows. */
 export function toAttr(st: PathStat, ino: number, o: AttrOverrides): AttrInput {
   if (typeof st !== 'object' || st === null) return { mode: NaN };
+  if (isAttr(st)) {
+    // Field by field, not a spread: one object shape for every reply.
+    return {
+      ino, size: st.size ?? 0, blocks: st.blocks ?? 0,
+      atime: st.atime ?? 0, mtime: st.mtime ?? 0, ctime: st.ctime ?? 0, atimensec: st.atimensec ?? 0, mtimensec: st.mtimensec ?? 0, ctimensec: st.ctimensec ?? 0,
+      mode: o.umask === undefined ? st.mode : st.mode & ~(o.umask & 0o777),
+      nlink: st.nlink ?? 1, uid: o.uid ?? st.uid ?? 0, gid: o.gid ?? st.gid ?? 0, rdev: st.rdev ?? 0, blksize: st.blksize ?? 4096,
+    };
+  }
   let mode = num(st.mode, 0);
   if (o.umask !== undefined) mode &= ~(o.umask & 0o777);
   const size = num(st.size, 0);
-  const atime = seconds(st.atimeNs, st.atimeMs, st.atime);
+  const atime = seconds(st.atimeNs, st.atimeMs, st, 'atime');
   const atimensec = nsecOut;
-  const mtime = seconds(st.mtimeNs, st.mtimeMs, st.mtime);
+  const mtime = seconds(st.mtimeNs, st.mtimeMs, st, 'mtime');
   const mtimensec = nsecOut;
-  const ctime = seconds(st.ctimeNs, st.ctimeMs, st.ctime);
+  const ctime = seconds(st.ctimeNs, st.ctimeMs, st, 'ctime');
   const ctimensec = nsecOut;
   return {
     ino,

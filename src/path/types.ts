@@ -19,7 +19,7 @@
  * - `ctx` is the request's context: caller uid/gid/pid/umask, and a
  *   `signal` aborted when the caller is interrupted.
  */
-import type { Timespec, IoctlResult, Lock, PollHandle, RequestContext, Result, SessionApi, StatfsResult, StatxResult, OpenResult } from '../api/filesystem';
+import type { AttrInput, Timespec, IoctlResult, Lock, PollHandle, RequestContext, Result, SessionApi, StatfsResult, StatxResult, OpenResult } from '../api/filesystem';
 
 export type { Timespec };
 
@@ -30,9 +30,14 @@ export type TimeInput = Date | number | Timespec;
  * File attributes as a path filesystem gives them: Node's fs.Stats and
  * fs.BigIntStats fit as they are, and so does a plain object with `mode`
  * and whatever else it knows (missing numbers are 0, nlink 1, blocks from
- * the size, missing times the epoch).
+ * the size, missing times the epoch); or the kernel's own fuse_attr
+ * (Attr, as attrFromStats makes it: times in seconds with *timensec
+ * fields), told apart by those nanosecond fields.
  */
-export interface PathStat {
+export type PathStat = StatLike | (AttrInput & { dev?: number | bigint });
+
+/** A stat as Node and most programs write one (times as Dates, milliseconds, or { sec, nsec }). */
+export interface StatLike {
   /** File type and permission bits (S_IFREG | 0o644...). */
   mode: number | bigint;
   /**

@@ -1,105 +1,133 @@
 /**
- * pathPassthrough(source): a directory mirrored by path, written as a
- * person would write it on the path API with node:fs: every operation is
- * the same call on `source + path`, every open file a real descriptor.
- * libfuse's example/passthrough.c, in TypeScript.
+ * pathPassthrough(source): a directory mirrored by path, libfuse's
+ * example/passthrough.c on the path API. Every operation is the same system
+ * call on `source + path` (statx, openat, renameat2, utimensat...), every
+ * open file a real descriptor, through the libc bindings devfuse's inode
+ * passthrough uses: so the two passthroughs differ in the API they are
+ * written on, which is what the benchmark's "devfuse path" peer measures.
  *
  *   await serve(fromPathFilesystem(pathPassthrough('/srv/data'), { readdirplus: true }), '/mnt/data');
  *
  * The calls are synchronous (a local source answers in microseconds, less
- * than a thread-pool hop costs). What node:fs cannot do it leaves out:
- * extended attributes (ENOSYS: the kernel stops asking), device nodes
- * (mknod makes regular files only), renameat2 flags (EINVAL). Times come
- * from fs.Stats in milliseconds with a fraction (sub-microsecond, not
- * nanosecond, exact). Names that are not UTF-8 are passed as the bytes
- * they are (encodeName), so every file of the source can be reached.
+ * than a thread-pool hop costs). Attributes are returned as fuse_attr,
+ * exact to the nanosecond; names that are not UTF-8 reach the source as the
+ * bytes they are. The server acts as itself: serving other users, mount
+ * with default_permissions.
  */
 import fs from 'node:fs';
+import koffi from 'koffi';
 import { FuseError } from '../../api/errors';
 import type { Timespec } from '../../api/filesystem';
-import { decodeName, encodeName } from '../../protocol';
-import { O_CREAT, O_EXCL, O_WRONLY, S_IFMT, S_IFREG } from '../../linux';
+import { decodeName } from '../../protocol';
+import { cPath, errno, lib } from '../../fs/passthrough/libc';
+import { readStatx, statxDev, STATX_SIZE } from '../../fs/passthrough/stat';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, STATX_BASIC_STATS, UTIME_OMIT } from '../../linux';
 import type { PathFilesystem, PathStat } from '../types';
 
 /** The kernel's FMODE_EXEC bit, which FUSE forwards in open flags and open(2) must not see. */
 const FMODE_EXEC = 0o40;
-const NO_ENTRY = new FuseError('ENOENT');
-const SLASH = Buffer.from('/');
+const NOFOLLOW = AT_SYMLINK_NOFOLLOW;
 
-/** `source + path` as open(2) should see it: a string, or the exact bytes when a name is not UTF-8. */
-function joiner(source: string): (path: string) => string | Buffer {
-  return (path) => {
-    const full = source + path;
-    // Lone surrogates stand for bytes that are not UTF-8 (src/protocol/names.ts).
-    return /[\ud800-\udfff]/.test(full) ? encodeName(full) : full;
+/** The l*xattr calls: a path-based passthrough must not follow a symlink at the end of the path. */
+function xattrCalls(): {
+  get: (p: string | Buffer, n: string, b: Buffer | null, s: number) => number;
+  list: (p: string | Buffer, b: Buffer | null, s: number) => number;
+  set: (p: string | Buffer, n: string, v: Buffer, s: number, f: number) => number;
+  remove: (p: string | Buffer, n: string) => number;
+} {
+  const l = koffi.load('libc.so.6');
+  return {
+    get: l.func('long lgetxattr(const char *path, const char *name, void *value, size_t size)') as never,
+    list: l.func('long llistxattr(const char *path, void *list, size_t size)') as never,
+    set: l.func('int lsetxattr(const char *path, const char *name, void *value, size_t size, int flags)') as never,
+    remove: l.func('int lremovexattr(const char *path, const char *name)') as never,
   };
 }
 
-function ms(t: Timespec): number {
-  return t.sec * 1000 + t.nsec / 1e6;
-}
-
 export function pathPassthrough(source: string): PathFilesystem {
+  const L = lib();
+  const X = xattrCalls();
   const root = fs.realpathSync(source).replace(/\/$/, '');
-  const at = joiner(root);
-  const lstat = (path: string): PathStat | FuseError => fs.lstatSync(at(path), { throwIfNoEntry: false }) ?? NO_ENTRY;
+  // *at() calls relative to the source: the kernel walks the path below it, not the source's own.
+  const dfd = L.openat(AT_FDCWD, root, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  if (dfd < 0) throw new FuseError(errno(), `cannot open ${root}`);
+  const rel = (path: string): string | Buffer => (path === '/' ? '.' : cPath(path.slice(1)));
+  const abs = (path: string): string | Buffer => cPath(root + path);
+  // One scratch buffer per kind of call: every call here is synchronous and done before the next.
+  const sx = Buffer.alloc(STATX_SIZE);
+  const big = Buffer.alloc(65536);
+  const rootDev = (L.statx(dfd, '.', 0, STATX_BASIC_STATS, sx), statxDev(sx));
+  const fail = (): FuseError => new FuseError(errno());
+  const done = (r: number): void | FuseError => (r < 0 ? fail() : undefined);
+  const attr = (): PathStat => {
+    const a: PathStat = readStatx(sx, rootDev);
+    a.dev = statxDev(sx);
+    return a;
+  };
+  const stat = (path: string): PathStat | FuseError => (L.statx(dfd, rel(path), NOFOLLOW, STATX_BASIC_STATS, sx) < 0 ? fail() : attr());
+  const fstat = (fd: number): PathStat | FuseError => (L.statx(fd, '', AT_EMPTY_PATH | NOFOLLOW, STATX_BASIC_STATS, sx) < 0 ? fail() : attr());
+  const made = (r: number, path: string): PathStat | FuseError => (r < 0 ? fail() : stat(path));
+  const times = Buffer.alloc(32);
+  const timespec = (t: Timespec | undefined, off: number): void => {
+    times.writeBigInt64LE(BigInt(t ? t.sec : 0), off);
+    times.writeBigInt64LE(BigInt(t ? t.nsec : UTIME_OMIT), off + 8);
+  };
+  const fd = (r: number): number | FuseError => (r < 0 ? fail() : r);
+
   return {
-    getattr: (path, fh) => (fh !== undefined ? fs.fstatSync(fh) : lstat(path)),
-    readlink: (path) => fs.readlinkSync(at(path), 'buffer'),
-    mknod(path, mode) {
-      if ((mode & S_IFMT) !== S_IFREG) throw new FuseError('EPERM', 'node:fs makes regular files only');
-      fs.closeSync(fs.openSync(at(path), O_CREAT | O_EXCL | O_WRONLY, mode & 0o7777));
-      return lstat(path);
+    getattr: (path, fh) => (fh !== undefined ? fstat(fh) : stat(path)),
+    readlink(path) {
+      const n = L.readlinkat(dfd, rel(path), big, big.length);
+      return n < 0 ? fail() : decodeName(big, 0, n);
     },
-    mkdir(path, mode) {
-      fs.mkdirSync(at(path), mode & 0o7777);
-      return lstat(path);
-    },
-    unlink: (path) => fs.unlinkSync(at(path)),
-    rmdir: (path) => fs.rmdirSync(at(path)),
-    symlink(target, path) {
-      fs.symlinkSync(target, at(path));
-      return lstat(path);
-    },
-    rename(from, to, flags) {
-      if (flags !== 0) throw new FuseError('EINVAL', 'node:fs has no renameat2');
-      fs.renameSync(at(from), at(to));
-    },
-    link(existing, path) {
-      fs.linkSync(at(existing), at(path));
-      return lstat(path);
-    },
-    chmod: (path, mode, fh) => (fh !== undefined ? fs.fchmodSync(fh, mode & 0o7777) : fs.chmodSync(at(path), mode & 0o7777)),
-    chown: (path, uid, gid, fh) => (fh !== undefined ? fs.fchownSync(fh, uid, gid) : fs.lchownSync(at(path), uid, gid)),
-    truncate: (path, size, fh) => (fh !== undefined ? fs.ftruncateSync(fh, size) : fs.truncateSync(at(path), size)),
+    mknod: (path, mode, rdev) => made(L.mknodat(dfd, rel(path), mode, rdev), path),
+    mkdir: (path, mode) => made(L.mkdirat(dfd, rel(path), mode & 0o7777), path),
+    unlink: (path) => done(L.unlinkat(dfd, rel(path), 0)),
+    rmdir: (path) => done(L.unlinkat(dfd, rel(path), AT_REMOVEDIR)),
+    symlink: (target, path) => made(L.symlinkat(cPath(target), dfd, rel(path)), path),
+    rename: (from, to, flags) => done(L.renameat2(dfd, rel(from), dfd, rel(to), flags)),
+    link: (existing, path) => made(L.linkat(dfd, rel(existing), dfd, rel(path), 0), path),
+    chmod: (path, mode, fh) => done(fh !== undefined ? L.fchmod(fh, mode & 0o7777) : L.fchmodat(dfd, rel(path), mode & 0o7777, 0)),
+    chown: (path, uid, gid, fh) =>
+      done(fh !== undefined ? L.fchownat(fh, '', uid >>> 0, gid >>> 0, AT_EMPTY_PATH) : L.fchownat(dfd, rel(path), uid >>> 0, gid >>> 0, NOFOLLOW)),
+    truncate: (path, size, fh) => done(fh !== undefined ? L.ftruncate(fh, size) : L.truncate(abs(path), size)),
     utimens(path, atime, mtime, fh) {
-      // node:fs sets both times: one left as it is is read first.
-      const st = atime && mtime ? null : fh !== undefined ? fs.fstatSync(fh) : fs.lstatSync(at(path));
-      const a = atime ? ms(atime) / 1000 : st!.atimeMs / 1000;
-      const m = mtime ? ms(mtime) / 1000 : st!.mtimeMs / 1000;
-      if (fh !== undefined) fs.futimesSync(fh, a, m);
-      else fs.lutimesSync(at(path), a, m);
+      timespec(atime, 0);
+      timespec(mtime, 16);
+      return done(fh !== undefined ? L.futimens(fh, times) : L.utimensat(dfd, rel(path), times, NOFOLLOW));
     },
-    open: (path, flags) => fs.openSync(at(path), flags & ~FMODE_EXEC),
-    create: (path, mode, flags) => fs.openSync(at(path), (flags & ~FMODE_EXEC) | O_CREAT, mode & 0o7777),
-    read: (_path, fh, buffer, offset) => fs.readSync(fh, buffer, 0, buffer.length, offset),
-    write: (_path, fh, data, offset) => fs.writeSync(fh, data, 0, data.length, offset),
-    release: (_path, fh) => fs.closeSync(fh),
-    fsync: (_path, fh, datasync) => (datasync ? fs.fdatasyncSync(fh) : fs.fsyncSync(fh)),
+    open: (path, flags) => fd(L.openat(dfd, rel(path), (flags & ~FMODE_EXEC) | O_CLOEXEC, 0)),
+    create: (path, mode, flags) => fd(L.openat(dfd, rel(path), (flags & ~FMODE_EXEC) | O_CREAT | O_CLOEXEC, mode & 0o7777)),
+    read: (_path, fh, buffer, offset) => fd(L.pread(fh, buffer, buffer.length, offset)),
+    write: (_path, fh, data, offset) => fd(L.pwrite(fh, data, data.length, offset)),
+    release: (_path, fh) => done(L.close(fh)),
+    fsync: (_path, fh, datasync) => done(datasync ? L.fdatasync(fh) : L.fsync(fh)),
     statfs(path) {
-      const s = fs.statfsSync(at(path));
+      const s = fs.statfsSync(root + path);
       return { bsize: s.bsize, frsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree, namelen: 255 };
     },
     readdir(path) {
-      const dir = at(path);
-      const prefix = Buffer.concat([typeof dir === 'string' ? Buffer.from(dir) : dir, SLASH]);
+      const dir = root + path;
       // With attributes, the listing answers READDIRPLUS: `ls -l` needs no lookup per entry.
-      return fs.readdirSync(dir, { encoding: 'buffer' }).map((raw) => {
+      return fs.readdirSync(cPath(dir), { encoding: 'buffer' }).map((raw) => {
         const name = decodeName(raw, 0, raw.length);
-        const st = fs.lstatSync(Buffer.concat([prefix, raw]), { throwIfNoEntry: false });
-        return st ? { name, stat: st } : name;
+        const st = stat(path === '/' ? `/${name}` : `${path}/${name}`);
+        return st instanceof FuseError ? name : { name, stat: st };
       });
     },
-    access: (path, mask) => fs.accessSync(at(path), mask),
+    access: (path, mask) => done(L.faccessat(dfd, rel(path), mask, 0)),
+    getxattr(path, name) {
+      const n = X.get(abs(path), name, big, big.length);
+      return n < 0 ? fail() : Buffer.from(big.subarray(0, n));
+    },
+    listxattr(path) {
+      const n = X.list(abs(path), big, big.length);
+      return n < 0 ? fail() : big.toString('latin1', 0, n).split('\0').filter((s) => s !== '');
+    },
+    setxattr: (path, name, value, flags) => done(X.set(abs(path), name, value, value.length, flags)),
+    removexattr: (path, name) => done(X.remove(abs(path), name)),
+    fallocate: (_path, fh, mode, offset, length) => done(L.fallocate(fh, mode, offset, length)),
+    lseek: (_path, fh, offset, whence) => fd(L.lseek(fh, offset, whence)),
+    flock: (_path, fh, op) => done(L.flock(fh, op)),
   };
 }
