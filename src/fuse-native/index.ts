@@ -29,8 +29,8 @@ class Fuse {
   readonly opts: T.Options;
   readonly mnt: string;
   readonly ops: T.Operations;
-  /** Milliseconds an operation may take before it is answered ETIMEDOUT (0: none), as fuse-native computed it. */
-  readonly timeout: number;
+  /** The timeout option as fuse-native kept it: 0 for none, the number or object given, else 15000 (ms). */
+  readonly timeout: number | T.Timeout;
 
   // nanoresource's state, which fuse-native exposed.
   opening = false;
@@ -49,7 +49,7 @@ class Fuse {
     this.opts = opts ?? {};
     this.mnt = path.resolve(mnt);
     this.ops = ops ?? {};
-    this.timeout = this.opts.timeout === false ? 0 : typeof this.opts.timeout === 'number' && this.opts.timeout > 0 ? this.opts.timeout : 15_000;
+    this.timeout = this.opts.timeout === false ? 0 : this.opts.timeout || 15_000;
   }
 
   mount(cb?: Cb): void {

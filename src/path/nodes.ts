@@ -232,18 +232,7 @@ export class NodeTable {
     if (target) this.unlink(newdir, newname);
     if (!n) return;
     olddir.children!.delete(oldname);
-    (newdir.children ??= new Map()).set(newname, n);
-    if (n.parent === olddir && n.name === oldname) {
-      n.parent = newdir;
-      n.name = newname;
-    } else {
-      const l = n.links?.find((x) => x.parent === olddir && x.name === oldname);
-      if (l) {
-        l.parent = newdir;
-        l.name = newname;
-      }
-    }
-    this.moved(n);
+    this.relink(n, olddir, oldname, newdir, newname);
     this.collect(olddir);
   }
 
@@ -258,6 +247,7 @@ export class NodeTable {
     if (b) this.relink(b, dir2, name2, dir1, name1);
   }
 
+  /** `n`'s name `fromName` in `from` (already out of from's children) becomes `toName` in `to`. */
   private relink(n: PathNode, from: PathNode, fromName: string, to: PathNode, toName: string): void {
     (to.children ??= new Map()).set(toName, n);
     if (n.parent === from && n.name === fromName) {

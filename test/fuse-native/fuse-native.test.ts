@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { errorCode as code } from '../helpers/errno';
 import { canMount } from '../helpers/mounted';
 
 const PROGRAM = path.join(__dirname, 'program.js');
@@ -24,15 +25,6 @@ function mounted(dir: string): boolean {
 after(() => {
   for (const d of used) assert.ok(!mounted(d), `${d} is still mounted`);
 });
-
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-    return undefined;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code;
-  }
-}
 
 interface Served {
   dir: string;

@@ -40,6 +40,11 @@ function program(): Fuse.Operations {
   const fds = new Map<number, Node>();
   let nextFd = 10;
   const children = (dir: string): string[] => [...nodes.keys()].filter((p) => p !== '/' && path.posix.dirname(p) === dir).map((p) => path.posix.basename(p));
+  const resize = (n: Node | undefined, size: number, missing: number, cb: Fuse.Callback): void => {
+    if (!n) return cb(missing);
+    n.data = Buffer.concat([n.data.subarray(0, size), Buffer.alloc(Math.max(0, size - n.data.length))]);
+    cb(0);
+  };
   const stat = (n: Node): Fuse.Stat => ({ mode: n.mode, size: n.target ? n.target.length : n.data.length, nlink: n.nlink, uid: n.uid, gid: n.gid, atime: n.atime, mtime: n.mtime, ctime: n.ctime });
 
   return {
@@ -102,18 +107,10 @@ function program(): Fuse.Operations {
       log({ op: 'fsync', path: p, datasync, fd });
       cb(0);
     },
-    truncate(p, size, cb) {
-      const n = nodes.get(p);
-      if (!n) return cb(Fuse.ENOENT);
-      n.data = Buffer.concat([n.data.subarray(0, size), Buffer.alloc(Math.max(0, size - n.data.length))]);
-      cb(0);
-    },
+    truncate: (p, size, cb) => resize(nodes.get(p), size, Fuse.ENOENT, cb),
     ftruncate(p, fd, size, cb) {
       log({ op: 'ftruncate', path: p, fd, size });
-      const n = fds.get(fd);
-      if (!n) return cb(Fuse.EBADF);
-      n.data = Buffer.concat([n.data.subarray(0, size), Buffer.alloc(Math.max(0, size - n.data.length))]);
-      cb(0);
+      resize(fds.get(fd), size, Fuse.EBADF, cb);
     },
     utimens(p, atime, mtime, cb) {
       log({ op: 'utimens', path: p, atime, mtime });

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { errorCode as code } from '../helpers/errno';
 import { canMount, withMount } from '../helpers/mounted';
 
 const skip = !canMount() && 'needs root and /dev/fuse';
@@ -20,15 +21,6 @@ after(() => {
   const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]);
   for (const d of used) assert.ok(!mounts.includes(d), `${d} is still mounted`);
 });
-
-function code(f: () => unknown): string | undefined {
-  try {
-    f();
-    return undefined;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code;
-  }
-}
 
 describe('path layer on a real mount (pathMemfs)', { skip, timeout: 120_000 }, () => {
   test('open files renamed and unlinked keep working through their descriptors', async () => {
