@@ -187,7 +187,6 @@ const ERRNOS: Record<string, number> = {};
 for (const [name, n] of Object.entries(Errno)) ERRNOS[name] = -n;
 Object.assign(Fuse, ERRNOS);
 
-// eslint-disable-next-line @typescript-eslint/no-namespace
 declare namespace Fuse {
   export type Operations = T.Operations;
   export type Options = T.Options;

@@ -152,8 +152,10 @@ export class NodeTable {
   resolve(parent: PathNode, name: string, type: number, dev: number, ino: number, nlink: number, useIno: boolean): PathNode {
     const known = parent.children?.get(name);
     if (known) {
-      // The name now names another inode (changed behind the kernel's back): that node loses the name.
-      if (!(useIno && ino !== 0 && known.ino !== 0 && known.ino !== ino)) {
+      // The name now names another file (changed behind the kernel's back: another inode number,
+      // or another type, which the kernel would take for a corrupt inode): that node loses the name.
+      const other = (useIno && ino !== 0 && known.ino !== 0 && known.ino !== ino) || (known.type !== 0 && type !== 0 && known.type !== type);
+      if (!other) {
         known.type = type;
         return known;
       }

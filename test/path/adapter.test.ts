@@ -177,6 +177,19 @@ describe('path layer: the node table', { timeout: 60_000 }, () => {
     assert.deepEqual(fs.rec.log, ['getattr /q', 'getattr /p']);
   });
 
+  test('a name that names another file now (other inode number, or other type) gets a new node', () => {
+    const t = new NodeTable();
+    const r = t.root;
+    const f = t.resolve(r, 'x', S_IFREG, 0, 10, 1, true);
+    t.hold(f);
+    assert.equal(t.resolve(r, 'x', S_IFREG, 0, 10, 1, true), f, 'the same file: the same node');
+    const other = t.resolve(r, 'x', S_IFREG, 0, 11, 1, true);
+    assert.notEqual(other, f, 'another inode number');
+    const dir = t.resolve(r, 'x', 0o040000, 0, 0, 2, false);
+    assert.notEqual(dir, other, 'another type, even without inode numbers');
+    assert.ok(f.nameless && t.has(f.id), 'the old node keeps its id for the kernel, without its name');
+  });
+
   test('node ids wrap below the limit with a new generation, skipping ids in use', () => {
     const t = new NodeTable(5);
     const r = t.root;
