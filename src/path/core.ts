@@ -148,15 +148,21 @@ export class PathCore {
    * this take a handle, which is what the filesystem should go by.
    */
   withNode<T>(ctx: RequestContext, node: PathNode, body: (path: string) => Settled<T>): Settled<T> {
-    if (this.locks.tryRead(node)) return lastly(() => body(this.table.pathOf(node)), () => this.locks.unread(node));
+    if (this.locks.tryRead(node)) return lastly(() => body(this.table.pathOf(node)), () => this.unread(node));
     return this.withParts(ctx, [{ node, name: null, write: false }], () => body(this.table.pathOf(node)));
+  }
+
+  /** Releases a read lock; a node the kernel forgot while it was held goes now. */
+  private unread(node: PathNode): void {
+    this.locks.unread(node);
+    if (node.nlookup === 0) this.table.collect(node);
   }
 
   /** Runs `body` with the path of `name` in `parent`, the parent's path read-locked until it settles. */
   withName<T>(ctx: RequestContext, parent: PathNode, name: string, body: (path: string) => Settled<T>): Settled<T> {
     // A removed directory holds no names (the kernel says so itself before asking, as a rule).
     if (parent.nameless) throw new FuseError('ENOENT');
-    if (this.locks.tryRead(parent)) return lastly(() => body(this.table.pathIn(parent, name)), () => this.locks.unread(parent));
+    if (this.locks.tryRead(parent)) return lastly(() => body(this.table.pathIn(parent, name)), () => this.unread(parent));
     return this.withParts(ctx, [{ node: parent, name, write: false }], () => body(this.table.pathIn(parent, name)));
   }
 
@@ -168,7 +174,10 @@ export class PathCore {
   }
 
   private holding<T>(h: Held, body: () => Settled<T>): Settled<T> {
-    return lastly(body, () => this.locks.release(h));
+    return lastly(body, () => {
+      this.locks.release(h);
+      for (const n of h.chains) if (n.nlookup === 0) this.table.collect(n);
+    });
   }
 
   /** The inode number the kernel shows for `node` given the filesystem's `ino`. */

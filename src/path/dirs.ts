@@ -80,8 +80,16 @@ function at(h: DirHandle, i: number): Item | null | Promise<Item | null> {
 
 /** Makes `h` able to serve from `offset`: a fresh listing at 0, a restart for an offset already dropped. */
 function prepare(c: PathCore, h: DirHandle, offset: number, path: string, ctx: RequestContext): Settled<void> {
-  if (offset === 0 || h.stale || offset < h.base) return load(c, h, path, ctx);
-  return undefined;
+  if (!(offset === 0 || h.stale || offset < h.base)) return undefined;
+  if (h.node.nameless) {
+    // Removed while open: it is empty, and its former path may name another directory by now.
+    h.close();
+    h.items = [{ name: '.', stat: undefined }, { name: '..', stat: undefined }];
+    h.base = 0;
+    h.stale = false;
+    return undefined;
+  }
+  return load(c, h, path, ctx);
 }
 
 /**

@@ -12,7 +12,7 @@ import { fromPathFilesystem, type PathFilesystem } from '../../src/path';
 import { pathMemfs } from '../../src/path/examples/memfs';
 import { NodeTable } from '../../src/path/nodes';
 import { Vfs, VfsError } from '../../src/testing/vfs';
-import { recorded, start } from './helpers';
+import { recorded, settle, start } from './helpers';
 
 const O_RDWR = 2;
 const S_IFREG = 0o100000;
@@ -204,6 +204,43 @@ describe('path layer: the node table', { timeout: 60_000 }, () => {
     assert.deepEqual([d.id, d.generation], [5, 0]);
     const e = t.resolve(r, 'e', S_IFREG, 0, 0, 1, true);
     assert.deepEqual([e.id, e.generation], [3, 1], 'id 3 again, in the next generation; 2 was in use');
+  });
+});
+
+describe('path layer: removed directories and late FORGETs', { timeout: 60_000 }, () => {
+  test('a directory removed while open lists empty, even when another took its name', async () => {
+    const fs = recorded(pathMemfs());
+    const { v } = await start(fs);
+    await v.mkdir('/d');
+    await v.writeFile('/d/x', '');
+    const d = await v.nodeid('/d');
+    const o = await v.k.request(Opcode.OPENDIR, d, { arg: { flags: 0, open_flags: 0 } });
+    const fh = o.body?.kind === 'open' ? o.body.open.fh : -1;
+    await v.unlink('/d/x');
+    await v.rmdir('/d');
+    await v.mkdir('/d');
+    await v.writeFile('/d/other', '');
+    fs.rec.log.length = 0;
+    const r = await v.k.request(Opcode.READDIR, d, { arg: { fh, offset: 0, size: 4096, read_flags: 0, lock_owner: 0n, flags: 0 } });
+    assert.deepEqual(r.body?.kind === 'dirents' && r.body.entries.map((e) => e.name), ['.', '..']);
+    assert.deepEqual(fs.rec.log.filter((l) => l.startsWith('readdir')), [], 'the new /d is not listed for the old one');
+  });
+
+  test('a node forgotten while a request holds its path leaves the table when the request ends', async () => {
+    const fs = recorded(pathMemfs());
+    const { v, a } = await start(fs);
+    await v.writeFile('/f', 'x');
+    const f = await v.nodeid('/f');
+    const before = a.nodeCount;
+    fs.rec.hold('getattr', '/f');
+    const g = v.k.send(Opcode.GETATTR, f, { arg: { getattr_flags: 0, fh: 0 } });
+    await settle();
+    v.k.forget(f, v.k.lookups.get(f)!);
+    await settle();
+    assert.equal(a.nodeCount, before, 'still held by the request');
+    fs.rec.release('getattr');
+    assert.equal((await g.reply).error, 0);
+    assert.equal(a.nodeCount, before - 1);
   });
 });
 
