@@ -21,6 +21,12 @@ import type { Callback, CountCallback, Operations, Stat, StatFs } from './types'
 
 const S_IFDIR = 0o040000;
 
+/** One FuseError per errno: answers returned, not thrown, so none needs its own stack trace (a few µs each). */
+const ERRORS: FuseError[] = [];
+function fail(errno: number): FuseError {
+  return (ERRORS[errno] ??= new FuseError(errno));
+}
+
 /** A callback's error argument as an errno: 0 for success. */
 export function errnoFrom(err: unknown): number {
   if (err === 0 || err === null || err === undefined || err === false) return 0;
@@ -104,13 +110,13 @@ function callOp<T>(timeoutOf: TimeoutOf, deadlines: Deadlines, op: keyof Operati
 /** The answer of an operation whose callback carries only an error. */
 function none(args: unknown[]): void | FuseError {
   const e = errnoFrom(args[0]);
-  return e === 0 ? undefined : new FuseError(e);
+  return e === 0 ? undefined : fail(e);
 }
 
 function value<T>(dflt: T, check?: (v: unknown) => T): (args: unknown[]) => T | FuseError {
   return (args) => {
     const e = errnoFrom(args[0]);
-    if (e !== 0) return new FuseError(e);
+    if (e !== 0) return fail(e);
     const v = args[1];
     if (v === undefined || v === null) return dflt;
     return check ? check(v) : (v as T);
@@ -121,8 +127,8 @@ function value<T>(dflt: T, check?: (v: unknown) => T): (args: unknown[]) => T | 
 function count(args: unknown[]): number | FuseError {
   const n = args[0];
   if (n === undefined || n === null || n === 0 || n === false) return 0;
-  if (typeof n === 'number') return n < 0 ? new FuseError(Number.isInteger(n) ? -n : Errno.EIO) : n;
-  return new FuseError(errnoFrom(n));
+  if (typeof n === 'number') return n < 0 ? fail(Number.isInteger(n) ? -n : Errno.EIO) : n;
+  return fail(errnoFrom(n));
 }
 
 function ms(t: Date | number | undefined, now: number): number {
@@ -163,11 +169,11 @@ export function opsToPathFs(ops: Operations, timeoutOf: TimeoutOf, deadlines: De
     if (ops.getattr) return call('getattr', (cb) => ops.getattr!(path, cb as Callback<Stat>), statOrEio);
     // fuse-native without getattr: the root is an empty directory, every other path EPERM.
     if (path === '/') return DEFAULT_ROOT;
-    return new FuseError('EPERM');
+    return fail(Errno.EPERM);
   };
   const statOrEio = (args: unknown[]): StatLike | FuseError => {
     const e = errnoFrom(args[0]);
-    if (e !== 0) return new FuseError(e);
+    if (e !== 0) return fail(e);
     return fromStat(args[1] as Stat | undefined);
   };
   const fs: PathFilesystem = {
@@ -187,7 +193,7 @@ export function opsToPathFs(ops: Operations, timeoutOf: TimeoutOf, deadlines: De
   if (ops.symlink) fs.symlink = (target, path) => call('symlink', (cb) => ops.symlink!(target, path, cb as Callback), none);
   if (ops.rename) {
     // renameat2 flags were beyond libfuse 2: EINVAL, as the kernel answers a filesystem without RENAME2.
-    fs.rename = (from, to, flags) => (flags !== 0 ? new FuseError('EINVAL') : call('rename', (cb) => ops.rename!(from, to, cb as Callback), none));
+    fs.rename = (from, to, flags) => (flags !== 0 ? fail(Errno.EINVAL) : call('rename', (cb) => ops.rename!(from, to, cb as Callback), none));
   }
   if (ops.link) fs.link = (existing, path) => call('link', (cb) => ops.link!(existing, path, cb as Callback), none);
   if (ops.chmod) fs.chmod = (path, mode) => call('chmod', (cb) => ops.chmod!(path, mode, cb as Callback), none);
@@ -223,7 +229,7 @@ export function opsToPathFs(ops: Operations, timeoutOf: TimeoutOf, deadlines: De
     fs.readdir = (path) =>
       call('readdir', (cb) => ops.readdir!(path, cb as never), (args) => {
         const e = errnoFrom(args[0]);
-        if (e !== 0) return new FuseError(e);
+        if (e !== 0) return fail(e);
         const names = (args[1] ?? []) as readonly unknown[];
         const stats = args[2] as readonly Stat[] | undefined;
         if (!Array.isArray(names)) return new FuseError('EIO', 'fuse-native readdir called back without an array of names');
@@ -239,9 +245,9 @@ export function opsToPathFs(ops: Operations, timeoutOf: TimeoutOf, deadlines: De
     fs.getxattr = (path, name) =>
       call('getxattr', (cb) => ops.getxattr!(path, name, 0, cb as Callback<Buffer | null>), (args) => {
         const e = errnoFrom(args[0]);
-        if (e !== 0) return new FuseError(e);
+        if (e !== 0) return fail(e);
         const v = args[1];
-        if (v === null || v === undefined) return new FuseError('ENODATA');
+        if (v === null || v === undefined) return fail(Errno.ENODATA);
         return Buffer.isBuffer(v) ? v : Buffer.from(String(v));
       });
   }
@@ -252,7 +258,7 @@ export function opsToPathFs(ops: Operations, timeoutOf: TimeoutOf, deadlines: De
 
 function openFd(args: unknown[]): number | FuseError {
   const e = errnoFrom(args[0]);
-  return e === 0 ? fd(args[1]) : new FuseError(e);
+  return e === 0 ? fd(args[1]) : fail(e);
 }
 
 function thenDo<T, R>(v: Result<T>, f: (t: T) => Result<R>): Result<R> {

@@ -20,6 +20,7 @@ import { FuseError } from '../../api/errors';
 import type { Timespec } from '../../api/filesystem';
 import { decodeName } from '../../protocol';
 import { cPath, errno, lib } from '../../fs/passthrough/libc';
+import { sysError } from '../../fs/passthrough/io';
 import { readStatx, statxDev, STATX_SIZE } from '../../fs/passthrough/stat';
 import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, STATX_BASIC_STATS, UTIME_OMIT } from '../../linux';
 import type { PathFilesystem, PathStat } from '../types';
@@ -57,7 +58,9 @@ export function pathPassthrough(source: string): PathFilesystem {
   const sx = Buffer.alloc(STATX_SIZE);
   const big = Buffer.alloc(65536);
   const rootDev = (L.statx(dfd, '.', 0, STATX_BASIC_STATS, sx), statxDev(sx));
-  const fail = (): FuseError => new FuseError(errno());
+  // One FuseError per errno, returned rather than thrown: a lookup of an absent name (before every
+  // create) costs no Error and no stack trace.
+  const fail = (): FuseError => sysError(errno());
   const done = (r: number): void | FuseError => (r < 0 ? fail() : undefined);
   const attr = (): PathStat => {
     const a: PathStat = readStatx(sx, rootDev);
