@@ -78,6 +78,7 @@ export function pathPassthrough(source: string): PathFilesystem {
   const fd = (r: number): number | FuseError => (r < 0 ? fail() : r);
 
   return {
+    destroy: () => void L.close(dfd),
     getattr: (path, fh) => (fh !== undefined ? fstat(fh) : stat(path)),
     readlink(path) {
       const n = L.readlinkat(dfd, rel(path), big, big.length);
