@@ -26,5 +26,6 @@ export { helloFs } from './examples/hello';
 export { memfs, type Memfs, type MemfsOptions } from './fs/memfs';
 export * from './path';
 export { pathMemfs, type PathMemfs, type PathMemfsOptions } from './path/examples/memfs';
+export { pathPassthrough } from './path/examples/passthrough';
 export { passthrough, passthroughFromEnv, type Passthrough, type PassthroughOptions } from './fs/passthrough';
 export { Errno, OFFSET_MAX, ROOT_ID } from './protocol';

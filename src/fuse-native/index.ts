@@ -182,10 +182,13 @@ class Fuse {
   }
 }
 
-/** Negative errno constants by name, as fuse-native has them (Fuse.ENOENT === -2). */
-const ERRNOS: Record<string, number> = {};
-for (const [name, n] of Object.entries(Errno)) ERRNOS[name] = -n;
-Object.assign(Fuse, ERRNOS);
+/**
+ * Negative errno constants by name, as fuse-native has them (Fuse.ENOENT
+ * === -2). Not enumerable, as the class's own statics are not: so that
+ * import() of this CommonJS module (a default export only) and require()
+ * show the same names.
+ */
+for (const [name, n] of Object.entries(Errno)) Object.defineProperty(Fuse, name, { value: -n, enumerable: false, writable: false });
 
 declare namespace Fuse {
   export type Operations = T.Operations;

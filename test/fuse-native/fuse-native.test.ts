@@ -12,10 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { errorCode as code } from '../helpers/errno';
-import { canMount } from '../helpers/mounted';
+import { skip } from '../helpers/mounted';
 
 const PROGRAM = path.join(__dirname, 'program.js');
-const skip = !canMount() && 'needs root and /dev/fuse';
 const used: string[] = [];
 
 function mounted(dir: string): boolean {

@@ -11,21 +11,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { errorCode as code } from '../helpers/errno';
-import { canMount, withMount } from '../helpers/mounted';
+import { assertNothingMounted, skip, withMount } from '../helpers/mounted';
 
-const skip = !canMount() && 'needs root and /dev/fuse';
 const MODULE = 'test/helpers/path-fs.js';
-const used: string[] = [];
 
-after(() => {
-  const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]);
-  for (const d of used) assert.ok(!mounts.includes(d), `${d} is still mounted`);
-});
+after(assertNothingMounted);
 
 describe('path layer on a real mount (pathMemfs)', { skip, timeout: 120_000 }, () => {
   test('open files renamed and unlinked keep working through their descriptors', async () => {
     await withMount(MODULE, 'pathMemfsFs', {}, async ({ dir }) => {
-      used.push(dir);
       const p = (s: string): string => path.join(dir, s);
       fs.writeFileSync(p('a'), 'hello');
       const fd = fs.openSync(p('a'), 'r+');
@@ -47,7 +41,6 @@ describe('path layer on a real mount (pathMemfs)', { skip, timeout: 120_000 }, (
 
   test('hard links share one inode; a deep tree renamed at its top is reachable below', async () => {
     await withMount(MODULE, 'pathMemfsFs', {}, async ({ dir }) => {
-      used.push(dir);
       const p = (...s: string[]): string => path.join(dir, ...s);
       fs.writeFileSync(p('x'), 'one');
       fs.linkSync(p('x'), p('y'));
@@ -71,7 +64,6 @@ describe('path layer on a real mount (pathMemfs)', { skip, timeout: 120_000 }, (
 
   test('a listing of 5000 entries is whole, and unlinks during it skip or repeat nothing', async () => {
     await withMount(MODULE, 'pathMemfsFs', {}, async ({ dir }) => {
-      used.push(dir);
       const names = Array.from({ length: 5000 }, (_, i) => `f${i}`);
       for (const n of names) fs.writeFileSync(path.join(dir, n), '');
       assert.deepEqual(fs.readdirSync(dir).sort(), [...names].sort());
@@ -90,7 +82,6 @@ describe('path layer on a real mount (pathMemfs)', { skip, timeout: 120_000 }, (
 
   test('concurrent renames of a directory and lookups below it from the thread pool all succeed on one of its names', async () => {
     await withMount(MODULE, 'pathMemfsFs', { options: 'entry_timeout=0,attr_timeout=0' }, async ({ dir }) => {
-      used.push(dir);
       const p = (...s: string[]): string => path.join(dir, ...s);
       fs.mkdirSync(p('a', 'sub'), { recursive: true });
       fs.writeFileSync(p('a', 'sub', 'f'), 'data');
@@ -134,8 +125,7 @@ describe('path layer on a real mount (path passthrough)', { skip, timeout: 120_0
       fs.writeFileSync(path.join(source, 'pre'), 'made before the mount');
       fs.linkSync(path.join(source, 'pre'), path.join(source, 'pre-link'));
       await withMount(MODULE, 'pathPassthroughFs', {}, async ({ dir }) => {
-        used.push(dir);
-        const p = (s: string): string => path.join(dir, s);
+          const p = (s: string): string => path.join(dir, s);
         assert.equal(fs.readFileSync(p('pre'), 'utf8'), 'made before the mount');
         assert.equal(fs.statSync(p('pre')).ino, fs.statSync(path.join(source, 'pre')).ino);
         assert.equal(fs.statSync(p('pre')).ino, fs.statSync(p('pre-link')).ino);
