@@ -93,7 +93,7 @@ export const PEERS: PeerSpec[] = [
   devfuse('devfuse-noxattr', 'devfuse noxattr', 'devfuse passthrough without xattrs (PassthroughOptions.xattr false: ENOSYS, as passthrough_ll without -o xattr); ls -l only', { noXattr: true, workloads: ['ls'] }),
   devfuse('devfuse-kpass', 'devfuse kpass', 'devfuse passthrough, -o passthrough (FUSE_PASSTHROUGH: the kernel reads and writes the source files itself)', { options: 'passthrough' }),
   devfuse('memfs', 'memfs', 'devfuse memfs (in-memory, no source)', { fs: 'memfs' }),
-  devfuse('devfuse-path', 'devfuse path', 'the passthrough on the path API: src/path/examples/passthrough.ts (passthrough.c: libc *at() calls by path below the source, xattrs) through fromPathFilesystem, readdirplus', { fs: 'path' }),
+  devfuse('devfuse-path', 'devfuse path', 'the passthrough on the path API: src/examples/path-passthrough.ts (passthrough.c: libc *at() calls by path below the source, xattrs) through fromPathFilesystem, readdirplus', { fs: 'path' }),
   {
     id: 'devfuse-fuse-native',
     label: 'devfuse/fuse-native',

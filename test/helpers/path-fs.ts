@@ -4,8 +4,8 @@
  * the directory named by DEVFUSE_PATH_SOURCE.
  */
 import { fromPathFilesystem, type PathAdapter } from '../../src/path';
-import { pathMemfs } from '../../src/path/examples/memfs';
-import { pathPassthrough } from '../../src/path/examples/passthrough';
+import { pathMemfs } from '../../src/examples/path-memfs';
+import { pathPassthrough } from '../../src/examples/path-passthrough';
 
 export function pathMemfsFs(): PathAdapter {
   return fromPathFilesystem(pathMemfs(), { readdirplus: true });

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { FuseError } from '../../src/api/errors';
 import { FattrFlags, FopenFlags, Opcode } from '../../src/protocol';
 import { fromPathFilesystem, type PathFilesystem } from '../../src/path';
-import { pathMemfs } from '../../src/path/examples/memfs';
+import { pathMemfs } from '../../src/examples/path-memfs';
 import { NodeTable } from '../../src/path/nodes';
 import { Vfs, VfsError } from '../../src/testing/vfs';
 import { recorded, settle, start } from './helpers';

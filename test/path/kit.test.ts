@@ -1,5 +1,5 @@
 /**
- * The conformance kit on the path-based memfs (src/path/examples/memfs.ts)
+ * The conformance kit on the path-based memfs (src/examples/path-memfs.ts)
  * served through fromPathFilesystem: every scenario passes, and the node
  * table is the kit's leak check (a node freed after its last FORGET).
  */
@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fromPathFilesystem, type PathAdapter } from '../../src/path';
-import { pathMemfs } from '../../src/path/examples/memfs';
-import { pathPassthrough } from '../../src/path/examples/passthrough';
+import { pathMemfs } from '../../src/examples/path-memfs';
+import { pathPassthrough } from '../../src/examples/path-passthrough';
 import { formatReport, runConformance } from '../../src/testing/conformance/kit';
 
 test('the conformance kit passes on pathMemfs through the path adapter', { timeout: 120_000 }, async () => {

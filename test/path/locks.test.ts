@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Errno, Opcode } from '../../src/protocol';
-import { pathMemfs } from '../../src/path/examples/memfs';
+import { pathMemfs } from '../../src/examples/path-memfs';
 import { recorded, settle, start } from './helpers';
 
 const lookup = (name: string) => ({ name });

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Opcode } from '../../src/protocol';
-import { pathMemfs } from '../../src/path/examples/memfs';
+import { pathMemfs } from '../../src/examples/path-memfs';
 import type { Vfs } from '../../src/testing/vfs';
 import { flatFs, settle, start } from './helpers';
 

@@ -10,14 +10,16 @@
  *   await serve(fromPathFilesystem(pathMemfs(), { readdirplus: true }), '/mnt/mem');
  *
  * Permissions are left to the kernel: mount with default_permissions when
- * other users use it. File contents are sparse blocks (memfs's FileData).
+ * other users use it. File contents are sparse blocks: memfs's FileData,
+ * reused rather than written again (this is an example of the path API,
+ * not of storing bytes).
  */
-import { FuseError } from '../../api/errors';
-import type { RequestContext, StatfsResult, Timespec } from '../../api/filesystem';
-import { FileData } from '../../fs/memfs/data';
-import { nameByteLength } from '../../protocol';
-import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, O_ACCMODE, O_EXCL, O_TRUNC, SEEK_DATA, SEEK_HOLE } from '../../linux';
-import type { PathFilesystem, PathStat } from '../types';
+import { FuseError } from '../api/errors';
+import type { RequestContext, StatfsResult, Timespec } from '../api/filesystem';
+import { FileData } from '../fs/memfs/data';
+import { nameByteLength } from '../protocol';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, O_ACCMODE, O_EXCL, O_TRUNC, SEEK_DATA, SEEK_HOLE } from '../linux';
+import type { PathFilesystem, PathStat } from '../path/types';
 
 const BLOCK = 4096;
 const NAME_MAX = 255;
