@@ -1,6 +1,6 @@
 /**
  * The path-based filesystem interface: libfuse's high-level
- * `struct fuse_operations` (3.14+, with statx and syncfs) in TypeScript.
+ * `struct fuse_operations` (as of 3.18, with statx and syncfs) in TypeScript.
  * fromPathFilesystem() (adapter.ts) turns one into the inode-level
  * Filesystem devfuse serves, keeping the node table, the lookup counts and
  * the path locks that libfuse's lib/fuse.c keeps for a C filesystem.
