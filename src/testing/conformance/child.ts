@@ -19,7 +19,7 @@ import { UsageError, type Capability, type Failure, type Scenario } from './kit'
 import { loadTarget, type LoadedTarget } from './load';
 import { catchUncaught, runScenario } from './run-scenario';
 import { SCENARIOS } from './scenarios';
-import { FATAL_MARK, type ChildMessage, type ChildTask } from './pool';
+import { FATAL_MARK, type ChildMessage, type ChildTask } from './ipc';
 
 let current: ScenarioContext | null = null;
 /** A task is running: an exit now is the filesystem's doing. */
