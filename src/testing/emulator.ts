@@ -50,8 +50,8 @@ export interface EmulatorOptions {
   timeoutFor?: (opcode: Opcode) => number;
   /** What the requests being sent are for (a scenario's step), named in deadline messages. */
   step?: () => string | undefined;
-  /** Told when a request misses its deadline or a limit is reached; the request's caller also sees the error. */
-  onProblem?: (e: RequestTimeout | LimitExceeded) => void;
+  /** Told when a request misses its deadline, a limit is reached or the server went away; the request's caller also sees the error. */
+  onProblem?: (e: RequestTimeout | LimitExceeded | ServerGone) => void;
   /** Told of each request just before the server gets it (the kit's child reports it, in case the server never returns). */
   onSend?: (p: Pending) => void;
 }
@@ -74,6 +74,11 @@ export class EmulatorClosed extends Error {
   override readonly name = 'EmulatorClosed';
 }
 
+/** A server in another process exited, crashed or closed its end before the kernel side ended the session. */
+export class ServerGone extends Error {
+  override readonly name = 'ServerGone';
+}
+
 export interface InitParams {
   /** Protocol minor the emulated kernel speaks (default 45). */
   minor?: number;
@@ -92,6 +97,28 @@ export const KERNEL_OFFER: bigint = (() => {
   }
   return f;
 })();
+
+/** The minor that introduced each INIT flag after 7.26 (the kernel's fuse.h changelog); older ones are in every minor the emulator speaks. */
+const FLAG_MINOR: readonly [bigint, number][] = [
+  [InitFlags.ABORT_ERROR, 27], [InitFlags.MAX_PAGES, 28], [InitFlags.CACHE_SYMLINKS, 28], [InitFlags.NO_OPENDIR_SUPPORT, 29],
+  [InitFlags.EXPLICIT_INVAL_DATA, 30], [InitFlags.MAP_ALIGNMENT, 31], [InitFlags.SUBMOUNTS, 32], [InitFlags.HANDLE_KILLPRIV_V2, 33],
+  [InitFlags.SETXATTR_EXT, 33], [InitFlags.INIT_EXT, 36], [InitFlags.SECURITY_CTX, 36], [InitFlags.HAS_INODE_DAX, 36],
+  [InitFlags.CREATE_SUPP_GROUP, 38], [InitFlags.HAS_EXPIRE_ONLY, 38], [InitFlags.DIRECT_IO_ALLOW_MMAP, 39], [InitFlags.PASSTHROUGH, 40],
+  [InitFlags.NO_EXPORT_SUPPORT, 40], [InitFlags.HAS_RESEND, 40], [InitFlags.ALLOW_IDMAP, 41], [InitFlags.OVER_IO_URING, 42], [InitFlags.REQUEST_TIMEOUT, 43],
+];
+
+/** KERNEL_OFFER as a kernel speaking `minor` offers it: without the flags later minors introduced. */
+export function kernelOffer(minor: number): bigint {
+  let f = KERNEL_OFFER;
+  for (const [bit, since] of FLAG_MINOR) if (minor < since) f &= ~bit;
+  return f;
+}
+
+/** A kernel's default fs.fuse.max_pages_limit, and its page size. */
+const MAX_PAGES_LIMIT = 256;
+const PAGE = 4096;
+/** fuse_in_header + fuse_write_in: what a WRITE carries besides its data. */
+const WRITE_HEADERS = 80;
 
 /** One message of a recording: a request ('in') or what the server wrote ('out'), `t` µs after the recording began. */
 export interface RecordedMessage {
@@ -194,7 +221,7 @@ export class KernelEmulator {
     this.transport = isTransport(target) ? target : new InProcessTransport(target, opts);
     this.limits = resolveLimits(opts.limits);
     this.log = this.transport.log;
-    this.transport.connect((msg) => this.onWrite(msg));
+    this.transport.connect((msg) => this.onWrite(msg), { gone: (why) => this.gone(why), broken: (why, unique) => this.broken(why, unique) });
     this.caller = { uid: 0, gid: 0, pid: 4242, ...opts.caller };
   }
 
@@ -221,10 +248,14 @@ export class KernelEmulator {
 
   // ---- raw protocol ---------------------------------------------------------
 
-  /** Sends INIT as a kernel of the given minor/flags would; resolves with fuse_init_out. */
+  /**
+   * Sends INIT as a kernel of the given minor/flags would (by default what
+   * a kernel of that minor offers, less what the transport cannot carry);
+   * resolves with fuse_init_out.
+   */
   async init(p: InitParams = {}): Promise<InitOut> {
-    const flags = p.flags ?? KERNEL_OFFER;
     const minor = p.minor ?? KERNEL_MINOR_VERSION;
+    const flags = (p.flags ?? kernelOffer(minor)) & ~(this.transport.withheld ?? 0n);
     this.minor = minor;
     const arg = {
       major: p.major ?? 7,
@@ -239,6 +270,19 @@ export class KernelEmulator {
     this.init_out = r.body.init;
     this.minor = Math.min(minor, r.body.init.minor);
     return r.body.init;
+  }
+
+  /**
+   * The largest WRITE a kernel sends after this INIT: max_write (at least
+   * 4096), within max_pages (32 without FUSE_MAX_PAGES) and the kernel's
+   * max_pages_limit, here also what the transport carries.
+   */
+  get maxWrite(): number {
+    const o = this.init_out;
+    if (!o) return PAGE;
+    const asked = (this.negotiatedFlags & InitFlags.MAX_PAGES) !== 0n ? Math.max(1, o.max_pages ?? 0) : 32;
+    const carried = this.transport.maxMessage === undefined ? Infinity : Math.floor((this.transport.maxMessage - WRITE_HEADERS) / PAGE);
+    return Math.max(PAGE, Math.min(Math.max(PAGE, o.max_write), Math.min(asked, MAX_PAGES_LIMIT, carried) * PAGE));
   }
 
   /** Sends CUSE_INIT as the kernel does when /dev/cuse is opened; resolves with the device's info strings. */
@@ -259,7 +303,7 @@ export class KernelEmulator {
    * Sends one request and returns at once: several can be in flight, and
    * their replies are accepted in any order.
    */
-  send<O extends Opcode>(opcode: O, nodeid: number, body: Body<O>, opts: { caller?: Partial<Caller>; ext?: Extensions; unique?: number } = {}): Pending {
+  send<O extends Opcode>(opcode: O, nodeid: number, body: Body<O>, opts: { caller?: Partial<Caller>; ext?: Extensions; unique?: number; deadline?: boolean } = {}): Pending {
     if (this.closedBy) throw this.closedBy;
     this.countRequest(opcode, nodeid, body);
     const unique = opts.unique ?? this.allocUnique();
@@ -273,7 +317,7 @@ export class KernelEmulator {
       p.answered = true;
       p.resolve({ unique, error: 0 });
     } else {
-      this.track(p, nodeid, body);
+      this.track(p, nodeid, body, opts.deadline ?? true);
     }
     if (opcode === Opcode.INIT) this.initExchange = [bytes];
     this.opts.onSend?.(p);
@@ -409,6 +453,46 @@ export class KernelEmulator {
     return this.closedBy !== null;
   }
 
+  /**
+   * Ends the session as the kernel side does when a scenario is over: for a
+   * server in another process, DESTROY (waited for up to `graceMs`: the
+   * kernel sends it only to fuseblk servers, so it is not judged), then the
+   * close, and the wait until the process is gone. Nothing for an
+   * in-process session. Idempotent.
+   */
+  async end(graceMs = 1000): Promise<void> {
+    if (!this.transport.end) return;
+    if (this.init_out && !this.closedBy) {
+      const p = this.send(Opcode.DESTROY, 0, {}, { deadline: false });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([p.reply.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+      clearTimeout(timer);
+    }
+    this.close(new EmulatorClosed('the session ended'));
+    await this.transport.end();
+  }
+
+  /** The transport says the server went away: every waiting request fails with that, and so does the scenario. */
+  private gone(why: string): void {
+    if (this.closedBy) return;
+    const waiting = this.waiting();
+    const e = new ServerGone(`${why}${waiting.length ? `, while waiting for ${waiting.slice(0, 3).join('; ')}` : ''}`);
+    this.opts.onProblem?.(e);
+    this.close(e);
+  }
+
+  /** The transport could not take a message whole: a violation, and the request it answers fails. */
+  private broken(why: string, unique: number | null): void {
+    const p = unique === null ? undefined : this.pending.get(unique);
+    const v = p ? `${opcodeName(p.opcode)} unique=${p.unique}: ${why}` : why;
+    this.violation(v);
+    if (!p) return;
+    this.pending.delete(p.unique);
+    if (p.timer) clearTimeout(p.timer);
+    p.timer = null;
+    p.reject(new ProtocolViolation(v));
+  }
+
   /** Settles when every request sent so far is answered, expired or rejected. */
   async settled(): Promise<void> {
     while (this.pending.size) await Promise.allSettled([...this.pending.values()].map((p) => p.reply));
@@ -502,10 +586,10 @@ export class KernelEmulator {
   }
 
   /** Registers a request awaiting its reply, with its deadline. */
-  private track(p: PendingInternal, nodeid: number, body: object): void {
+  private track(p: PendingInternal, nodeid: number, body: object, deadline = true): void {
     this.pending.set(p.unique, p);
     const ms = this.opts.timeoutFor?.(p.opcode) ?? this.limits.timeoutMs;
-    p.timer = setTimeout(() => this.expire(p, ms), ms);
+    if (deadline) p.timer = setTimeout(() => this.expire(p, ms), ms);
     p.nodeid = nodeid;
     p.body = body;
   }

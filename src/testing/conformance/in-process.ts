@@ -8,7 +8,7 @@
 import type { Opcode } from '../../protocol';
 import { resolveLimits, type Limits } from '../limits';
 import { probeCapabilities, unmetNeed, wantedBy } from './capabilities';
-import type { ContextSettings } from './context';
+import type { ContextSettings, ExternalTarget } from './context';
 import { UsageError, type Capability, type ConformanceTarget, type Failure, type Report, type RunOptions, type Scenario, type ScenarioResult } from './kit';
 import { makeReport } from './report';
 import { catchUncaught, runScenario, skippedResult } from './run-scenario';
@@ -39,7 +39,11 @@ export function probeErrors(r: ScenarioResult): Failure[] {
   return r.failures.map((f) => ({ ...f, step: `capability probe: ${f.step}` }));
 }
 
-export async function runInProcess(target: ConformanceTarget): Promise<Report> {
+/** An external server's run (exec/run.ts): the same loop, its servers reached through `connect`. */
+export type ExternalRun = ExternalTarget & RunOptions & { scenarios?: readonly Scenario[] };
+
+/** Runs the scenarios one after another in this process; `skip` gives a reason to skip one before its needs are looked at. */
+export async function runInProcess(target: ConformanceTarget | ExternalRun, skip?: (s: Scenario) => string | undefined): Promise<Report> {
   const { limits, seed, scenarios } = resolveRun(target, target.scenarios ?? SCENARIOS);
   const errors: Failure[] = [];
   const release = catchUncaught((f) => errors.push(f));
@@ -48,7 +52,7 @@ export async function runInProcess(target: ConformanceTarget): Promise<Report> {
   const results: ScenarioResult[] = [];
   const settings = (): ContextSettings => ({ limits, seed, ops: target.ops, capabilities: caps, timeoutFor: deadlines(limits, hung) });
   try {
-    const wanted = wantedBy(scenarios);
+    const wanted = wantedBy(skip ? scenarios.filter((s) => !skip(s)) : scenarios);
     if (wanted.size) {
       const probe: Scenario = { name: 'capability probes', description: 'what the filesystem implements', run: (t) => probeCapabilities(t, wanted, caps) };
       const o = await runScenario(probe, target, settings());
@@ -56,7 +60,7 @@ export async function runInProcess(target: ConformanceTarget): Promise<Report> {
       for (const op of o.hung) hung.set(op, probe.name);
     }
     for (const s of scenarios) {
-      const reason = unmetNeed(s, caps);
+      const reason = skip?.(s) ?? unmetNeed(s, caps);
       const o = reason ? { result: skippedResult(s, reason), hung: [] } : await runScenario(s, target, settings());
       for (const op of o.hung) if (!hung.has(op)) hung.set(op, s.name);
       results.push(o.result);
