@@ -20,7 +20,7 @@
  * Each problem is recorded in `violations` with the request it concerns.
  */
 import {
-  CuseInitFlags, Errno, INT_REQ_BIT, InitFlags, IoctlFlags, decodeCuseInfo, KERNEL_MINOR_VERSION, NotifyCode, OPS, Opcode, ProtocolError, ROOT_ID, decodeNotification,
+  CuseInitFlags, EntryOut as EntryOutStruct, Errno, INT_REQ_BIT, InitFlags, IoctlFlags, decodeCuseInfo, KERNEL_MINOR_VERSION, NotifyCode, OPS, Opcode, ProtocolError, ROOT_ID, decodeNotification,
   decodeReply, encodeRequest, errnoName, opcodeName, readUnique,
   type Attr, type CuseInitOut, type DecodedReply, type EntryOut, type Extensions, type InitOut, type Notification, type RequestInput,
 } from '../protocol';
@@ -212,6 +212,13 @@ export class KernelEmulator {
   private retrieveHandler: ((n: Extract<Notification, { code: NotifyCode.RETRIEVE }>) => Buffer | null) | null = null;
   private autoRetrieve = true;
   private readonly cache = new Map<number, Buffer>();
+  /**
+   * Directory cookies past 2^53 (ext4 hashes its entries' d_off into 63
+   * bits, and a passthrough server hands them on): the decoded `off` is a
+   * rounded double, so the exact value is kept here under it and put back
+   * when a READDIR sends that cookie, as a kernel sends it back unchanged.
+   */
+  private readonly cookies = new Map<number, bigint>();
 
   /** Serves `target` in this process (a Filesystem), or talks to a server through a transport. */
   constructor(
@@ -310,6 +317,11 @@ export class KernelEmulator {
     const c = { ...this.caller, ...opts.caller };
     const input = { opcode, header: { unique, nodeid, uid: c.uid, gid: c.gid, pid: c.pid }, ext: opts.ext ?? null, ...body } as unknown as RequestInput;
     const bytes = encodeRequest(input, { minor: this.minor, setxattrExt: (this.negotiatedFlags & InitFlags.SETXATTR_EXT) !== 0n });
+    if (opcode === Opcode.READDIR || opcode === Opcode.READDIRPLUS) {
+      const exact = this.cookies.get((body as { arg?: { offset?: number } }).arg?.offset ?? 0);
+      // fuse_in_header (40 bytes), then fuse_read_in: fh, then offset.
+      if (exact !== undefined) bytes.writeBigUInt64LE(exact, 48);
+    }
     const noReply = OPS.get(opcode)?.reply === 'none';
     const step = this.opts.step?.();
     const p = pendingRequest(unique, opcode, sizeAsked(opcode, body), () => this.describe(opcode, nodeid, body, step));
@@ -723,8 +735,21 @@ export class KernelEmulator {
     }
     this.checkReply(p, r);
     this.learn(p, r);
+    if (r.body?.kind === 'dirents') this.keepCookies(msg, p.opcode === Opcode.READDIRPLUS);
     p.resolve(r);
     return 0;
+  }
+
+  /** Notes the cookies of a READDIR(PLUS) reply that a double cannot hold (see `cookies`). */
+  private keepCookies(msg: Buffer, plus: boolean): void {
+    // Each record: [fuse_entry_out (READDIRPLUS)] fuse_dirent { ino, off, namelen, type } name, padded to 8 bytes.
+    const before = plus ? EntryOutStruct.size : 0;
+    for (let pos = 16; pos + before + 24 <= msg.length; ) {
+      const at = pos + before;
+      const off = msg.readBigUInt64LE(at + 8);
+      if (off > BigInt(Number.MAX_SAFE_INTEGER)) this.cookies.set(Number(off), off);
+      pos = at + ((24 + msg.readUInt32LE(at + 16) + 7) & ~7);
+    }
   }
 
   private checkReply(p: PendingInternal, r: DecodedReply): void {
