@@ -65,6 +65,7 @@ interface ChildEnd {
 export const FATAL_MARK = '\u0001devfuse-kit-fatal ';
 
 const MIB = 1 << 20;
+const SHORT_BLOCKED_MS = 1000;
 const OUTPUT_TAIL = 4096;
 
 function rssOf(pid: number): number {
@@ -76,7 +77,7 @@ function rssOf(pid: number): number {
   }
 }
 
-function runChild(task: ChildTask, memoryCap: number): Promise<ChildEnd> {
+function runChild(task: ChildTask, memoryCap: number, blockedMs: number): Promise<ChildEnd> {
   const heapMib = Math.max(64, Math.floor(memoryCap / MIB));
   const child = fork(path.join(__dirname, 'child.js'), [], { execArgv: [`--max-old-space-size=${heapMib}`], stdio: ['ignore', 'pipe', 'pipe', 'ipc'], serialization: 'json' });
   const end: ChildEnd = { message: null, code: null, signal: null, stopped: null, waiting: [], peakRss: 0, fatal: null, output: '' };
@@ -93,13 +94,12 @@ function runChild(task: ChildTask, memoryCap: number): Promise<ChildEnd> {
     end.stopped = why;
     child.kill('SIGKILL');
   };
-  const blockedMs = task.limits.timeoutMs + 2000;
   const watch = setInterval(() => {
     if (child.pid === undefined) return;
     const rss = rssOf(child.pid);
     end.peakRss = Math.max(end.peakRss, rss);
     if (rss > memoryCap) stop(`memory: resident size ${Math.round(rss / MIB)} MiB passed the cap of ${Math.round(memoryCap / MIB)} MiB`);
-    else if (Date.now() - lastBeat > blockedMs) stop(`blocked: no sign of life for ${blockedMs} ms (its event loop never turned: a synchronous loop?)`);
+    else if (Date.now() - lastBeat > blockedMs) stop(`blocked: no sign of life for ${blockedMs} ms (its event loop never turned: a synchronous loop?), resident size ${Math.round(rss / MIB)} MiB${blockedMs < task.limits.timeoutMs ? ' (a watch shortened after an earlier child blocked)' : ''}`);
     else if (Date.now() - started > task.limits.scenarioMs + 5000) stop(`time: still running after ${task.limits.scenarioMs + 5000} ms`);
   }, 20);
   child.on('message', (m: ChildMessage) => {
@@ -167,7 +167,15 @@ export async function runInChildren(target: ModuleTarget): Promise<Report> {
   const task = (t: Partial<ChildTask> & Pick<ChildTask, 'kind'>): ChildTask => ({ ...base, ...t, capabilities: [...caps], hung: [...hung] });
 
   // The probe child also loads the module first: a missing module or export is a usage error, before any scenario.
-  const p = await runChild(task({ kind: 'probe', wanted: [...wantedBy(scenarios)] }), cap);
+  // No sign of life for the request timeout and 2 s is a blocked event loop; once one child was
+  // stopped for it the run has failed, and every further child that blocks is stopped after 1 s.
+  let blockedMs = limits.timeoutMs + 2000;
+  const child = async (t: ChildTask): Promise<ChildEnd> => {
+    const e = await runChild(t, cap, blockedMs);
+    if (e.stopped?.startsWith('blocked')) blockedMs = Math.min(blockedMs, SHORT_BLOCKED_MS);
+    return e;
+  };
+  const p = await child(task({ kind: 'probe', wanted: [...wantedBy(scenarios)] }));
   const pm = p.message;
   if (pm?.type === 'usage') throw new UsageError(pm.message);
   if (pm?.type === 'load-failed') {
@@ -197,7 +205,7 @@ export async function runInChildren(target: ModuleTarget): Promise<Report> {
   const worker = async (): Promise<void> => {
     for (let s = queue.shift(); s; s = queue.shift()) {
       const started = performance.now();
-      const e = await runChild(task({ kind: 'scenario', scenario: s.name }), cap);
+      const e = await child(task({ kind: 'scenario', scenario: s.name }));
       let r: ScenarioResult;
       const m = e.message;
       if (m?.type === 'result') {

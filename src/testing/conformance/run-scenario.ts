@@ -24,6 +24,9 @@ interface Running {
   name: string;
 }
 
+/** How long after its end a scenario still owns what the filesystem throws (timers it set in its last requests). */
+const SETTLE_MS = 10;
+
 const als = new AsyncLocalStorage<Running>();
 const running: Running[] = [];
 /** Where errors that belong to no running scenario go, most recent run last. */
@@ -103,7 +106,8 @@ export async function runScenario(s: Scenario, target: InProcessTarget, settings
     }
     if (!t.aborted) await Promise.race([t.settle(), t.whenAborted()]).catch(() => undefined);
   }
-  // One more turn of the event loop: what the filesystem throws from its last callbacks lands here.
+  // A few more turns of the event loop: what the filesystem throws from its last callbacks and short timers lands here.
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
   await new Promise((r) => setImmediate(r));
   clearTimeout(wall);
   // Servers in other processes end here (DESTROY, close, exit; signals after a grace period), within the scenario's time.
