@@ -46,6 +46,8 @@ export interface ServerTransport {
   end?(): Promise<void>;
   /** Who the server is and the tail of its output, for failure reports (a server in another process). */
   describe?(): { who: string; output: string };
+  /** What the link knows about a silence, for a deadline's message ("the server (pid 12) still runs; 40 of 100 bytes of a reply arrived"). */
+  explain?(): string | null;
 }
 
 export interface InProcessOptions {

@@ -228,11 +228,13 @@ export class ScenarioContext {
 
   private problem(e: RequestTimeout | LimitExceeded | ServerGone): void {
     if (e instanceof ServerGone) {
-      this.abort({ step: 'server process', expected: 'the server runs and answers until the kit ends the session (DESTROY, then close)', got: `${e.message}${this.currentStep ? ` (step: ${this.currentStep})` : ''}` });
+      const step = this.currentStep && !e.message.includes('(step: ') ? ` (step: ${this.currentStep})` : '';
+      this.abort({ step: 'server process', expected: 'the server runs and answers until the kit ends the session (DESTROY, then close)', got: `${e.message}${step}` });
     } else if (e instanceof RequestTimeout) {
       this.hung.add(e.opcode);
       const short = e.ms < this.limits.timeoutMs ? ` (a deadline shortened from ${this.limits.timeoutMs} ms: ${opcodeName(e.opcode)} already went unanswered earlier in this run)` : '';
-      this.abort({ step: 'deadline', expected: `every request answered within ${e.ms} ms`, got: `${e.message}${short}` });
+      const link = this.all.map((k) => k.transport.explain?.()).filter(Boolean).join('; ');
+      this.abort({ step: 'deadline', expected: `every request answered within ${e.ms} ms`, got: `${e.message}${short}${link ? `; ${link}` : ''}` });
     } else {
       this.abort({ step: `limit ${e.limit}`, expected: `at most ${this.limits[e.limit]}`, got: e.message });
     }

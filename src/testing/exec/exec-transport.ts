@@ -202,6 +202,14 @@ export class ExecTransport implements ServerTransport {
     return { who: `${this.argv.join(' ')} (pid ${this.child.pid ?? '-'}${status ? `, ${status}` : ', running'})`, output: this.output.trim() };
   }
 
+  explain(): string | null {
+    const status = this.exitStatus;
+    const who = `the server (pid ${this.child.pid ?? '-'}) ${status ?? 'still runs'}`;
+    const frag = this.pendingFragment;
+    const queued = this.sock.queued ? `, ${this.sock.queued} requests still wait for room in the socket (it reads none)` : '';
+    return `${who}${queued}${frag ? `; ${frag}` : ''}`;
+  }
+
   // ------------------------------------------------------------------ input
 
   private onDatagram(data: Buffer, length: number): void {
@@ -274,7 +282,7 @@ export class ExecTransport implements ServerTransport {
     const why = this.spawnError
       ? `the server ${status}`
       : status
-        ? `the server ${status} before the kit ended the session${this.eof ? '' : ''}`
+        ? `the server ${status} before the kit ended the session`
         : 'the server closed its end of the socket before the kit ended the session (the process still runs)';
     const frag = this.pendingFragment;
     this.fail(frag ? `${why}; ${frag}` : why);
