@@ -313,6 +313,11 @@ export class KernelEmulator {
   send<O extends Opcode>(opcode: O, nodeid: number, body: Body<O>, opts: { caller?: Partial<Caller>; ext?: Extensions; unique?: number; deadline?: boolean } = {}): Pending {
     if (this.closedBy) throw this.closedBy;
     this.countRequest(opcode, nodeid, body);
+    if (opcode === Opcode.WRITE && this.transport.maxMessage !== undefined && this.init_out) {
+      // A server in another process reads into a buffer sized by its max_write: a longer WRITE would be cut there, silently.
+      const n = (body as { data?: Buffer }).data?.length ?? 0;
+      if (n > this.maxWrite) throw new Error(`the kit sent a WRITE of ${n} bytes, more than a kernel sends after this INIT (${this.maxWrite}): a kit bug`);
+    }
     const unique = opts.unique ?? this.allocUnique();
     const c = { ...this.caller, ...opts.caller };
     const input = { opcode, header: { unique, nodeid, uid: c.uid, gid: c.gid, pid: c.pid }, ext: opts.ext ?? null, ...body } as unknown as RequestInput;

@@ -314,7 +314,7 @@ export class Vfs {
     try {
       await this.setattr(c.nodeid, { size: 0, fh: c.fh });
       for (let off = 0; off < buf.length; ) {
-        const n = await this.write(c.nodeid, c.fh, off, buf.subarray(off, off + 131072));
+        const n = await this.write(c.nodeid, c.fh, off, buf.subarray(off, off + Math.min(131072, this.k.maxWrite)));
         if (n <= 0) throw new VfsError('EIO', Errno.EIO, 'write', `${path} (WRITE answered ${n} bytes)`);
         off += n;
       }

@@ -31,6 +31,8 @@ const SHUT_RDWR = 2;
 const POLLRDHUP = 0x2000;
 const EAGAIN = 11;
 const EINTR = 4;
+const EPIPE = 32;
+const ECONNRESET = 104;
 
 interface Calls {
   recv: (fd: number, buf: Buffer, len: number, flags: number) => number;
@@ -242,6 +244,11 @@ export class SeqpacketEnd {
         // SIGIO comes when the peer reads; the timer is a backstop, not the mechanism.
         this.retry ??= setInterval(() => this.drain(), 20);
         return false;
+      }
+      // The peer is gone: what recv would also say, as an EOF.
+      if (e === EPIPE || e === ECONNRESET) {
+        this.eof();
+        return true;
       }
       this.events.sendFailed(errnoName(e), msg.length);
       return true;
