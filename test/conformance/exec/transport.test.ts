@@ -7,11 +7,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { before, describe, test } from 'node:test';
-import { Errno } from '../../../src/protocol';
-import { KernelEmulator, ServerGone } from '../../../src/testing/emulator';
+import { Errno, InitFlags } from '../../../src/protocol';
+import { KERNEL_OFFER, KernelEmulator, ServerGone, kernelOffer } from '../../../src/testing/emulator';
+import type { ServerTransport } from '../../../src/testing/transport';
 import { UsageError, runConformance } from '../../../src/testing/conformance/kit';
 import { commandProblem, expandCommand, splitCommand } from '../../../src/testing/exec/command';
-import { ExecTransport } from '../../../src/testing/exec/exec-transport';
+import { ExecTransport, SOCKET_WITHHELD } from '../../../src/testing/exec/exec-transport';
 import { Vfs } from '../../../src/testing/vfs';
 import { servers, type Built } from './build';
 
@@ -25,7 +26,7 @@ function goneWithin(k: KernelEmulator, ms: number, p: Promise<unknown>): Promise
   return Promise.race([p.then(() => null, (e: unknown) => (e instanceof ServerGone ? e : null)), new Promise<null>((r) => setTimeout(() => r(null), ms))]);
 }
 
-describe('the command line', () => {
+describe('the command line', { timeout: 60_000 }, () => {
   test('split as a shell splits words: quotes, backslashes, no expansions', () => {
     assert.deepEqual(splitCommand(`./srv -f  -o 'source={tmp}' "a b\\"c" d\\ e $HOME {fd}`), ['./srv', '-f', '-o', 'source={tmp}', 'a b"c', 'd e', '$HOME', '{fd}']);
     assert.deepEqual(splitCommand(`x ''`), ['x', '']);
@@ -45,6 +46,33 @@ describe('the command line', () => {
     assert.equal(commandProblem(['true', '{fd}']), null);
     await assert.rejects(runConformance({ exec: '/bin/true -f' }), (e: unknown) => e instanceof UsageError && /never names \{fd\}/.test(e.message));
     await assert.rejects(runConformance({ exec: './not-here {fd}' }), UsageError);
+  });
+});
+
+describe('the INIT offer', { timeout: 60_000 }, () => {
+  test('what a kernel of the chosen minor offers, less what a socket cannot carry (PASSTHROUGH, OVER_IO_URING)', () => {
+    const sent: Buffer[] = [];
+    const fake: ServerTransport = { session: null, channel: null, log: [], withheld: SOCKET_WITHHELD, connect: () => undefined, deliver: (m) => void sent.push(Buffer.from(m)), unmount: () => undefined };
+    const offer = (minor: number): bigint => {
+      const k = new KernelEmulator(fake);
+      k.init({ minor }).catch(() => undefined);
+      k.close();
+      // fuse_in_header (40 bytes), then fuse_init_in: major, minor, max_readahead, flags, flags2.
+      const m = sent.pop()!;
+      assert.equal(m.readUInt32LE(44), minor);
+      return BigInt(m.readUInt32LE(52)) | (m.length >= 60 ? BigInt(m.readUInt32LE(56)) << 32n : 0n);
+    };
+    const at45 = offer(45);
+    assert.equal(at45 & (InitFlags.PASSTHROUGH | InitFlags.OVER_IO_URING), 0n);
+    assert.equal(at45, KERNEL_OFFER & ~SOCKET_WITHHELD, 'everything else a 7.45 kernel offers, splice included');
+    const at38 = offer(38);
+    assert.equal(at38 & (InitFlags.DIRECT_IO_ALLOW_MMAP | InitFlags.HAS_RESEND | InitFlags.ALLOW_IDMAP), 0n, 'nothing of 7.39 and later');
+    assert.ok((at38 & InitFlags.HAS_EXPIRE_ONLY) !== 0n);
+    const at26 = offer(26);
+    assert.equal(at26 >> 32n, 0n, 'no flags2 before 7.36');
+    assert.equal(at26 & (InitFlags.MAX_PAGES | InitFlags.ABORT_ERROR | InitFlags.CACHE_SYMLINKS), 0n, 'nothing of 7.27 and later');
+    assert.ok((at26 & InitFlags.HANDLE_KILLPRIV) !== 0n && (at26 & InitFlags.SPLICE_WRITE) !== 0n);
+    assert.equal(kernelOffer(45), KERNEL_OFFER);
   });
 });
 
