@@ -13,7 +13,7 @@ usage:
   devfuse mount passthrough <source> <mountpoint> [-o options] [--debug] [--trace file]
   devfuse mount hello <mountpoint>
   devfuse cuse echo|fioc <name> [--major N] [--minor N] [--debug]
-  devfuse conformance <memfs|hello|passthrough|module.js> [export] [--only name,...] [--json] [--timeout MS] [--jobs N] [--list]
+  devfuse conformance <memfs|hello|passthrough|module.js> [export] [options]
   devfuse trace show <file>
   devfuse trace replay <file> <memfs|module.js> [export]
   devfuse --version

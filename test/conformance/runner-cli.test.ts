@@ -84,6 +84,13 @@ describe('devfuse conformance, a child process per scenario', { timeout: 300_000
     assert.match(scenario(r, 'sparse').line, /^✓/);
   });
 
+  test('a scenario that fails in a child that served others is judged again in a fresh one', async () => {
+    // Each scenario makes one filesystem; in a shared child the third and later ones fail GETATTR.
+    const r = await devfuse(fixtures, 'degradesWithAge', '--only', 'sparse,write-applied,setattr,truncate', '--jobs', '1');
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /4 passed, 0 failed/);
+  });
+
   test('hello passes, every scenario that writes skipped with the reason', async () => {
     const r = await devfuse('hello');
     assert.equal(r.status, 0, r.stdout + r.stderr);

@@ -108,3 +108,16 @@ export const blocksEventLoop = variant((m) => ({
 export const leaksLookups = variant((m) => ({
   forget: (ino, n) => m.forget!(ino, n - 1),
 }));
+
+let made = 0;
+/** Every filesystem after the second made in one process fails GETATTR: state that leaks between instances, not a fault of any one scenario. */
+export const degradesWithAge = (): Filesystem => {
+  const fs = variant((m) => ({
+    getattr: (ctx, ino, fh) => {
+      if (made > 2) throw new Error('fixture: worn out by the filesystems made before');
+      return m.getattr!(ctx, ino, fh);
+    },
+  }))();
+  made++;
+  return fs;
+};

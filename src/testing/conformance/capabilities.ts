@@ -39,8 +39,13 @@ const DIR = '.devfuse-probe';
 
 type Caps = Map<Capability, string | null>;
 
-/** The first need of `s` that `caps` does not meet, as a skip reason; undefined when all are met. */
-export function unmetNeed(s: Scenario, caps: ReadonlyMap<Capability, string | null>): string | undefined {
+/**
+ * Why `s` cannot run on this target, as a skip reason: it is internal and the server is not a
+ * devfuse Filesystem object in reach (an external server), or the first of its needs that `caps`
+ * does not meet; undefined when it can run.
+ */
+export function unmetNeed(s: Scenario, caps: ReadonlyMap<Capability, string | null>, target: { filesystemObject: boolean } = { filesystemObject: true }): string | undefined {
+  if (s.internal && !target.filesystemObject) return 'internal: it looks inside a devfuse Filesystem object, and this server is not one';
   for (const c of s.needs ?? []) {
     const why = caps.get(c);
     if (typeof why === 'string') return `needs ${c}: ${why}`;

@@ -9,8 +9,7 @@ import type { Failure, Report, ScenarioResult } from './kit';
 export function formatResultLine(x: ScenarioResult): string {
   const mark = x.status === 'skipped' ? '-' : x.status === 'passed' ? '✓' : '✗';
   const skipped = x.skipped ? ` (skipped: ${x.skipped})` : '';
-  const count = x.status === 'failed' ? ` (${x.failures.length} failure${x.failures.length === 1 ? '' : 's'})` : '';
-  return `${mark} ${x.name} — ${x.description}${skipped}${count}${x.status === 'skipped' ? '' : ` [${x.ms.toFixed(0)} ms]`}`;
+  return `${mark} ${x.name} — ${x.description}${skipped}${x.status === 'skipped' ? '' : ` [${x.ms.toFixed(0)} ms]`}`;
 }
 
 function formatFailure(f: Failure): string[] {

@@ -13,6 +13,7 @@ import { hardLinks, symlinks } from './links';
 import { flock, posixLocks } from './locks';
 import { generations, lookupBalance, lookupForget, readdirplusLookups } from './lookup';
 import { oldMinors } from './minors';
+import { model } from './model';
 import { oddNames, oddNamesEverywhere } from './names';
 import { readdirContents, readdirOffsets } from './readdir';
 import { rename, renameDirectories, renameFiles } from './rename';
@@ -26,5 +27,5 @@ import { setattr, setattrFields, truncate } from './setattr';
 import { xattrNames, xattrs, xattrValues } from './xattr';
 
 export const SCENARIOS: readonly Scenario[] = [
-  treeWalk, lookupForget, readdirplusLookups, generations, lookupBalance, oddNames, oddNamesEverywhere, readdirOffsets, readdirContents, rename, renameDirectories, renameFiles, hardLinks, symlinks, xattrs, xattrValues, xattrNames, setattr, setattrFields, truncate, sparse, openFlags, append, readBounds, writePatterns, appliedWhenAnswered, readsDuringWrites, openUnlinked, attrsFresh, times, statfs, flushFsync, access, fallocate, lseek, copyFileRange, mknod, tmpfile, statx, directIoOrdering, interrupts, interruptEffects, errnos, posixLocks, flock, oldMinors,
+  treeWalk, lookupForget, readdirplusLookups, generations, lookupBalance, oddNames, oddNamesEverywhere, readdirOffsets, readdirContents, rename, renameDirectories, renameFiles, hardLinks, symlinks, xattrs, xattrValues, xattrNames, setattr, setattrFields, truncate, sparse, openFlags, append, readBounds, writePatterns, appliedWhenAnswered, readsDuringWrites, openUnlinked, attrsFresh, times, statfs, flushFsync, access, fallocate, lseek, copyFileRange, mknod, tmpfile, statx, directIoOrdering, interrupts, interruptEffects, errnos, posixLocks, flock, oldMinors, model,
 ];
