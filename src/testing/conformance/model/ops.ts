@@ -6,6 +6,7 @@
  * emulated kernel on the filesystem under test (subject.ts).
  */
 import type * as FastCheck from 'fast-check';
+import { O_APPEND, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../../../linux';
 
 /** Paths the operations use: a few names at the root and two levels down. */
 export const PATHS = ['/a', '/b', '/d', '/d/a', '/d/b', '/d/e', '/d/e/a', '/e', '/e/a'] as const;
@@ -53,11 +54,6 @@ export interface OpSet {
   renameFlags: boolean;
 }
 
-const O_RDONLY = 0;
-const O_WRONLY = 1;
-const O_RDWR = 2;
-const O_TRUNC = 0o1000;
-const O_APPEND = 0o2000;
 export const OPEN_FLAGS = [O_RDONLY, O_WRONLY, O_RDWR, O_RDWR | O_APPEND, O_WRONLY | O_APPEND, O_RDWR | O_TRUNC, O_WRONLY | O_TRUNC] as const;
 
 /**

@@ -6,21 +6,13 @@
  * inode" renames), O_TRUNC as a SETATTR after OPEN, O_APPEND as a WRITE at
  * the size GETATTR gives. What comes back is what a program would see.
  */
+import { O_APPEND, O_CREAT, O_EXCL, O_TRUNC, O_WRONLY, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../../linux';
 import { errnoName, Opcode, ROOT_ID, type Attr, type DecodedReply } from '../../../protocol';
 import { VfsError, type Vfs } from '../../vfs';
 import { describeAttr, describeBytes, SLOTS, type Op, type Outcome } from './ops';
 import { userNames } from './host';
 
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
-const O_WRONLY = 1;
-const O_CREAT = 0o100;
-const O_EXCL = 0o200;
-const O_TRUNC = 0o1000;
-const O_APPEND = 0o2000;
-const RENAME_EXCHANGE = 2;
+/** The kernel's limit of symlinks followed in one walk (ELOOP beyond). */
 const MAXSYMLINKS = 40;
 
 /** A refusal the VFS makes itself, before asking the filesystem. */
