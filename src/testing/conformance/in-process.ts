@@ -42,8 +42,9 @@ export function probeErrors(r: ScenarioResult): Failure[] {
 /** An external server's run (exec/run.ts): the same loop, its servers reached through `connect`. */
 export type ExternalRun = ExternalTarget & RunOptions & { scenarios?: readonly Scenario[] };
 
-/** Runs the scenarios one after another in this process; `skip` gives a reason to skip one before its needs are looked at. */
-export async function runInProcess(target: ConformanceTarget | ExternalRun, skip?: (s: Scenario) => string | undefined): Promise<Report> {
+/** Runs the scenarios one after another in this process (an external server's internal scenarios are skipped: unmetNeed). */
+export async function runInProcess(target: ConformanceTarget | ExternalRun): Promise<Report> {
+  const reach = { filesystemObject: !('connect' in target) };
   const { limits, seed, scenarios } = resolveRun(target, target.scenarios ?? SCENARIOS);
   const errors: Failure[] = [];
   const release = catchUncaught((f) => errors.push(f));
@@ -52,7 +53,7 @@ export async function runInProcess(target: ConformanceTarget | ExternalRun, skip
   const results: ScenarioResult[] = [];
   const settings = (): ContextSettings => ({ limits, seed, ops: target.ops, capabilities: caps, timeoutFor: deadlines(limits, hung) });
   try {
-    const wanted = wantedBy(skip ? scenarios.filter((s) => !skip(s)) : scenarios);
+    const wanted = wantedBy(scenarios.filter((s) => reach.filesystemObject || !s.internal));
     if (wanted.size) {
       const probe: Scenario = { name: 'capability probes', description: 'what the filesystem implements', run: (t) => probeCapabilities(t, wanted, caps) };
       const o = await runScenario(probe, target, settings());
@@ -60,7 +61,7 @@ export async function runInProcess(target: ConformanceTarget | ExternalRun, skip
       for (const op of o.hung) hung.set(op, probe.name);
     }
     for (const s of scenarios) {
-      const reason = skip?.(s) ?? unmetNeed(s, caps);
+      const reason = unmetNeed(s, caps, reach);
       const o = reason ? { result: skippedResult(s, reason), hung: [] } : await runScenario(s, target, settings());
       for (const op of o.hung) if (!hung.has(op)) hung.set(op, s.name);
       results.push(o.result);

@@ -30,8 +30,6 @@ export interface ExecTarget extends RunOptions {
   scenarios?: readonly Scenario[];
 }
 
-export const INTERNAL_SKIP = 'looks inside a devfuse Filesystem object (inspect, or wrapping it), which an external server is not';
-
 /** The argv of `exec`, checked: a UsageError names what is wrong. */
 export function execArgv(exec: ExecTarget['exec']): string[] {
   let argv: string[];
@@ -48,5 +46,5 @@ export function execArgv(exec: ExecTarget['exec']): string[] {
 export async function runExec(target: ExecTarget): Promise<Report> {
   const command = execArgv(target.exec);
   const connect = (): ExecTransport => new ExecTransport({ command, cwd: target.cwd, env: target.env, graceMs: target.graceMs });
-  return runInProcess({ ...target, connect }, (s) => (s.internal ? INTERNAL_SKIP : undefined));
+  return runInProcess({ ...target, connect });
 }
