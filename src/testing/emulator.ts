@@ -219,6 +219,10 @@ export class KernelEmulator {
    * when a READDIR sends that cookie, as a kernel sends it back unchanged.
    */
   private readonly cookies = new Map<number, bigint>();
+  /** end() has begun: the server going away is expected from here on. */
+  private ending = false;
+  /** Handles open on the kernel side ("f" or "d", node id, fh → how many opens returned it), released at end() as a kernel releases them before the session ends. */
+  private readonly handles = new Map<string, number>();
 
   /** Serves `target` in this process (a Filesystem), or talks to a server through a transport. */
   constructor(
@@ -337,6 +341,7 @@ export class KernelEmulator {
       this.track(p, nodeid, body, opts.deadline ?? true);
     }
     if (opcode === Opcode.INIT) this.initExchange = [bytes];
+    if (opcode === Opcode.RELEASE || opcode === Opcode.RELEASEDIR) this.closeHandle(opcode === Opcode.RELEASEDIR ? 'd' : 'f', nodeid, (body as { arg?: { fh?: number } }).arg?.fh ?? 0);
     this.opts.onSend?.(p);
     this.deliver(bytes);
     return p;
@@ -475,26 +480,52 @@ export class KernelEmulator {
 
   /**
    * Ends the session as the kernel side does when a scenario is over: for a
-   * server in another process, DESTROY (waited for up to `graceMs`: the
-   * kernel sends it only to fuseblk servers, so it is not judged), then the
-   * close, and the wait until the process is gone. Nothing for an
-   * in-process session. Idempotent.
+   * server in another process, RELEASE of every handle still open, DESTROY
+   * (each waited for up to `graceMs`: the kernel sends DESTROY only to
+   * fuseblk servers, so it is not judged), then the close, and the wait
+   * until the process is gone. Nothing for an
+   * in-process session. Resolves with a crash on the way out, or null.
    */
-  async end(graceMs = 1000): Promise<void> {
-    if (!this.transport.end) return;
+  async end(graceMs = 1000): Promise<string | null> {
+    if (!this.transport.end || this.ending) return null;
+    this.ending = true;
+    // A server already given up on (a deadline, a crash) was reported then.
+    const open = !this.closedBy;
     if (this.init_out && !this.closedBy) {
-      const p = this.send(Opcode.DESTROY, 0, {}, { deadline: false });
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([p.reply.catch(() => undefined), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
-      clearTimeout(timer);
+      // As at an unmount: every handle still open is released first (its holders exited); a server need not expect DESTROY with files open. No FORGETs:
+      // the kernel aborts the connection (or sends DESTROY, fuseblk) before it evicts the inodes, so a server never sees them at an unmount.
+      const released = [...this.handles.entries()].flatMap(([key, n]) => {
+        const [kind, node, fh] = key.split(':');
+        const op = kind === 'd' ? Opcode.RELEASEDIR : Opcode.RELEASE;
+        return Array.from({ length: n }, () => this.send(op, Number(node), { arg: { fh: Number(fh), flags: 0, release_flags: 0, lock_owner: 0n } }, { deadline: false }).reply.catch(() => undefined));
+      });
+      await within(Promise.all(released), graceMs);
+      if (!this.closedBy) await within(this.send(Opcode.DESTROY, 0, {}, { deadline: false }).reply.catch(() => undefined), graceMs);
     }
     this.close(new EmulatorClosed('the session ended'));
-    await this.transport.end();
+    const crash = await this.transport.end();
+    return open ? crash : null;
   }
 
-  /** The transport says the server went away: every waiting request fails with that, and so does the scenario. */
+  private openHandle(kind: 'f' | 'd', nodeid: number, fh: number): void {
+    const key = `${kind}:${nodeid}:${fh}`;
+    this.handles.set(key, (this.handles.get(key) ?? 0) + 1);
+  }
+
+  private closeHandle(kind: 'f' | 'd', nodeid: number, fh: number): void {
+    const key = `${kind}:${nodeid}:${fh}`;
+    const n = (this.handles.get(key) ?? 0) - 1;
+    if (n > 0) this.handles.set(key, n);
+    else this.handles.delete(key);
+  }
+
+  /** The transport says the server went away: every waiting request fails with that, and so does the scenario (unless the session was ending: end() says how it ended). */
   private gone(why: string): void {
     if (this.closedBy) return;
+    if (this.ending) {
+      this.close(new ServerGone(why));
+      return;
+    }
     const waiting = this.waiting();
     const e = new ServerGone(`${why}${waiting.length ? `, while waiting for ${waiting.slice(0, 3).join('; ')}` : ''}`);
     this.opts.onProblem?.(e);
@@ -664,6 +695,8 @@ export class KernelEmulator {
       this.names.set(id, { parent, name: n });
       this.byName.set(`${parent}/${n}`, id);
     };
+    if (r.body?.kind === 'open') this.openHandle(p.opcode === Opcode.OPENDIR ? 'd' : 'f', p.nodeid, r.body.open.fh);
+    if (r.body?.kind === 'create' && r.body.entry.nodeid !== 0) this.openHandle('f', r.body.entry.nodeid, r.body.open.fh);
     switch (r.body?.kind) {
       case 'entry':
       case 'create':
@@ -838,6 +871,13 @@ function pendingRequest(unique: number, opcode: Opcode, size: number | undefined
   // Rejections are also recorded in `violations` (or told to onProblem); callers that await still see them.
   reply.catch(() => undefined);
   return { unique, opcode, reply, answered: false, replyBytes: null, size, resolve, reject, what, timer: null, nodeid: 0, body: {} };
+}
+
+/** Waits for `p`, or `ms`, whichever comes first. */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
 
 function mib(n: number): number {

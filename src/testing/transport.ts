@@ -42,8 +42,8 @@ export interface ServerTransport {
   readonly withheld?: bigint;
   /** The largest message the link carries; the emulator sends no request larger, as a kernel with that max_pages_limit. */
   readonly maxMessage?: number;
-  /** Ends the session and waits until the server is gone (a server in another process; after DESTROY). */
-  end?(): Promise<void>;
+  /** Ends the session and waits until the server is gone (a server in another process; after DESTROY); resolves with what went wrong on the way (a crash), or null. */
+  end?(): Promise<string | null>;
   /** Who the server is and the tail of its output, for failure reports (a server in another process). */
   describe?(): { who: string; output: string };
   /** What the link knows about a silence, for a deadline's message ("the server (pid 12) still runs; 40 of 100 bytes of a reply arrived"). */

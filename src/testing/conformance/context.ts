@@ -61,8 +61,8 @@ export class ScenarioContext {
   private currentStep: string | undefined;
   private abortedBy: ScenarioAborted | null = null;
   private abortListener: ((e: ScenarioAborted) => void) | null = null;
-  /** Servers in other processes being ended (DESTROY, close, exit). */
-  private readonly ending: Promise<void>[] = [];
+  /** Servers in other processes being ended (DESTROY, close, exit): each resolves with a crash on the way out, or null. */
+  private readonly ending: Promise<string | null>[] = [];
 
   constructor(
     private readonly target: ContextTarget,
@@ -161,9 +161,10 @@ export class ScenarioContext {
     if (!this.abortedBy) this.ending.push(k.end());
   }
 
-  /** Ends every server in another process (DESTROY, close, its exit) and waits until each is gone. */
+  /** Ends every server in another process (DESTROY, close, its exit) and waits until each is gone; a crash on the way out is a failure. */
   async release(): Promise<void> {
-    await Promise.all([...this.ending, ...this.all.map((k) => k.end())].map((p) => p.catch(() => undefined)));
+    const ends = await Promise.all([...this.ending, ...this.all.map((k) => k.end())].map((p) => p.catch(() => null)));
+    for (const crash of ends) if (crash) this.fail('server process at the end of the session', 'the server exits after the releases, DESTROY and the close (any status)', crash);
   }
 
   /** Who each server in another process was and the tail of its output, for the report; undefined for in-process ones. */

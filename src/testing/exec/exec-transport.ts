@@ -176,12 +176,19 @@ export class ExecTransport implements ServerTransport {
     });
   }
 
-  /** Ends the session (unmount) and waits until the server process is gone. */
-  async end(): Promise<void> {
+  /**
+   * Ends the session (unmount) and waits until the server process is gone;
+   * resolves with a crash on the way out (a signal the kit did not send),
+   * or null. Any exit status is fine: servers report the EOF as an error.
+   */
+  async end(): Promise<string | null> {
     this.unmount();
     await this.exited;
     if (this.killTimer) clearTimeout(this.killTimer);
     this.cleanup();
+    const sig = this.exit?.signal;
+    if (!sig || this.signalsSent.includes(sig)) return null;
+    return `the server was killed by ${sig} as the session ended (the releases and DESTROY of an unmount, then the close)`;
   }
 
   /** How the server ended, once it did: "exited with code 1", "killed by SIGSEGV", null while it runs. */

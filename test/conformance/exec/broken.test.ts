@@ -57,6 +57,7 @@ const CASES: Case[] = [
   { fault: 'lookup-create', scenario: 'lookup-forget', says: /^GETATTR of unlinked node \d+ with 1 lookup left \| ESTALE$/, passing: ['statfs', 'rename-directories', 'write-patterns'] },
   { fault: 'double-release', scenario: 'write-applied', says: /^protocol \| reply to unique \d+, which is not in flight/, passing: ['statfs', 'tree-walk'] },
   { fault: 'exit-readdir', scenario: 'readdir-contents', says: /^server process \| the server exited with code 3 before the kit ended the session, while waiting for READDIR \/big \(offset 101, 128 bytes\)/, passing: ['statfs', 'readdir-offsets', 'rename-directories'], output: /minifs: cookie 101 out of range/, all: true },
+  { fault: 'crash-destroy', scenario: 'statfs', says: /^server process at the end of the session \| the server was killed by SIGSEGV as the session ended \(the releases and DESTROY of an unmount, then the close\)$/, passing: [] },
   { fault: 'log-to-fd', scenario: 'rename-directories', says: /^protocol \| write of 6 bytes: shorter than fuse_out_header$/, passing: ['statfs', 'write-patterns'] },
 ];
 
