@@ -52,6 +52,8 @@ export interface Scenario {
   description: string;
   /** Capabilities the scenario requires; unmet, it is skipped with the probe's answer as the reason. */
   needs?: readonly Capability[];
+  /** Capabilities it adapts to through t.has() (probed with the needs: an unprobed one would read as present). */
+  uses?: readonly Capability[];
   /** It must see inside a devfuse Filesystem object (inspect(), or wrapping it): skipped for servers that are not one. */
   internal?: boolean;
   run(t: ScenarioContext): Promise<void>;
