@@ -32,7 +32,8 @@ function check(r: Report, known: Known, mustPass: readonly string[]): void {
 }
 
 async function kit(cmd: string, only?: string[]): Promise<Report> {
-  const r = await runConformance({ exec: cmd, ...(only ? { only } : {}) });
+  // A fixed seed: the model scenario's sequences are the same every run.
+  const r = await runConformance({ exec: cmd, seed: 1, ...(only ? { only } : {}) });
   assert.deepEqual(runningFrom(b.dir), [], 'no server process outlives the run');
   return r;
 }
@@ -67,6 +68,8 @@ describe('libfuse examples through --exec', { timeout: 240_000 }, () => {
     'setattr-fields': /the unlinked file after SETATTR through its handle: .*nlink 1/,
     'open-unlinked': /RMDIR \/dd while its unlinked file \/dd\/x is still open: ENOTEMPTY/,
     access: /ACCESS \/f W_OK by its owner \(mode 0400\): success/,
+    // The differential model meets the same hidden names: an rmdir the host allows is ENOTEMPTY.
+    model: /rmdir\("\/e"\) .*: ENOTEMPTY/,
   };
 
   test('passthrough -o modules=subdir,subdir={tmp} (high-level API): the four failures of the path-based API, nothing else', async (t) => {
