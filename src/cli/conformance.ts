@@ -23,7 +23,7 @@ options:
   --only name,...    run only these scenarios
   --timeout MS       each request's deadline (default 5000)
   --jobs N           scenarios at once, each in its own process (default: the number of CPUs)
-  --memory MIB       memory of the scenario processes together (default 1024)
+  --memory MIB       memory of the scenario processes together (default 1024; at least 256 each)
   --seed N           the seed of the randomized scenarios (printed in the summary)
   --ops N            how many operations a randomized scenario runs
   --json             JSON Lines: one object per scenario as it ends, then a summary object

@@ -54,6 +54,11 @@ export interface EmulatorOptions {
   onProblem?: (e: RequestTimeout | LimitExceeded | ServerGone) => void;
   /** Told of each request just before the server gets it (the kit's child reports it, in case the server never returns). */
   onSend?: (p: Pending) => void;
+  /**
+   * Deadlines hold the event loop (the conformance kit: a process must never drain in silence with a
+   * request outstanding). Off by default: a test that ends with a request unanswered ends at once.
+   */
+  keepAlive?: boolean;
 }
 
 /** A request the server did not answer within its deadline. */
@@ -356,18 +361,20 @@ export class KernelEmulator {
   }
 
   /** Delivers arbitrary bytes as a request (malformed-input tests). The reply, if any, is matched by `unique`. */
-  sendRaw(bytes: Buffer, expectReplyTo?: { unique: number; opcode: Opcode; size?: number }): Pending | null {
+  sendRaw(bytes: Buffer, expectReplyTo?: { unique: number; opcode: Opcode; size?: number; nodeid?: number; body?: object }): Pending | null {
     if (this.closedBy) throw this.closedBy;
     this.countRequest(expectReplyTo?.opcode ?? Opcode.LOOKUP, 0, {});
     let p: PendingInternal | null = null;
     if (expectReplyTo) {
-      const { unique, opcode } = expectReplyTo;
+      const { unique, opcode, nodeid = 0, body = {} } = expectReplyTo;
       const step = this.opts.step?.();
-      p = pendingRequest(unique, opcode, expectReplyTo.size, () => `${opcodeName(opcode)} unique=${unique}${step ? ` (step: ${step})` : ''}`);
-      this.track(p, 0, {});
+      // With the decoded request (a replay has it), messages name the path and names are learned from the replies.
+      const what = expectReplyTo.body ? () => this.describe(opcode, nodeid, body, step) : () => `${opcodeName(opcode)} unique=${unique}${step ? ` (step: ${step})` : ''}`;
+      p = pendingRequest(unique, opcode, expectReplyTo.size, what);
+      this.track(p, nodeid, body);
       this.opts.onSend?.(p);
     }
-    this.deliver(bytes);
+    this.transport.deliver(bytes);
     return p;
   }
 
@@ -549,9 +556,14 @@ export class KernelEmulator {
     while (this.pending.size) await Promise.allSettled([...this.pending.values()].map((p) => p.reply));
   }
 
-  /** The requests still waiting, described ("READ /f (offset 0, 4096 bytes)"). */
-  waiting(): string[] {
-    return [...this.pending.values()].map((p) => p.what());
+  /** The requests still waiting (the first `max`), described ("READ /f (offset 0, 4096 bytes)"). */
+  waiting(max = Infinity): string[] {
+    const out: string[] = [];
+    for (const p of this.pending.values()) {
+      if (out.length >= max) break;
+      out.push(p.what());
+    }
+    return out;
   }
 
   /** The path the node id was last seen at ("/" for the root), or undefined. */
@@ -640,7 +652,10 @@ export class KernelEmulator {
   private track(p: PendingInternal, nodeid: number, body: object, deadline = true): void {
     this.pending.set(p.unique, p);
     const ms = this.opts.timeoutFor?.(p.opcode) ?? this.limits.timeoutMs;
-    if (deadline) p.timer = setTimeout(() => this.expire(p, ms), ms);
+    if (deadline) {
+      p.timer = setTimeout(() => this.expire(p, ms), ms);
+      if (!this.opts.keepAlive) p.timer.unref();
+    }
     p.nodeid = nodeid;
     p.body = body;
   }

@@ -8,13 +8,13 @@
 export interface Limits {
   /** Milliseconds a request may stay unanswered (`--timeout`). */
   timeoutMs: number;
-  /** Wall-clock milliseconds one scenario may take, all its requests together. */
+  /** Wall-clock milliseconds one scenario may take, all its requests together (raised with `ops`: 5 ms each). */
   scenarioMs: number;
   /** Bytes one read loop (Vfs.readFile) takes before it stops: a file that keeps growing, a read past EOF that returns data. */
   maxFileBytes: number;
   /** Entries one directory listing (Vfs.readdir) takes before it stops: cookies that never end. */
   maxDirEntries: number;
-  /** Requests one emulator may send: a backstop for any loop driven by the filesystem's answers. */
+  /** Requests one emulator may send: a backstop for any loop driven by the filesystem's answers (the kit's scenarios send at most ~1000 per emulator). */
   maxRequests: number;
   /** Resident memory of the process running a scenario (the child's cap under process isolation). */
   memoryBytes: number;
@@ -22,10 +22,10 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   timeoutMs: 5000,
-  scenarioMs: 60_000,
+  scenarioMs: 30_000,
   maxFileBytes: 64 << 20,
   maxDirEntries: 100_000,
-  maxRequests: 1_000_000,
+  maxRequests: 100_000,
   memoryBytes: 1 << 30,
 });
 

@@ -24,6 +24,7 @@ import { formatRequest } from '../server/core/debug';
 import type { Filesystem } from '../api/filesystem';
 import type { SessionOptions } from '../server/options';
 import { KernelEmulator, sizeAsked } from './emulator';
+import type { Limits } from './limits';
 
 export interface TraceEvent {
   /** µs since the trace started. */
@@ -135,8 +136,10 @@ function withoutTimes(kind: string, r: DecodedReply): string {
  * before it), and compares each reply with the recorded one, timestamps
  * aside (the only fields a filesystem cannot reproduce).
  */
-export async function replayTrace(events: readonly TraceEvent[], filesystem: Filesystem, session: SessionOptions = {}): Promise<ReplayResult> {
-  const k = new KernelEmulator(filesystem, { session });
+export async function replayTrace(events: readonly TraceEvent[], filesystem: Filesystem, session: SessionOptions = {}, limits: Partial<Limits> = {}): Promise<ReplayResult> {
+  // Each request has its deadline, and the deadlines hold the event loop: a filesystem that never
+  // answers one is a difference ("unanswered after 5000 ms"), never a replay that ends in silence.
+  const k = new KernelEmulator(filesystem, { session, limits, keepAlive: true });
   const result: ReplayResult = { requests: 0, compared: 0, differences: [], violations: k.violations };
   const recorded = new Map<number, Buffer>();
   for (const e of events) if (e.dir === 'out' && e.data.length >= 16 && e.err !== Errno.ENOENT) {
@@ -162,7 +165,7 @@ export async function replayTrace(events: readonly TraceEvent[], filesystem: Fil
       continue;
     }
     const size = sizeAsked(req.opcode, req);
-    const p = k.sendRaw(e.data, { unique: req.header.unique, opcode: req.opcode, size })!;
+    const p = k.sendRaw(e.data, { unique: req.header.unique, opcode: req.opcode, size, nodeid: req.header.nodeid, body: req })!;
     const unique = req.header.unique;
     const compare = (failure?: unknown): void => {
       if (req.opcode === Opcode.INIT) ctx = contextAfter(ctx, recorded.get(unique));

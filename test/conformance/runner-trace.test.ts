@@ -82,6 +82,15 @@ describe('trace replay', () => {
     assert.match(probe.replayed, /"size":4/);
   });
 
+  test('a request the filesystem never answers is a difference, after its deadline', async () => {
+    const inner = memfs();
+    const stuck: Filesystem = Object.assign(Object.create(null) as Filesystem, inner, { listxattr: () => new Promise<never>(() => undefined) });
+    const r = await replayTrace(readTrace(file), stuck, {}, { timeoutMs: 300 });
+    const d = r.differences.filter((x) => x.opcode === 'LISTXATTR');
+    assert.equal(d.length, 3, JSON.stringify(r.differences, null, 1));
+    for (const x of d) assert.match(x.replayed, /^no reply: LISTXATTR \/(f|plain) unanswered after 300 ms$/);
+  });
+
   test('devfuse trace replay: exit 0 with no difference, 1 with differences, 2 for a missing file or module', () => {
     const same = spawnSync(process.execPath, [bin, 'trace', 'replay', file, 'memfs'], { encoding: 'utf8' });
     assert.equal(same.status, 0, same.stdout + same.stderr);

@@ -105,6 +105,22 @@ describe('runConformance in process', () => {
     assert.match(failed(r, 'chatty'), /^limit maxRequests \| at most 100 \| GETATTR \/: more than 100 requests/m);
   });
 
+  test('a scenario that fails in a loop keeps its report readable: 100 failures, each text cut at 2000 characters', async () => {
+    const noisy: Scenario = {
+      name: 'noisy',
+      description: 'checks every byte of a large read',
+      async run(t) {
+        await t.start();
+        for (let i = 0; i < 1000; i++) t.check(false, `byte ${i}`, '0', 'x'.repeat(1 << 20));
+      },
+    };
+    const r = await runConformance({ make: () => memfs(), scenarios: [noisy] });
+    const f = r.results[0]!.failures;
+    assert.equal(f.length, 101);
+    assert.equal(f[0]!.got, `${'x'.repeat(2000)}… (${1 << 20} characters)`);
+    assert.deepEqual(f[100], { step: 'more failures', expected: 'none', got: '900 more, not listed (the first 100 are)' });
+  });
+
   test('a scenario can skip itself with a reason', async () => {
     const r = await runConformance({ make: () => memfs(), scenarios: [{ name: 's', description: 'd', run: async (t) => t.skip('not today') }] });
     assert.deepEqual(r.results.map((x) => [x.status, x.skipped]), [['skipped', 'not today']]);

@@ -39,7 +39,7 @@ function fatal(what: string): void {
   busy = false;
   // The stack from the caller of process.exit/abort on: the frames of this module say nothing.
   const stack = (new Error(what).stack ?? '').split('\n').filter((l, i) => i === 0 || !l.includes(__filename)).join('\n');
-  const m = { what, step: current?.stepName, waiting: current?.waiting().slice(0, 5) ?? [], stack };
+  const m = { what, step: current?.stepName, waiting: current?.waiting() ?? [], stack };
   try {
     fs.writeSync(2, `\n${FATAL_MARK}${JSON.stringify(m)}\n`);
   } catch {
@@ -58,12 +58,12 @@ process.abort = (() => {
 process.on('exit', (code) => fatal(`the process exited with code ${code} before the scenario ended (its event loop ran empty with work still promised?)`));
 
 setInterval(() => {
-  void send({ type: 'hb', step: current?.stepName, waiting: current?.waiting().slice(0, 5) ?? [], rss: process.memoryUsage.rss() });
+  void send({ type: 'hb', step: current?.stepName, waiting: current?.waiting() ?? [], rss: process.memoryUsage.rss() });
 }, 250).unref();
 
 /** What is thrown outside any scenario (after one ended) goes back with the next result. */
 const orphans: Failure[] = [];
-catchUncaught((f) => orphans.push(f));
+catchUncaught((f) => void (orphans.length < 1000 && orphans.push(f)));
 
 let target: LoadedTarget | null = null;
 

@@ -63,6 +63,7 @@ export class ScenarioContext {
   private abortListener: ((e: ScenarioAborted) => void) | null = null;
   /** Servers in other processes being ended (DESTROY, close, exit): each resolves with a crash on the way out, or null. */
   private readonly ending: Promise<string | null>[] = [];
+  private dropped = 0;
 
   constructor(
     private readonly target: ContextTarget,
@@ -77,7 +78,7 @@ export class ScenarioContext {
   async start(opts: { session?: SessionOptions; init?: InitParams; wrap?: (fs: Filesystem) => Filesystem } = {}): Promise<Vfs> {
     if (this.abortedBy) throw this.abortedBy;
     if (this.current) this.finish();
-    const common = { limits: this.limits, timeoutFor: this.settings.timeoutFor, step: () => this.currentStep, onProblem: (e: RequestTimeout | LimitExceeded | ServerGone) => this.problem(e), onSend: this.settings.onSend };
+    const common = { limits: this.limits, timeoutFor: this.settings.timeoutFor, step: () => this.currentStep, onProblem: (e: RequestTimeout | LimitExceeded | ServerGone) => this.problem(e), onSend: this.settings.onSend, keepAlive: true };
     // An external server takes no session options and cannot be wrapped: scenarios that wrap are `internal`, and skipped for it.
     const tg = this.target;
     const raw = 'connect' in tg ? null : tg.make();
@@ -121,7 +122,7 @@ export class ScenarioContext {
   /** Records a failure and goes on. */
   fail(step: string, expected: string, got: string): void {
     if (this.abortedBy) return;
-    this.failures.push({ step: String(step), expected: String(expected), got: String(got) });
+    this.record({ step: String(step), expected: String(expected), got: String(got) });
   }
 
   /** Records a failure unless `ok`. */
@@ -154,8 +155,10 @@ export class ScenarioContext {
   /** Protocol violations and ledger problems of the current emulator become failures. */
   finish(): void {
     if (!this.current) return;
-    const k = this.current.vfs.k;
+    const { k } = this.current.vfs;
     this.check1(k);
+    // Done with, nothing in flight: let it go (a randomized scenario starts hundreds).
+    if (k.inFlight === 0) this.all.splice(this.all.indexOf(k), 1);
     this.current = null;
     // A server in another process is ended now, not at the scenario's end: one per minor would otherwise pile up.
     if (!this.abortedBy) this.ending.push(k.end());
@@ -181,6 +184,21 @@ export class ScenarioContext {
 
   // ---- for the runner ---------------------------------------------------------
 
+  /** Keeps a failure, its texts cut to MAX_TEXT characters, the first MAX_FAILURES of them (a check in a loop over a large file stays readable). */
+  record(f: Failure): void {
+    if (this.failures.length >= MAX_FAILURES) {
+      this.dropped++;
+      return;
+    }
+    this.failures.push({ step: clip(f.step), expected: clip(f.expected), got: clip(f.got), ...(f.stack ? { stack: clip(f.stack) } : {}) });
+  }
+
+  /** The failures for the report, with a last line counting those not kept. */
+  reported(): Failure[] {
+    if (!this.dropped) return [...this.failures];
+    return [...this.failures, { step: 'more failures', expected: 'none', got: `${this.dropped} more, not listed (the first ${MAX_FAILURES} are)` }];
+  }
+
   /** A promise that rejects when the scenario is aborted. */
   whenAborted(): Promise<never> {
     return new Promise<never>((_res, rej) => {
@@ -196,7 +214,7 @@ export class ScenarioContext {
   /** Gives up on the scenario: records `failure`, closes every emulator. */
   abort(failure: Failure): void {
     if (this.abortedBy) return;
-    this.failures.push(failure);
+    this.record(failure);
     this.abortedBy = new ScenarioAborted(failure);
     for (const k of this.all) k.close(this.abortedBy);
     this.abortListener?.(this.abortedBy);
@@ -205,7 +223,7 @@ export class ScenarioContext {
   /** Something the filesystem threw outside any request (a timer, a listener, a rejection nobody handled). */
   uncaught(e: unknown, how: string): void {
     const where = this.currentStep ? ` (step: ${this.currentStep})` : '';
-    this.failures.push({ step: `${how}${where}`, expected: 'nothing thrown outside a request', got: describeError(e), stack: e instanceof Error ? e.stack : undefined });
+    this.record({ step: `${how}${where}`, expected: 'nothing thrown outside a request', got: describeError(e), stack: e instanceof Error ? e.stack : undefined });
   }
 
   /** Waits for every request still in flight (each bounded by its deadline), then runs the end-of-scenario checks. */
@@ -216,8 +234,8 @@ export class ScenarioContext {
   }
 
   /** What the scenario is waiting for, for messages about it. */
-  waiting(): string[] {
-    return this.all.flatMap((k) => k.waiting());
+  waiting(max = 5): string[] {
+    return this.all.flatMap((k) => k.waiting(max)).slice(0, max);
   }
 
   private check1(k: KernelEmulator): void {
@@ -246,6 +264,13 @@ export class ScenarioContext {
 function tail(s: string, n: number): string {
   const lines = s.split('\n');
   return lines.length > n ? ['…', ...lines.slice(-n)].join('\n') : s;
+}
+
+const MAX_FAILURES = 100;
+const MAX_TEXT = 2000;
+
+function clip(s: string): string {
+  return s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}… (${s.length} characters)` : s;
 }
 
 export function describeError(e: unknown): string {

@@ -6,7 +6,7 @@
  * between two requests.
  */
 import type { Opcode } from '../../protocol';
-import { resolveLimits, type Limits } from '../limits';
+import { DEFAULT_LIMITS, resolveLimits, type Limits } from '../limits';
 import { probeCapabilities, unmetNeed, wantedBy } from './capabilities';
 import type { ContextSettings, ExternalTarget } from './context';
 import { UsageError, type Capability, type ConformanceTarget, type Failure, type Report, type RunOptions, type Scenario, type ScenarioResult } from './kit';
@@ -19,7 +19,9 @@ export const SHORT_DEADLINE_MS = 500;
 
 /** Limits, seed and scenario selection from the run options; UsageError for unknown scenario names. */
 export function resolveRun(o: RunOptions, all: readonly Scenario[]): { limits: Limits; seed: number; scenarios: Scenario[] } {
-  const limits = resolveLimits({ ...o.limits, ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}) });
+  // A deeper randomized run (--ops) gets the time it asks for: 5 ms an operation, unless scenarioMs is given.
+  const deeper = o.ops !== undefined && o.limits?.scenarioMs === undefined ? { scenarioMs: Math.max(DEFAULT_LIMITS.scenarioMs, o.ops * 5) } : {};
+  const limits = resolveLimits({ ...deeper, ...o.limits, ...(o.timeout !== undefined ? { timeoutMs: o.timeout } : {}) });
   const seed = o.seed ?? Math.floor(Math.random() * 0x7fffffff);
   if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`the seed must be a non-negative integer, got ${String(o.seed)}`);
   if (o.ops !== undefined && (!Number.isSafeInteger(o.ops) || o.ops <= 0)) throw new UsageError(`ops must be a positive integer, got ${String(o.ops)}`);
@@ -47,7 +49,7 @@ export async function runInProcess(target: ConformanceTarget | ExternalRun): Pro
   const reach = { filesystemObject: !('connect' in target) };
   const { limits, seed, scenarios } = resolveRun(target, target.scenarios ?? SCENARIOS);
   const errors: Failure[] = [];
-  const release = catchUncaught((f) => errors.push(f));
+  const release = catchUncaught((f) => void (errors.length < 1000 && errors.push(f)));
   const caps = new Map<Capability, string | null>();
   const hung = new Map<Opcode, string>();
   const results: ScenarioResult[] = [];

@@ -89,9 +89,9 @@ export async function runScenario(s: Scenario, target: InProcessTarget, settings
   running.push(me);
   const ms = settings.limits.scenarioMs;
   const wall = setTimeout(() => {
-    const waiting = t.waiting();
+    const waiting = t.waiting(3);
     const step = t.stepName ? ` at step "${t.stepName}"` : '';
-    t.abort({ step: 'scenario time', expected: `the scenario ends within ${ms} ms (limits.scenarioMs)`, got: `still running${step}${waiting.length ? `, waiting for ${waiting.slice(0, 3).join('; ')}` : ''}` });
+    t.abort({ step: 'scenario time', expected: `the scenario ends within ${ms} ms (limits.scenarioMs)`, got: `still running${step}${waiting.length ? `, waiting for ${waiting.join('; ')}` : ''}` });
   }, ms);
   let skipped: string | undefined;
   try {
@@ -99,10 +99,10 @@ export async function runScenario(s: Scenario, target: InProcessTarget, settings
     await Promise.race([t.settle(), t.whenAborted()]);
   } catch (e) {
     if (e instanceof SkipScenario) skipped = e.message || 'skipped by the scenario';
-    else if (e instanceof ConformanceFailure) t.failures.push(e.failure);
+    else if (e instanceof ConformanceFailure) t.record(e.failure);
     else if (!(e instanceof ScenarioAborted) && !(t.aborted && (e instanceof EmulatorClosed || e instanceof RequestTimeout))) {
       const where = t.stepName ? `step: ${t.stepName}` : 'scenario';
-      t.failures.push({ step: where, expected: 'to run to the end', got: describeError(e), stack: e instanceof Error && !(e.name === 'VfsError') ? e.stack : undefined });
+      t.record({ step: where, expected: 'to run to the end', got: describeError(e), stack: e instanceof Error && !(e.name === 'VfsError') ? e.stack : undefined });
     }
     if (!t.aborted) await Promise.race([t.settle(), t.whenAborted()]).catch(() => undefined);
   }
@@ -113,7 +113,7 @@ export async function runScenario(s: Scenario, target: InProcessTarget, settings
   // Servers in other processes end here (DESTROY, close, exit; signals after a grace period), within the scenario's time.
   await t.release();
   running.splice(running.indexOf(me), 1);
-  const failures = [...t.failures];
+  const failures = t.reported();
   const status = failures.length ? 'failed' : skipped !== undefined ? 'skipped' : 'passed';
   const output = status === 'failed' ? t.serverOutput() : undefined;
   return {
