@@ -31,7 +31,7 @@ export class HostTree {
   private readonly fds: (number | null)[] = new Array<number | null>(SLOTS).fill(null);
 
   constructor() {
-    this.root = fs.mkdtempSync(path.join(referenceBase(), 'devfuse-model-'));
+    this.root = fs.mkdtempSync(path.join(referenceBase(), `devfuse-model-${process.pid}-`));
   }
 
   private p(x: string): string {
@@ -246,7 +246,21 @@ function referenceBase(): string {
   } catch {
     // no /dev/shm here, or not writable
   }
+  sweep(base);
   return base;
+}
+
+/** Removes reference directories left by processes that died in the middle of a run (a child stopped by the runner). */
+function sweep(dir: string): void {
+  for (const name of fs.readdirSync(dir)) {
+    const pid = /^devfuse-model-(\d+)-/.exec(name)?.[1];
+    if (!pid || Number(pid) === process.pid) continue;
+    try {
+      process.kill(Number(pid), 0);
+    } catch (e) {
+      if ((e as { code?: string }).code === 'ESRCH') fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    }
+  }
 }
 
 /** The user.* names of a listxattr buffer, sorted. */

@@ -39,6 +39,9 @@ export interface ModelResult {
 
 /** One sequence on a fresh pair (the caller prepends the prelude); the first difference, or null. */
 export async function runOnce(t: ScenarioContext, ops: readonly Op[], umask: number, record: RecordedMessage[][] | null): Promise<Difference | null> {
+  // A turn of the event loop per sequence: against a filesystem that answers synchronously the whole run would
+  // otherwise be one stretch of microtasks, and the runner's heartbeat would not get through.
+  await new Promise<void>((r) => setImmediate(r));
   const v = await t.start();
   // The host runs the reference as this process; so does the emulated caller.
   v.k.caller = { ...v.k.caller, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
