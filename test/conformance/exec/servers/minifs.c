@@ -405,28 +405,9 @@ static void mf_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_open(req, fi);
 }
 
-static void mf_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi)
+/* CREATE's reply: the node open, its entry counted as F.create_lookups lookups. */
+static void reply_create(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	int e = find(parent, name);
-	if (e >= 0 && !(fi->flags & O_EXCL) && live(parent)) {
-		/* Another client made it between LOOKUP and CREATE: open what is there. */
-		fuse_ino_t ino = entries[e].ino;
-		if (S_ISDIR(nodes[ino].mode)) { reply_err(req, EISDIR); return; }
-		if (fi->flags & O_TRUNC) resize(&nodes[ino], 0);
-		nodes[ino].open++;
-		fi->fh = ino;
-		struct fuse_entry_param ep;
-		memset(&ep, 0, sizeof ep);
-		ep.ino = ino;
-		ep.generation = nodes[ino].gen;
-		fill_attr(ino, &ep.attr);
-		nodes[ino].nlookup += F.create_lookups;
-		fuse_reply_create(req, &ep, fi);
-		return;
-	}
-	fuse_ino_t ino;
-	int err = make(req, parent, name, S_IFREG | (mode & 07777), 0, &ino);
-	if (err) { reply_err(req, err); return; }
 	nodes[ino].open++;
 	fi->fh = ino;
 	struct fuse_entry_param ep;
@@ -436,6 +417,23 @@ static void mf_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
 	fill_attr(ino, &ep.attr);
 	nodes[ino].nlookup += F.create_lookups;
 	fuse_reply_create(req, &ep, fi);
+}
+
+static void mf_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, struct fuse_file_info *fi)
+{
+	int e = find(parent, name);
+	if (e >= 0 && !(fi->flags & O_EXCL) && live(parent)) {
+		/* Another client made it between LOOKUP and CREATE: open what is there. */
+		fuse_ino_t ino = entries[e].ino;
+		if (S_ISDIR(nodes[ino].mode)) { reply_err(req, EISDIR); return; }
+		if (fi->flags & O_TRUNC) resize(&nodes[ino], 0);
+		reply_create(req, ino, fi);
+		return;
+	}
+	fuse_ino_t ino;
+	int err = make(req, parent, name, S_IFREG | (mode & 07777), 0, &ino);
+	if (err) { reply_err(req, err); return; }
+	reply_create(req, ino, fi);
 }
 
 static void mf_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
