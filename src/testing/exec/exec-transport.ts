@@ -117,10 +117,11 @@ export class ExecTransport implements ServerTransport {
         this.problem();
         resolve();
       });
-      // 'close' waits for stdout and stderr to end, so the output is whole; a grandchild holding them open delays it, 'exit' and the timer below do not.
+      // 'close' waits for stdout and stderr to end, so the output is whole; a grandchild holding them open (a server gone to the background) would delay it for ever: 'exit' and half a second do.
       this.child.on('exit', (code, signal) => {
         this.exit = { code, signal };
         setTimeout(() => this.problem(), 200).unref();
+        setTimeout(resolve, 500).unref();
       });
       this.child.on('close', () => {
         this.problem();
@@ -286,10 +287,12 @@ export class ExecTransport implements ServerTransport {
     if (this.reported || this.ending) return;
     if (!this.exit && !this.eof && !this.spawnError) return;
     const status = this.exitStatus;
+    // Exit 0 with the socket still open elsewhere: a child of it has it (daemonized: libfuse servers need -f).
+    const background = this.exit?.code === 0 && !this.eof ? ' and left its socket open in another process (did it go to the background? libfuse servers need -f)' : '';
     const why = this.spawnError
       ? `the server ${status}`
       : status
-        ? `the server ${status} before the kit ended the session`
+        ? `the server ${status}${background} before the kit ended the session`
         : 'the server closed its end of the socket before the kit ended the session (the process still runs)';
     const frag = this.pendingFragment;
     this.fail(frag ? `${why}; ${frag}` : why);

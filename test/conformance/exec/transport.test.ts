@@ -160,6 +160,13 @@ describe('the server process', { timeout: 120_000 }, () => {
     assert.throws(() => process.kill(tr.pid!, 0), /ESRCH/);
   });
 
+  test('a libfuse server started without -f goes to the background: the failure says so, and the run ends', async (t) => {
+    if (b.skip) return t.skip(b.skip);
+    const r = await runConformance({ exec: `${b.bin('hello_ll')} {fd}`, only: ['statfs'] });
+    assert.equal(r.failed, 1);
+    assert.match(r.results[0]!.failures.map((f) => f.got).join('\n'), /the server exited with code 0 and left its socket open in another process \(did it go to the background\? libfuse servers need -f\)/);
+  });
+
   test('one that cannot start fails at once with the reason', async () => {
     const tr = new ExecTransport({ command: ['/nonexistent/server', '{fd}'] });
     const k = new KernelEmulator(tr);
