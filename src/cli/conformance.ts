@@ -70,6 +70,7 @@ async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const exec = a.values.get('exec');
+  if (exec !== undefined && (a.values.has('jobs') || a.values.has('memory'))) throw new UsageError('--jobs and --memory size the child processes a module runs in; --exec runs its scenarios one after another, each server in its own process');
   if (exec !== undefined && spec !== undefined) throw new UsageError(`--exec names the server; ${JSON.stringify(spec)} besides it is one filesystem too many (quote the whole command line: --exec "./server -f {fd}")`);
   if ((!spec && exec === undefined) || extra !== undefined || a.options.length) {
     process.stderr.write(`${!spec ? 'devfuse conformance: which filesystem?' : `devfuse conformance: unexpected ${extra ?? `-o ${a.options.join(',')}`}`}\n${CONFORMANCE_USAGE}\n`);

@@ -72,6 +72,7 @@ describe('devfuse conformance --exec', { timeout: 180_000 }, () => {
       [['--exec', './no-such-server -f {fd}'], /--exec: cannot run \.\/no-such-server: no such executable file/],
       [['memfs', '--exec', '/bin/true {fd}'], /--exec names the server; "memfs" besides it is one filesystem too many/],
       [['--exec', "'unterminated {fd}"], /--exec: unterminated '/],
+      [['--exec', '/bin/true {fd}', '--jobs', '2'], /--jobs and --memory size the child processes a module runs in/],
     ] as [string[], RegExp][]) {
       const r = await devfuse(args);
       assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
