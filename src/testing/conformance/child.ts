@@ -102,11 +102,16 @@ async function run(task: ChildTask): Promise<ChildMessage> {
 }
 
 let queue = Promise.resolve();
-process.on('message', (task: ChildTask | { kind: 'exit' }) => {
+process.on('message', (task: ChildTask | { kind: 'exit' } | { kind: 'warm'; module: string; export?: string }) => {
   queue = queue.then(async () => {
     if (task.kind === 'exit') {
       target?.cleanup();
       realExit(0);
+    }
+    if (task.kind === 'warm') {
+      // A spare child loads the module before it is needed; a failure to load is told with its first task.
+      target ??= await loadTarget(task.module, task.export).catch(() => null);
+      return;
     }
     busy = true;
     let m: ChildMessage;

@@ -56,6 +56,12 @@ export type ChildMessage =
 
 type Outcome = Extract<ChildMessage, { type: 'result' | 'probe' | 'usage' | 'load-failed' }>;
 
+/** What a child is watched for during a task: this long without a sign of life is a blocked event loop; this much resident memory is too much. */
+interface Watch {
+  blockedMs: number;
+  rssCap: number;
+}
+
 /** How one task in a child ended, as the parent saw it. */
 interface TaskEnd {
   message: Outcome | null;
@@ -73,6 +79,8 @@ interface TaskEnd {
   /** The child's stdout and stderr during this task (its tail). */
   output: string;
   ms: number;
+  /** The resident-memory cap it ran under. */
+  rssCap: number;
 }
 
 /** Starts the line a dying child writes to stderr about its death (child.ts). */
@@ -80,6 +88,7 @@ export const FATAL_MARK = '\u0001devfuse-kit-fatal ';
 
 const MIB = 1 << 20;
 const SHORT_BLOCKED_MS = 1000;
+const LOW_RSS_CAP = 256 * MIB;
 const OUTPUT_TAIL = 4096;
 const MAX_SERVED = 16;
 
@@ -118,7 +127,7 @@ class Child {
   /** Characters of output seen in all: where each task's share starts. */
   private total = 0;
   private lastBeat = Date.now();
-  private task: { end: TaskEnd; started: number; from: number; limits: Limits; blockedMs: number; resolve: (e: TaskEnd) => void } | null = null;
+  private task: { end: TaskEnd; started: number; from: number; limits: Limits; watch: Watch; resolve: (e: TaskEnd) => void } | null = null;
   private readonly watch: NodeJS.Timeout;
   alive = true;
   served = 0;
@@ -144,15 +153,20 @@ class Child {
     this.watch = setInterval(() => this.check(), 20);
   }
 
-  /** Runs one task; `blockedMs` without a sign of life is a blocked event loop. */
-  run(t: ChildTask, blockedMs: number): Promise<TaskEnd> {
+  /** Runs one task under `watch`. */
+  run(t: ChildTask, watch: Watch): Promise<TaskEnd> {
     return new Promise((resolve) => {
-      const end: TaskEnd = { message: null, died: false, code: null, signal: null, stopped: null, waiting: [], fatal: null, output: '', ms: 0 };
-      this.task = { end, started: Date.now(), from: this.total, limits: t.limits, blockedMs, resolve };
+      const end: TaskEnd = { message: null, died: false, code: null, signal: null, stopped: null, waiting: [], fatal: null, output: '', ms: 0, rssCap: watch.rssCap };
+      this.task = { end, started: Date.now(), from: this.total, limits: t.limits, watch, resolve };
       this.lastBeat = Date.now();
       this.served++;
       this.proc.send(t);
     });
+  }
+
+  /** Loads the module ahead of the first task (a spare waiting for its turn). */
+  warm(module: string, exportName?: string): void {
+    this.proc.send({ kind: 'warm', module, export: exportName });
   }
 
   close(): void {
@@ -174,9 +188,9 @@ class Child {
     this.rss = rssOf(this.proc.pid);
     const t = this.task;
     if (!t) return;
-    const blocked = t.blockedMs;
+    const { blockedMs: blocked, rssCap } = t.watch;
     const mib = (n: number): number => Math.round(n / MIB);
-    if (this.rss > this.cap) this.stop(`memory: resident size ${mib(this.rss)} MiB passed the cap of ${mib(this.cap)} MiB`);
+    if (this.rss > rssCap) this.stop(`memory: resident size ${mib(this.rss)} MiB passed the cap of ${mib(rssCap)} MiB${rssCap < this.cap ? ' (a cap lowered after an earlier child passed it)' : ''}`);
     else if (Date.now() - this.lastBeat > blocked) this.stop(`blocked: no sign of life for ${blocked} ms (its event loop never turned: a synchronous loop?), resident size ${mib(this.rss)} MiB${blocked < t.limits.timeoutMs ? ' (a watch shortened after an earlier child blocked)' : ''}`);
     else if (Date.now() - t.started > t.limits.scenarioMs + 5000) this.stop(`time: still running after ${t.limits.scenarioMs + 5000} ms`);
   }
@@ -203,7 +217,8 @@ class Child {
     clearInterval(this.watch);
     const t = this.task;
     if (!t) {
-      if (code !== 0) {
+      // A spare that died before its first task: that task, in another child, will say why.
+      if (code !== 0 && this.served > 0) {
         const { output, fatal } = splitFatal(this.output);
         this.idleDeath({ step: 'process', expected: 'the child lives until told to go', got: `between scenarios, ${fatal?.what ?? `the child ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`}`, stack: fatal?.stack ?? (output || undefined) });
       }
@@ -234,7 +249,7 @@ function deathOf(e: TaskEnd, cap: number): Failure {
   const waiting = e.fatal?.waiting.length ? e.fatal.waiting : e.waiting;
   const last = e.lastRequest && !waiting.includes(e.lastRequest) ? `; the last request handed to the filesystem: ${e.lastRequest}` : '';
   const at = `${step ? ` at step "${step}"` : ''}${waiting.length ? `, waiting for ${waiting.join('; ')}` : ''}${last}`;
-  if (e.stopped?.startsWith('memory')) return { step: 'memory', expected: `resident memory under ${Math.round(cap / MIB)} MiB (limits.memoryBytes shared by the jobs)`, got: `${e.stopped}${at}; the process was stopped` };
+  if (e.stopped?.startsWith('memory')) return { step: 'memory', expected: `resident memory under ${Math.round(e.rssCap / MIB)} MiB (limits.memoryBytes shared by the jobs)`, got: `${e.stopped}${at}; the process was stopped` };
   if (/heap out of memory|Reached heap limit/.test(e.output)) return { step: 'memory', expected: `the JavaScript heap under ${Math.round(cap / MIB)} MiB`, got: `the process ran out of JavaScript heap${at}` };
   if (e.stopped?.startsWith('blocked')) return { step: 'event loop', expected: 'the event loop free to turn', got: `${e.stopped}${at}` };
   if (e.stopped) return { step: 'scenario time', expected: 'the scenario ends in time', got: `${e.stopped}${at}` };
@@ -255,20 +270,39 @@ export async function runInChildren(target: ModuleTarget): Promise<Report> {
   const task = (t: Partial<ChildTask> & Pick<ChildTask, 'kind'>): ChildTask => ({ ...base, ...t, capabilities: [...caps], hung: [...hung] });
   // No sign of life for the request timeout and 2 s is a blocked event loop; once one child was
   // stopped for it the run has failed, and every further child that blocks is stopped after 1 s.
-  let blockedMs = limits.timeoutMs + 2000;
-  const spawn = (): Child => new Child(cap, (f) => errors.push(f));
-  const runIn = async (c: Child, t: ChildTask, blocked = blockedMs): Promise<TaskEnd> => {
-    const e = await c.run(t, blocked);
-    if (e.stopped?.startsWith('blocked')) blockedMs = Math.min(blockedMs, SHORT_BLOCKED_MS);
+  // Likewise the resident-memory cap drops to 256 MiB once one child passed it (a scenario on a
+  // sound filesystem needs under 100 MiB): a filesystem that allocates without end in a common
+  // request would otherwise page-fault half a gigabyte per scenario.
+  const watch: Watch = { blockedMs: limits.timeoutMs + 2000, rssCap: cap };
+  // Each worker's next child is started and loaded while the current one works: a child per failed
+  // scenario then costs no wait (a filesystem that hangs in a common request fails most scenarios).
+  const spares: Child[] = [];
+  const warm = (): Child => {
+    const c = new Child(cap, (f) => errors.push(f));
+    c.warm(target.module, target.export);
+    return c;
+  };
+  const spawn = (): Child => {
+    let c = spares.shift();
+    while (c && !c.alive) c = spares.shift();
+    while (spares.length < jobs) spares.push(warm());
+    return c ?? warm();
+  };
+  const runIn = async (c: Child, t: ChildTask, w: Watch = { ...watch }): Promise<TaskEnd> => {
+    const e = await c.run(t, w);
+    if (e.stopped?.startsWith('blocked')) watch.blockedMs = Math.min(watch.blockedMs, SHORT_BLOCKED_MS);
+    if (e.stopped?.startsWith('memory')) watch.rssCap = Math.min(watch.rssCap, LOW_RSS_CAP);
     return e;
   };
 
   // The probes come first, and load the module: a missing module or export is a usage error, before any scenario.
-  let first: Child | null = spawn();
+  let first: Child | null = new Child(cap, (f) => errors.push(f));
+  while (spares.length < jobs) spares.push(warm());
   const p = await runIn(first, task({ kind: 'probe', wanted: [...wantedBy(scenarios)] }));
   const pm = p.message;
   if (pm?.type === 'usage' || pm?.type === 'load-failed') {
     first.close();
+    for (const c of spares) c.close();
     if (pm.type === 'usage') throw new UsageError(pm.message);
     errors.push({ step: `loading ${target.module}`, expected: 'the module loads', got: pm.message, stack: pm.stack });
     return makeReport([], errors, {}, seed);
@@ -319,15 +353,15 @@ export async function runInChildren(target: ModuleTarget): Promise<Report> {
       const fresh = c.served === 0;
       // The same deadlines and watch for a second run, whatever the first taught the run.
       const t = task({ kind: 'scenario', scenario: s.name });
-      const blocked = blockedMs;
-      let r = resultOf(s, await runIn(c, t, blocked));
+      const w = { ...watch };
+      let r = resultOf(s, await runIn(c, t, w));
       if (r.status === 'failed') {
         c.close();
         c = null;
         // Judged again in a process of its own: the failure must not come from what earlier scenarios left behind.
         if (!fresh) {
           const again = spawn();
-          r = resultOf(s, await runIn(again, t, blocked));
+          r = resultOf(s, await runIn(again, t, w));
           again.close();
         }
       } else if (c.served >= MAX_SERVED || c.rss > cap / 2) {
@@ -341,6 +375,7 @@ export async function runInChildren(target: ModuleTarget): Promise<Report> {
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, queue.length)) }, worker));
   first?.close();
+  for (const c of spares) c.close();
   return makeReport(
     scenarios.map((s) => results.get(s.name)!),
     errors,
