@@ -60,14 +60,17 @@ test('a module that cannot be loaded is named in one line, without a require sta
   fs.writeFileSync(bad, 'module.exports = { x: 1 +; };\n');
   const dep = path.join(tmp, 'dep.js');
   fs.writeFileSync(dep, "require('devfuse-no-such-package'); module.exports = () => ({});\n");
+  const throws = path.join(tmp, 'throws.js');
+  fs.writeFileSync(throws, "throw new Error('boom while loading');\n");
   const cases: [string, RegExp][] = [
-    ['missing.js', /^devfuse: cannot load missing\.js: no such file \(.*\/missing\.js\)\n$/],
-    [bad, /^devfuse: cannot load .*bad\.js: SyntaxError: Unexpected token .*\(.*bad\.js:1\)\n$/],
-    [dep, /^devfuse: cannot load .*dep\.js: Cannot find module 'devfuse-no-such-package'\n$/],
+    ['missing.js', /^devfuse trace: cannot find missing\.js \(not a file, nor one of memfs, hello, passthrough\)\n$/],
+    [bad, /^devfuse trace: cannot load .*bad\.js: SyntaxError: Unexpected token .*\(.*bad\.js:1\)\n$/],
+    [dep, /^devfuse trace: cannot load .*dep\.js: Cannot find module 'devfuse-no-such-package'\n$/],
+    [throws, /^devfuse trace: cannot load .*throws\.js: Error: boom while loading\n$/],
   ];
   for (const [mod, re] of cases) {
     const r = devfuse('trace', 'replay', trace, mod);
-    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, re);
   }
 });

@@ -25,8 +25,8 @@ export interface Space {
   /** Takes `n` blocks from the budget; false (taking nothing) when they do not fit. */
   reserve(n: number): boolean;
   release(n: number): void;
-  /** File data buffers of `bytes` were allocated (> 0) or dropped (< 0): the memory memfs holds. */
-  held(bytes: number): void;
+  /** File data buffers of `bytes` were allocated (> 0) or dropped (< 0): the memory memfs holds. Optional. */
+  held?(bytes: number): void;
 }
 
 /** A run of blocks in one buffer: where it starts in the file, how many of its blocks are still in use. */
@@ -229,7 +229,7 @@ export class FileData {
     this.runs.clear();
     this.thinned.clear();
     this.size = 0;
-    if (bytes > 0) this.space.held(-bytes);
+    if (bytes > 0) this.space.held?.(-bytes);
   }
 
   /** Bytes of buffers this file holds (tests check it against the blocks counted). */
@@ -253,7 +253,7 @@ export class FileData {
 
   /** A zeroed block of its own; the caller has reserved it. */
   private newBlock(): Buffer {
-    this.space.held(BLOCK_SIZE);
+    this.space.held?.(BLOCK_SIZE);
     return Buffer.alloc(BLOCK_SIZE);
   }
 
@@ -269,7 +269,7 @@ export class FileData {
     while (k < Math.min(count, RUN_BLOCKS) && !this.blocks.has(idx + k)) k++;
     if (k < 2 || !this.space.reserve(k)) return;
     const run = Buffer.allocUnsafeSlow(k * BLOCK_SIZE);
-    this.space.held(run.byteLength);
+    this.space.held?.(run.byteLength);
     this.runs.set(run.buffer, { first: idx, live: k });
     for (let i = 0; i < k; i++) this.blocks.set(idx + i, run.subarray(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE));
   }
@@ -281,11 +281,11 @@ export class FileData {
     this.space.release(1);
     const run = this.runs.get(b.buffer);
     if (!run) {
-      this.space.held(-b.byteLength);
+      this.space.held?.(-b.byteLength);
     } else if (--run.live === 0) {
       this.runs.delete(b.buffer);
       this.thinned.delete(b.buffer);
-      this.space.held(-b.buffer.byteLength);
+      this.space.held?.(-b.buffer.byteLength);
     } else {
       this.thinned.add(b.buffer);
     }
@@ -307,11 +307,11 @@ export class FileData {
         if (b?.buffer !== ab) continue;
         const own = Buffer.allocUnsafeSlow(BLOCK_SIZE);
         b.copy(own);
-        this.space.held(BLOCK_SIZE);
+        this.space.held?.(BLOCK_SIZE);
         this.blocks.set(i, own);
       }
       this.runs.delete(ab);
-      this.space.held(-ab.byteLength);
+      this.space.held?.(-ab.byteLength);
     }
     this.thinned.clear();
   }
