@@ -15,6 +15,7 @@
  * a zero position), so a device that has a position keeps it per handle.
  */
 import fs from 'node:fs';
+import { O_NONBLOCK } from '../linux';
 import type { CuseParams } from '../protocol';
 import { DeviceChannel } from '../server/device/device-channel';
 import { FuseError } from '../api/errors';
@@ -24,7 +25,7 @@ import type { SessionEnd } from '../server/core/session';
 import { CuseSession } from './session';
 
 /** O_NONBLOCK in the open flags the kernel passes along. */
-export const O_NONBLOCK = 0o4000;
+export { O_NONBLOCK };
 
 export interface CuseIoInfo {
   /** The file was opened O_NONBLOCK: answer EAGAIN instead of waiting. */

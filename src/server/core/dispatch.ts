@@ -14,7 +14,8 @@
 // From the defining modules, not '../protocol': see the note in session.ts.
 import { DirentBuffer } from '../../protocol/dirent';
 import { Errno } from '../../protocol/errno';
-import { FattrFlags, GetattrFlags, IoctlFlags, LkFlags, Opcode, PollFlags, ReleaseFlags, WriteFlags, FsyncFlags, OpenInFlags } from '../../protocol/constants';
+import { FattrFlags, FopenFlags, GetattrFlags, IoctlFlags, LkFlags, Opcode, PollFlags, ReadFlags, ReleaseFlags, WriteFlags, FsyncFlags, OpenInFlags } from '../../protocol/constants';
+import { O_DIRECT, S_IFDIR } from '../../linux';
 import { InvalidReplyError } from '../../protocol/errors';
 import { encodeName } from '../../protocol/names';
 import { writeOutHeader } from '../../protocol/header';
@@ -76,13 +77,10 @@ function enosys(): never {
   throw new FuseError(Errno.ENOSYS);
 }
 
-const O_DIRECT = 0o40000;
-const S_IFDIR = 0o040000;
-
 function openReply(h: DispatchHost, unique: number, ino: number, o: OpenResult | undefined): Buffer {
   const open_flags = openFlags(o, h.forceDirectIo);
   const fh = o?.fh ?? 0;
-  h.openedDirect(ino, fh, (open_flags & 1) !== 0);
+  h.openedDirect(ino, fh, (open_flags & FopenFlags.DIRECT_IO) !== 0);
   return replyOpen(unique, { fh, open_flags, backing_id: o?.backingId ?? 0 });
 }
 
@@ -95,7 +93,7 @@ function created(h: DispatchHost, unique: number, r: { entry: Entry; open: OpenR
   if (e.nodeid === 0) throw new InvalidReplyError('create/tmpfile returned an entry with ino 0');
   const open_flags = openFlags(r.open, h.forceDirectIo);
   const fh = r.open?.fh ?? 0;
-  h.openedDirect(e.nodeid, fh, (open_flags & 1) !== 0);
+  h.openedDirect(e.nodeid, fh, (open_flags & FopenFlags.DIRECT_IO) !== 0);
   h.countLookups(unique, [e.nodeid]);
   return replyCreate(unique, e, { fh, open_flags, backing_id: r.open?.backingId ?? 0 });
 }
@@ -263,7 +261,7 @@ export const DISPATCH: Table = {
     if (!read) return enosys();
     const ino = r.header.nodeid;
     const { fh, offset, size } = r.arg;
-    const info = { flags: r.arg.flags, lockOwner: r.arg.read_flags & 2 ? r.arg.lock_owner : undefined };
+    const info = { flags: r.arg.flags, lockOwner: r.arg.read_flags & ReadFlags.LOCKOWNER ? r.arg.lock_owner : undefined };
     return ordered(h, ctx, ino, offset, size, () =>
       then(read.call(h.fs, ctx, ino, fh, offset, size, info), (data) => {
         checkReadSize(data, size);

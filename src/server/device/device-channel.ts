@@ -135,6 +135,7 @@ import fs from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { Errno } from '../../protocol/errno';
 import { Opcode } from '../../protocol/constants';
+import { peekLength, peekOpcode, peekPid } from '../../protocol/header';
 import { HEADER_ROOM, readBufferSize, type Channel, type ChannelCloseReason, type ReadFence, type RequestSink } from '../core/channel';
 import { deviceRead, deviceWrite, errno, fileFlags, O_ASYNC, setAsyncIo, setFileFlags, yieldCpu } from './device-io';
 import { DEFAULT_BUSY_POLL, DEFAULT_STREAM_POLL, PollWindow } from '../accel/poll-window';
@@ -402,12 +403,12 @@ export class DeviceChannel implements Channel {
     // A big WRITE read the ordinary way: the ones after it come through the pipe.
     if (!spliced) this.splicer?.seen(buf, n);
     // fuse_in_header.len counts WRITE data left in the splice pipe too.
-    this.afterBigWrite = buf.readUInt32LE(4) === Opcode.WRITE && buf.readUInt32LE(0) >= BIG_WRITE;
+    this.afterBigWrite = peekOpcode(buf) === Opcode.WRITE && peekLength(buf) >= BIG_WRITE;
     // fuse_in_header.pid: the caller, whose CPU colocation may move to.
-    this.coloc?.request(buf.readUInt32LE(32));
+    this.coloc?.request(peekPid(buf));
     // A WRITE is recorded by the sink's synchronous dispatch: its read window closes after it, any other now.
     const fence = this.fence;
-    const recordsWrite = fence !== null && buf.readUInt32LE(4) === Opcode.WRITE;
+    const recordsWrite = fence !== null && peekOpcode(buf) === Opcode.WRITE;
     if (fence && !recordsWrite) fence.closeWindow();
     try {
       if (this.sink!(buf, n, spliced ?? undefined)) this.buf = this.takeBuffer();

@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Opcode, WriteFlags } from '../../../protocol/constants';
 import { Errno } from '../../../protocol/errno';
 import { ProtocolError } from '../../../protocol/errors';
-import { OUT_HEADER_SIZE, writeOutHeader } from '../../../protocol/header';
+import { IN_HEADER_SIZE, OUT_HEADER_SIZE, peekOpcode, writeOutHeader } from '../../../protocol/header';
 import { replyError } from '../../../protocol/replies';
 import { decodeRequest } from '../../../protocol/request';
 import type { DataPath, DataPathFactory } from '../../../api/data-path';
@@ -92,7 +92,7 @@ class Worker {
 
   private serve(n: number): void {
     const buf = this.buf;
-    const opcode = n >= 8 ? buf.readUInt32LE(4) : -1;
+    const opcode = n >= IN_HEADER_SIZE ? peekOpcode(buf) : -1;
     if (opcode !== Opcode.READ && opcode !== Opcode.WRITE) {
       order?.closeWindow();
       this.forward(n);
