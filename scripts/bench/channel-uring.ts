@@ -35,7 +35,7 @@ import { InitOut } from '../../src/protocol/structs';
 import { InitFlags, Opcode } from '../../src/protocol/constants';
 import type { ChannelCloseReason, RequestSink } from '../../src/server/core/channel';
 import { deviceRead, errno } from '../../src/server/device/device-io';
-import { F_GETFL, F_SETFL, O_NONBLOCK, fcntl } from '../../src/server/device/sys';
+import { F_GETFL, F_SETFL, O_NONBLOCK, fcntl } from '../../src/linux/sys';
 import { BaseChannel } from './channel-designs';
 
 const SYS_io_uring_setup = 425;

@@ -15,7 +15,7 @@
  * a zero position), so a device that has a position keeps it per handle.
  */
 import fs from 'node:fs';
-import { O_NONBLOCK } from '../linux';
+import { O_NONBLOCK } from '../linux/constants';
 import type { CuseParams } from '../protocol';
 import { DeviceChannel } from '../server/device/device-channel';
 import { FuseError } from '../api/errors';

@@ -19,7 +19,7 @@
 import {
   MS_DIRSYNC, MS_LAZYTIME, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_STRICTATIME,
   MS_SYNCHRONOUS,
-} from './device/sys';
+} from '../linux/constants';
 
 export interface MountOptions {
   /** The mount's source as mount(8) and /proc/mounts show it (`fsname=`); default "devfuse". */

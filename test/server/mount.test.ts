@@ -21,7 +21,7 @@ import {
 } from '../../src/server/mount-options';
 import { findFusermount3, mount, MountError, resolveMountpoint } from '../../src/server/device/mount';
 import { escapeMountInfo, readMountInfo, unescapeMountInfo, type MountInfo } from '../../src/server/device/mountinfo';
-import * as sys from '../../src/server/device/sys';
+import * as sys from '../../src/linux/sys';
 
 const SERVER_DIR = path.resolve(__dirname, '../../src/server/device');
 const isRoot = process.getuid?.() === 0;

@@ -17,7 +17,7 @@ import { WriteIn } from '../../protocol/structs';
 import { FuseError } from '../../api/errors';
 import type { SplicedData } from '../../api/spliced';
 import { closeFd, deviceRead, errno, pipe, setPipeSize, spliceFd } from '../device/device-io';
-import { O_CLOEXEC, O_DIRECT, O_NONBLOCK } from '../../linux';
+import { O_CLOEXEC, O_DIRECT, O_NONBLOCK, SPLICE_F_MOVE, SPLICE_F_NONBLOCK } from '../../linux/constants';
 
 /** WRITEs with at least this much data switch reads to splice; smaller ones gain nothing. */
 const SPLICE_MIN = 64 * 1024;
@@ -47,10 +47,6 @@ const PAGE = 4096;
 export function splicePipeSize(maxWrite: number): number {
   return (Math.ceil(maxWrite / PAGE) + 2) * PAGE;
 }
-
-const SPLICE_F_MOVE = 1;
-const SPLICE_F_NONBLOCK = 2;
-
 
 /** A pipe the device channel splices requests into. */
 export class SplicePipe {

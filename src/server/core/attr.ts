@@ -10,9 +10,9 @@ import { InvalidReplyError } from '../../protocol/errors';
 import { type Attr, type AttrOut, type EntryOut } from '../../protocol/structs';
 import type { AttrInput, AttrReplyInput, Entry, OpenResult } from '../../api/filesystem';
 import { FopenFlags } from '../../protocol/constants';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../../linux';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../../linux/constants';
 
-export { S_IFMT } from '../../linux';
+export { S_IFMT } from '../../linux/constants';
 const VALID_TYPES = new Set([S_IFSOCK, S_IFLNK, S_IFREG, S_IFBLK, S_IFDIR, S_IFCHR, S_IFIFO]);
 const U32_MAX = 0xffffffff;
 

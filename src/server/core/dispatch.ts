@@ -15,7 +15,7 @@
 import { DirentBuffer } from '../../protocol/dirent';
 import { Errno } from '../../protocol/errno';
 import { FattrFlags, FopenFlags, GetattrFlags, IoctlFlags, LkFlags, Opcode, PollFlags, ReadFlags, ReleaseFlags, WriteFlags, FsyncFlags, OpenInFlags } from '../../protocol/constants';
-import { O_DIRECT, S_IFDIR } from '../../linux';
+import { O_DIRECT, S_IFDIR } from '../../linux/constants';
 import { InvalidReplyError } from '../../protocol/errors';
 import { encodeName } from '../../protocol/names';
 import { writeOutHeader } from '../../protocol/header';

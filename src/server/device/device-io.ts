@@ -1,43 +1,21 @@
 /**
- * The hot-path syscalls of the device channel, through koffi. Unlike the
- * general wrappers in sys.ts these never throw: they return -1 and the
- * caller asks errno(), because EAGAIN ends every batch of reads (and O_ASYNC
- * is toggled around bursts), and an exception each time would cost more
- * than the syscall itself.
+ * The device channel's syscalls, on the bindings of src/linux/libc.ts.
+ * Unlike the wrappers of src/linux/sys.ts these never throw: they return -1
+ * and the caller asks errno(), because EAGAIN ends every batch of reads (and
+ * O_ASYNC is toggled around bursts), and an exception each time would cost
+ * more than the syscall itself.
  */
 import fs from 'node:fs';
-import koffi from 'koffi';
-import { FUSE_DEV_IOC_CLONE, F_GETFL, F_SETFL, F_SETOWN, O_ASYNC, O_CLOEXEC, fcntl, ioctlBuffer } from './sys';
+import { FUSE_DEV_IOC_CLONE, F_GETFL, F_SETFL, F_SETOWN, F_SETPIPE_SZ, O_ASYNC, O_CLOEXEC } from '../../linux/constants';
+import { libc, type Libc } from '../../linux/libc';
+import { fcntl, ioctlBuffer } from '../../linux/sys';
 
-export { O_ASYNC } from './sys';
+export { errno } from '../../linux/libc';
 
-interface HotCalls {
-  read: (fd: number, buf: Buffer, size: number) => number;
-  write: (fd: number, buf: Buffer, size: number) => number;
-  fcntl: (fd: number, cmd: number, arg: number) => number;
-  sched_yield: () => number;
-  pipe2: (fds: Buffer, flags: number) => number;
-  splice: (fdIn: number, offIn: Buffer | null, fdOut: number, offOut: Buffer | null, len: number, flags: number) => number;
-  close: (fd: number) => number;
-}
+let hot: Libc | null = null;
 
-let hot: HotCalls | null = null;
-
-const F_SETPIPE_SZ = 1031;
-
-function calls(): HotCalls {
-  if (hot) return hot;
-  const libc = koffi.load('libc.so.6');
-  hot = {
-    read: libc.func('long read(int fd, void *buf, size_t count)') as HotCalls['read'],
-    write: libc.func('long write(int fd, const void *buf, size_t count)') as HotCalls['write'],
-    fcntl: libc.func('int fcntl(int fd, int cmd, int arg)') as HotCalls['fcntl'],
-    sched_yield: libc.func('int sched_yield(void)') as HotCalls['sched_yield'],
-    pipe2: libc.func('int pipe2(void *fds, int flags)') as HotCalls['pipe2'],
-    splice: libc.func('long splice(int fd_in, void *off_in, int fd_out, void *off_out, size_t len, unsigned int flags)') as HotCalls['splice'],
-    close: libc.func('int close(int fd)') as HotCalls['close'],
-  };
-  return hot;
+function calls(): Libc {
+  return (hot ??= libc());
 }
 
 /** read(2) into buf; the byte count, or -1 with errno() set. */
@@ -70,8 +48,8 @@ export function cloneDevice(fd: number): number {
 
 /** pipe2(2) with `flags`: [read end, write end], or null with errno() set. */
 export function pipe(flags: number): [number, number] | null {
-  const fds = Buffer.alloc(8);
-  return calls().pipe2(fds, flags) === 0 ? [fds.readInt32LE(0), fds.readInt32LE(4)] : null;
+  const fds = new Int32Array(2);
+  return calls().pipe2(fds, flags) === 0 ? [fds[0]!, fds[1]!] : null;
 }
 
 /** F_SETPIPE_SZ: the pipe's new capacity in bytes, or -1 with errno() set. */
@@ -106,11 +84,6 @@ export function setFileFlags(fd: number, flags: number): number {
 /** sched_yield(2): lets a task that shares this CPU (the client we poll for) run. */
 export function yieldCpu(): void {
   calls().sched_yield();
-}
-
-/** errno of the last failed call on this thread. */
-export function errno(): number {
-  return koffi.errno();
 }
 
 /**

@@ -78,7 +78,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isMainThread, Worker } from 'node:worker_threads';
-import koffi from 'koffi';
+import { CAP_SYS_NICE, CLOCK_MONOTONIC, SCHED_IDLE, SCHED_OTHER, TFD_CLOEXEC } from '../../../linux/constants';
+import { libc, type Libc } from '../../../linux/libc';
 import type { RescueInit } from './rescue';
 
 /** What colocation asks of the system; a fake in tests. */
@@ -224,26 +225,17 @@ export class Colocation {
   }
 }
 
-const SCHED_OTHER = 0;
-const SCHED_IDLE = 5;
-const CAP_SYS_NICE = 23;
-const CLOCK_MONOTONIC = 1;
-const TFD_CLOEXEC = 0o2000000;
-
 /** The rescue's timer and its worker (colocate-rescue.ts), the worker started on the first arm. */
 class Rescue {
   private readonly fd: number;
-  private readonly settime: (fd: number, flags: number, value: Buffer, old: null) => number;
   private readonly spec = Buffer.alloc(32); // struct itimerspec: it_interval, it_value
   private readonly shared = new SharedArrayBuffer(8);
   private readonly flags = new Int32Array(this.shared);
   private worker: Worker | null = null;
   private stopped = false;
 
-  constructor(libc: ReturnType<typeof koffi.load>) {
-    const create = libc.func('int timerfd_create(int clockid, int flags)') as (c: number, f: number) => number;
-    this.settime = libc.func('int timerfd_settime(int fd, int flags, void *value, void *old)') as Rescue['settime'];
-    this.fd = create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+  constructor(private readonly L: Libc) {
+    this.fd = L.timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
   }
 
   ready(): boolean {
@@ -264,7 +256,7 @@ class Rescue {
   private set(ns: number): void {
     this.spec.writeBigInt64LE(BigInt(Math.floor(ns / 1e9)), 16);
     this.spec.writeBigInt64LE(BigInt(ns % 1e9), 24);
-    this.settime(this.fd, 0, this.spec, null);
+    this.L.timerfd_settime(this.fd, 0, this.spec, null);
   }
 
   stop(): void {
@@ -299,13 +291,10 @@ export function systemColocation(): Colocation | null {
   if (!isMainThread || process.platform !== 'linux') return null;
   try {
     if (!hasCapability(CAP_SYS_NICE)) return null;
-    const libc = koffi.load('libc.so.6');
-    const getcpu = libc.func('int sched_getcpu(void)') as () => number;
-    const setscheduler = libc.func('int sched_setscheduler(int pid, int policy, void *param)') as (pid: number, policy: number, param: Buffer) => number;
-    const getaffinity = libc.func('int sched_getaffinity(int pid, size_t size, void *mask)') as (pid: number, size: number, mask: Buffer) => number;
-    const setaffinity = libc.func('int sched_setaffinity(int pid, size_t size, void *mask)') as (pid: number, size: number, mask: Buffer) => number;
+    const L = libc();
+    const { sched_getcpu: getcpu, sched_setscheduler: setscheduler, sched_getaffinity: getaffinity, sched_setaffinity: setaffinity } = L;
     const param = Buffer.alloc(8);
-    const rescue = new Rescue(libc);
+    const rescue = new Rescue(L);
     const statBuf = Buffer.alloc(1024);
     const loadFd = fs.openSync('/proc/loadavg', 'r');
     const readAt = (fd: number): string => statBuf.toString('latin1', 0, fs.readSync(fd, statBuf, 0, statBuf.length, 0));
