@@ -26,8 +26,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ratioChart, type ChartGroup } from './bench/chart';
-import { parseMountOptions } from '../src/server/mount-options';
-import { sessionOptionsFromMountOptions } from '../src/server/options';
+import { parseMountOptions, sessionOptionsFromMountOptions } from '../src/server/options/parse';
 import { compilePassthroughLl, compileTools, PASSTHROUGH_LL_SOURCE } from './bench/ctools';
 import { binaries, optionVariant, PEERS, runsWorkload, Server, WORKLOADS, type PeerSpec, type WorkloadId } from './bench/peers';
 import {

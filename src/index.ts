@@ -15,8 +15,10 @@ export { DeviceChannel, type DeviceChannelOptions } from './server/device/device
 export { MemoryChannel } from './server/core/memory-channel';
 export type { Channel, RequestSink, ChannelCloseReason } from './server/core/channel';
 export { mount, MountError, type MountedFuse, type MountControl } from './server/device/mount';
-export { parseMountOptions, type MountOptions } from './server/mount-options';
-export { INIT_POLICY, sessionOptionsFromMountOptions, type SessionOptions } from './server/options';
+export { parseMountOptions, sessionOptionsFromMountOptions } from './server/options/parse';
+export type { MountOptions } from './server/options/mount';
+export { INIT_POLICY } from './server/options/init-policy';
+export type { SessionOptions } from './server/options/session';
 export { createCuseDevice, cuseFilesystem, type CuseDevice, type CuseDeviceOptions, type CuseDeviceHandlers } from './cuse/device';
 export { CuseSession } from './cuse/session';
 export { echoDevice } from './cuse/examples/echo';

@@ -9,7 +9,7 @@
  */
 import { helloFs } from '../examples/hello';
 import type { Filesystem } from '../api/filesystem';
-import { escapeOption, splitOptions } from '../server/mount-options';
+import { escapeOption, splitOptions } from '../server/options/syntax';
 import { serve } from '../server/serve';
 import type { Args } from './args';
 

@@ -20,7 +20,7 @@ import type { CuseParams } from '../protocol';
 import { DeviceChannel } from '../server/device/device-channel';
 import { FuseError } from '../api/errors';
 import type { Filesystem, IoctlResult, OpenResult, PollHandle, RequestContext } from '../api/filesystem';
-import type { SessionOptions } from '../server/options';
+import type { SessionOptions } from '../server/options/session';
 import type { SessionEnd } from '../server/core/session';
 import { CuseSession } from './session';
 

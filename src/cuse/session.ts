@@ -9,7 +9,7 @@
 import { CuseInitFlags, Errno, Opcode, encodeCuseInfo, negotiateCuseInit, replyCuseInit, replyError, type Request } from '../protocol';
 import type { Channel } from '../server/core/channel';
 import type { Filesystem } from '../api/filesystem';
-import type { SessionOptions } from '../server/options';
+import type { SessionOptions } from '../server/options/session';
 import { Session } from '../server/core/session';
 import type { CuseParams } from '../protocol';
 

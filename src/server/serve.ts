@@ -16,8 +16,9 @@ import { DeviceChannel } from './device/device-channel';
 import { RecordingChannel } from './core/recording-channel';
 import type { Filesystem } from '../api/filesystem';
 import { mount, type MountControl, type MountedFuse } from './device/mount';
-import { parseMountOptions, type MountOptions } from './mount-options';
-import { sessionOptionsFromMountOptions, type SessionOptions } from './options';
+import type { MountOptions } from './options/mount';
+import { parseMountOptions, sessionOptionsFromMountOptions } from './options/parse';
+import type { SessionOptions } from './options/session';
 import { Session, type SessionEnd } from './core/session';
 
 export interface ServeOptions {

@@ -26,7 +26,7 @@ import {
 } from '../protocol';
 import type { Filesystem } from '../api/filesystem';
 import { MemoryChannel } from '../server/core/memory-channel';
-import type { SessionOptions } from '../server/options';
+import type { SessionOptions } from '../server/options/session';
 import { Session } from '../server/core/session';
 
 export interface Caller {

@@ -22,7 +22,7 @@ import {
 } from '../protocol';
 import { formatRequest } from '../server/core/debug';
 import type { Filesystem } from '../api/filesystem';
-import type { SessionOptions } from '../server/options';
+import type { SessionOptions } from '../server/options/session';
 import { KernelEmulator } from './emulator';
 
 export interface TraceEvent {

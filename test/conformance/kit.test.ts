@@ -14,7 +14,7 @@ import { readUnique } from '../../src/protocol';
 import type { Channel } from '../../src/server/core/channel';
 import type { Filesystem } from '../../src/api/filesystem';
 import type { MemoryChannel } from '../../src/server/core/memory-channel';
-import type { SessionOptions } from '../../src/server/options';
+import type { SessionOptions } from '../../src/server/options/session';
 import { Session } from '../../src/server/core/session';
 import { formatReport, runConformance, type ConformanceTarget, type Report } from '../../src/testing/conformance/kit';
 

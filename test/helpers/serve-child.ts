@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import { serve, type ServeOptions } from '../../src/server/serve';
-import type { SessionOptions } from '../../src/server/options';
+import type { SessionOptions } from '../../src/server/options/session';
 import type { Filesystem } from '../../src/api/filesystem';
 
 async function main(): Promise<void> {

@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { pipe as devicePipe, setPipeSize } from '../../src/server/device/device-io';
 import { DeviceChannel } from '../../src/server/device/device-channel';
-import { resolveOptions } from '../../src/server/options';
+import { resolveOptions } from '../../src/server/options/session';
 import { DEFAULT_BUSY_POLL, DEFAULT_STREAM_POLL, PollWindow } from '../../src/server/accel/poll-window';
 import { resolveServeOptions } from '../../src/server/serve';
 

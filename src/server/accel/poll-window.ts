@@ -41,15 +41,7 @@
  * (colocate.ts), off by default.
  */
 
-/** The default largest window, µs. */
-export const DEFAULT_BUSY_POLL = 50;
-
-/**
- * The default largest window after a big WRITE, µs (stream_poll=): long
- * enough for a writer to fill its next 1 MiB block (0.2-0.4 ms here).
- * Why, and what it costs: device-channel.ts, "After a big WRITE".
- */
-export const DEFAULT_STREAM_POLL = 1000;
+export { DEFAULT_BUSY_POLL, DEFAULT_STREAM_POLL } from '../options/session';
 
 const MAX_BACKOFF = 64;
 

@@ -35,7 +35,7 @@ import {
 import {
   MountOptionError, ROOTMODE_DIR, defaultMountOptions, fsType, fusermountOptions, kernelMountData, mountFlags,
   type MountOptions,
-} from '../mount-options';
+} from '../options/mount';
 import { escapeMountInfo, readMountInfo, topMountAt, type MountInfo } from './mountinfo';
 
 export type MountMethod = 'mount' | 'fusermount3';
