@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import { O_NONBLOCK } from '../linux/constants';
 import type { CuseParams } from '../protocol';
 import { DeviceChannel } from '../server/device/device-channel';
+import { accelerate } from '../server/accel/index';
 import { FuseError } from '../api/errors';
 import type { Filesystem, IoctlResult, OpenResult, PollHandle, RequestContext } from '../api/filesystem';
 import type { SessionOptions } from '../server/options/session';
@@ -131,7 +132,10 @@ export async function createCuseDevice(o: CuseDeviceOptions): Promise<CuseDevice
   }
   let session!: CuseSession;
   const filesystem = cuseFilesystem(o, () => session.unrestrictedIoctl);
-  session = new CuseSession(filesystem, new DeviceChannel(fd, { busyPoll: o.session?.busyPoll, streamPoll: o.session?.streamPoll }), cuseParams(o), o.session);
+  const device = new DeviceChannel(fd);
+  session = new CuseSession(filesystem, device, cuseParams(o), o.session);
+  // Busy-polling only: splice, data workers and colocation are FUSE's (accel/index.ts).
+  accelerate(session, device);
   session.start();
   await session.whenInitialized();
   return {

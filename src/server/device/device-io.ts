@@ -1,5 +1,6 @@
 /**
- * The device channel's syscalls, on the bindings of src/linux/libc.ts.
+ * The device channel's syscalls, on the bindings of src/linux/libc.ts, and
+ * SYSTEM_IO, the DeviceIo a DeviceChannel uses unless a test gives it a fake.
  * Unlike the wrappers of src/linux/sys.ts these never throw: they return -1
  * and the caller asks errno(), because EAGAIN ends every batch of reads (and
  * O_ASYNC is toggled around bursts), and an exception each time would cost
@@ -10,7 +11,10 @@ import { FUSE_DEV_IOC_CLONE, F_GETFL, F_SETFL, F_SETOWN, F_SETPIPE_SZ, O_ASYNC, 
 import { libc, type Libc } from '../../linux/libc';
 import { fcntl, ioctlBuffer } from '../../linux/sys';
 
-export { errno } from '../../linux/libc';
+import { errno } from '../../linux/libc';
+import { Errno } from '../../protocol/errno';
+
+export { errno };
 
 let hot: Libc | null = null;
 
@@ -95,3 +99,61 @@ export function setAsyncIo(fd: number, on: boolean): void {
   if (on) fcntl(fd, F_SETOWN, process.pid);
   fcntl(fd, F_SETFL, on ? fl | fs.constants.O_NONBLOCK | O_ASYNC : fl & ~O_ASYNC);
 }
+
+/** IOV_MAX on Linux: the most buffers one writev(2) takes. */
+const IOV_MAX = 1024;
+
+/**
+ * Writes one reply or notification, whole: write(2) through koffi for one
+ * buffer (most replies: 0.18 µs against 0.31 for fs.writeSync, which also
+ * throws on failure), fs.writevSync for several (0.38 µs; it takes a Buffer
+ * list as it is). 0, or the errno of the write.
+ */
+export function writeMessage(fd: number, data: Buffer | readonly Buffer[]): number {
+  const one = Buffer.isBuffer(data) ? data : data.length === 1 ? data[0]! : null;
+  if (one) {
+    for (;;) {
+      if (calls().write(fd, one, one.length) >= 0) return 0;
+      const e = errno();
+      if (e !== Errno.EINTR) return e;
+    }
+  }
+  const list = data as readonly Buffer[];
+  try {
+    // A reply must be one write: past IOV_MAX buffers writev would split it, and the kernel rejects the pieces.
+    if (list.length > IOV_MAX) fs.writeSync(fd, Buffer.concat(list));
+    else fs.writevSync(fd, list as Buffer[]);
+    return 0;
+  } catch (e) {
+    const n = (e as NodeJS.ErrnoException).errno;
+    return typeof n === 'number' ? -n : Errno.EIO;
+  }
+}
+
+/** What a DeviceChannel asks of the system: its syscalls and its wake-up signal. */
+export interface DeviceIo {
+  /** read(2) of one request into buf: its length, or -1 with errno() set. */
+  read(fd: number, buf: Buffer): number;
+  errno(): number;
+  /** Writes one message whole (writeMessage): 0 or an errno. */
+  write(fd: number, data: Buffer | readonly Buffer[]): number;
+  /** Turns signal-driven I/O on or off (setAsyncIo). */
+  setAsync(fd: number, on: boolean): void;
+  /** F_GETFL; F_SETFL (0, or -1). */
+  getFlags(fd: number): number;
+  setFlags(fd: number, flags: number): number;
+  /** Subscribes to the wake-up signal (SIGIO), and back. */
+  onSignal(listener: () => void): void;
+  offSignal(listener: () => void): void;
+}
+
+export const SYSTEM_IO: DeviceIo = {
+  read: deviceRead,
+  errno,
+  write: writeMessage,
+  setAsync: setAsyncIo,
+  getFlags: fileFlags,
+  setFlags: setFileFlags,
+  onSignal: (listener) => void process.on('SIGIO', listener),
+  offSignal: (listener) => void process.removeListener('SIGIO', listener),
+};
