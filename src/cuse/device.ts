@@ -17,12 +17,9 @@
 import fs from 'node:fs';
 import { O_NONBLOCK } from '../linux/constants';
 import type { CuseParams } from '../protocol';
-import { DeviceChannel } from '../server/device/device-channel';
-import { accelerate } from '../server/accel/index';
+import { accelerate, DeviceChannel, type SessionEnd, type SessionOptions } from '../server/index';
 import { FuseError } from '../api/errors';
 import type { Filesystem, IoctlResult, OpenResult, PollHandle, RequestContext } from '../api/filesystem';
-import type { SessionOptions } from '../server/options/session';
-import type { SessionEnd } from '../server/core/session';
 import { CuseSession } from './session';
 
 /** O_NONBLOCK in the open flags the kernel passes along. */

@@ -25,9 +25,7 @@ import {
   type Attr, type CuseInitOut, type DecodedReply, type EntryOut, type Extensions, type InitOut, type Notification, type RequestInput,
 } from '../protocol';
 import type { Filesystem } from '../api/filesystem';
-import { MemoryChannel } from '../server/core/memory-channel';
-import type { SessionOptions } from '../server/options/session';
-import { Session } from '../server/core/session';
+import { MemoryChannel, Session, type SessionOptions } from '../server/index';
 
 export interface Caller {
   uid: number;

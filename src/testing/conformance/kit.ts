@@ -12,9 +12,7 @@
  * emulator saw and on any disagreement of the lookup ledgers.
  */
 import type { Filesystem } from '../../api/filesystem';
-import type { SessionOptions } from '../../server/options/session';
-import type { Session } from '../../server/core/session';
-import type { MemoryChannel } from '../../server/core/memory-channel';
+import type { MemoryChannel, Session, SessionOptions } from '../../server/index';
 import { KernelEmulator, type InitParams } from '../emulator';
 import { Vfs, VfsError } from '../vfs';
 import { SCENARIOS } from './scenarios';
