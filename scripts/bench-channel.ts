@@ -2,7 +2,7 @@
  * The request-reading designs of a Node FUSE server, side by side on a hello
  * filesystem: the figures behind src/server/device/device-channel.ts.
  *
- *   npm run build && node dist/scripts/bench-channel.js [--rounds 3] [--seconds 2] [--designs a,b]
+ *   npm run build:scripts && node dist/scripts/bench-channel.js [--rounds 3] [--seconds 2] [--designs a,b]
  *
  * Each design serves /hello with entry and attribute timeouts 0 from its own
  * process; a C client in another process calls statx(AT_STATX_FORCE_SYNC)

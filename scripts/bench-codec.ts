@@ -3,7 +3,7 @@
  * reply bytes, for the hot opcodes, and the buffer-layout package beside
  * the codec's generated accessors on the same structs.
  *
- *   npm run build && node dist/scripts/bench-codec.js [--json]
+ *   npm run build:scripts && node dist/scripts/bench-codec.js [--json]
  *
  * Each figure is the median of several timed batches after warm-up
  * batches. Payloads (READ/WRITE 128 KiB) are never copied: READ's reply is

@@ -6,12 +6,10 @@
  * in-flight bookkeeping, the reply's bytes), the part a kernel-bound
  * profile hides among syscalls.
  *
- *   npm run build && node dist/scripts/bench-dispatch.js
+ *   npm run build:scripts && node dist/scripts/bench-dispatch.js
  */
 import { encodeRequest, Opcode, type RequestInput } from '../src/protocol';
-import type { Channel, ChannelCloseReason, RequestSink } from '../src/server/core/channel';
-import type { Filesystem } from '../src/api/filesystem';
-import { Session } from '../src/server/core/session';
+import { Session, type Channel, type ChannelCloseReason, type Filesystem, type RequestSink } from '../src';
 
 class NullChannel implements Channel {
   readonly fd = -1;

@@ -16,8 +16,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { WriteOrder } from '../src/server/core/write-order';
-import { seededRandom } from '../src/testing/reorder';
+import { WriteOrder } from '../src/internal';
+import { seededRandom } from '../src/testing';
 
 function structure(): void {
   console.log('in-flight range lookups (ns per "overlaps?" query, median of 5)');

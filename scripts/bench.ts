@@ -19,14 +19,14 @@
  * Flags: USAGE below (`--help` prints it).
  *
  * Output: the tables on stdout, and OUT/<stamp>.json (everything, every
- * round), OUT/<stamp>.svg (the ratios), OUT/<stamp>.md (the tables for the
- * README, with the machine they came from).
+ * round), OUT/<stamp>.svg (the ratios), OUT/<stamp>.md (the tables for
+ * docs/performance.md, with the machine they came from).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ratioChart, type ChartGroup } from './bench/chart';
-import { parseMountOptions, sessionOptionsFromMountOptions } from '../src/server/options/parse';
+import { parseMountOptions, sessionOptionsFromMountOptions } from '../src';
 import { compilePassthroughLl, compileTools, PASSTHROUGH_LL_SOURCE } from './bench/ctools';
 import { binaries, optionVariant, PEERS, runsWorkload, Server, WORKLOADS, type PeerSpec, type WorkloadId } from './bench/peers';
 import {
@@ -117,7 +117,7 @@ const USAGE = `usage: node dist/scripts/bench.js [flags]  (npm run bench)
                         several separated by ";" (e.g. "noplus:readdirplus=no;mw128k:max_write=131072")
   --halt-poll NS        a KVM guest's idle CPUs poll NS ns before halting, for the run
                         (haltpoll.guest_halt_poll_ns, restored at the end): figures as on
-                        a machine whose idle CPUs wake cheaply (see the README)`;
+                        a machine whose idle CPUs wake cheaply (see docs/performance.md)`;
 
 function nonNegative(v: string, what: string): number {
   const n = Number(v);

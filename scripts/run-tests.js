@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the compiled test files with Node's built-in test runner.
-// Usage: node scripts/run-tests.js [substring filter...]
+// Usage: node scripts/run-tests.js [substring filter...]  (after npm run build:test)
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -19,7 +19,7 @@ const files = walk(root)
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();
 if (files.length === 0) {
-  console.error(`no test files under ${root}${filters.length ? ` matching ${filters.join(', ')}` : ''}: run "npm run build" first`);
+  console.error(`no test files under ${root}${filters.length ? ` matching ${filters.join(', ')}` : ''}: run "npm run build:test" (or npx tsc -p tsconfig.json) first`);
   process.exit(1);
 }
 const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });

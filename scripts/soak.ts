@@ -2,7 +2,7 @@
  * Soak: a long run of mixed requests against devfuse, watching the server's
  * memory and latency.
  *
- *   npm run build && node dist/scripts/soak.js [--ops 1000000] [--clients 4] [--fs memfs,passthrough]
+ *   npm run build:scripts && node dist/scripts/soak.js [--ops 1000000] [--clients 4] [--fs memfs,passthrough]
  *        [--io sync|async] [--peer devfuse-coloc] [--warmup 500000] [--warmup-seconds 30]
  *
  * For each filesystem, a devfuse server (its own process; entry and

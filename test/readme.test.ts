@@ -1,24 +1,44 @@
 /**
- * The README's TypeScript examples compile against the package as a user
- * imports it ('devfuse', 'devfuse/testing'), so they cannot drift from the
- * API unnoticed.
+ * The README cannot drift from the code unnoticed:
+ *  - its TypeScript examples compile against the package as a user imports
+ *    it ('devfuse', 'devfuse/testing');
+ *  - its command-line synopsis is what `devfuse --help` prints;
+ *  - every option its table names is one the -o parsers accept;
+ *  - its sample conformance failure is what the kit prints for that fault;
+ *  - its relative links lead to files of the repository.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { resolveServeOptions } from '../src/server/serve';
+import { memfs } from '../src/fs/memfs';
+import { formatReport, runConformance } from '../src/testing/conformance/kit';
 
 const repo = path.join(__dirname, '..', '..');
+const readme = fs.readFileSync(path.join(repo, 'README.md'), 'utf8');
+/** The fenced blocks of a language ('' for plain ```), in order. */
+function blocks(lang: string): string[] {
+  const out: string[] = [];
+  let open: { lang: string; lines: string[] } | null = null;
+  for (const line of readme.split('\n')) {
+    if (!line.startsWith('```')) open?.lines.push(line);
+    else if (open) {
+      if (open.lang === lang) out.push(open.lines.join('\n') + '\n');
+      open = null;
+    } else open = { lang: line.slice(3).trim(), lines: [] };
+  }
+  return out;
+}
 
 test('every ```ts block of the README type-checks against the built package', () => {
-  const readme = fs.readFileSync(path.join(repo, 'README.md'), 'utf8');
-  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  assert.ok(blocks.length >= 3, `found ${blocks.length} TypeScript examples`);
+  const ts = blocks('ts');
+  assert.ok(ts.length >= 3, `found ${ts.length} TypeScript examples`);
   // Inside the repository, 'devfuse' resolves to the package itself through its "exports".
   const dir = fs.mkdtempSync(path.join(repo, 'dist', 'readme-'));
   try {
-    blocks.forEach((code, i) => {
+    ts.forEach((code, i) => {
       // Examples use top-level await and `assert`, and may mention a user's own filesystem (myFs).
       const body = `import assert from 'node:assert/strict';\nimport type { Filesystem as _F } from 'devfuse';\ndeclare const myFs: _F;\nvoid assert;\nexport async function example${i}(): Promise<void> {\n${code.replace(/^import .*$/gm, '')}\n}\n${[...code.matchAll(/^import .*$/gm)].map((m) => m[0]).join('\n')}\n`;
       fs.writeFileSync(path.join(dir, `example${i}.ts`), body);
@@ -32,4 +52,49 @@ test('every ```ts block of the README type-checks against the built package', ()
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("the README's command synopsis is the usage `devfuse --help` prints", () => {
+  const r = spawnSync(process.execPath, [path.join(repo, 'bin', 'devfuse.js'), '--help'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const usage = r.stdout.split('\n').filter((l) => l.startsWith('  devfuse ')).map((l) => l.trim());
+  const synopsis = blocks('').find((b) => b.startsWith('devfuse mount'));
+  assert.ok(synopsis, 'the README has a synopsis block');
+  assert.deepEqual(synopsis.trim().split('\n'), usage);
+});
+
+test('every option the README table names is accepted by the -o parsers', () => {
+  const section = readme.slice(readme.indexOf('### Options'), readme.indexOf('## The command line'));
+  const names = section
+    .split('\n')
+    .filter((l) => l.startsWith('| `'))
+    .flatMap((l) => [...l.split(/(?<!\\)\|/)[1]!.matchAll(/`([^`]+)`/g)].map((m) => m[1]!.replace(/\\\|/g, '|')));
+  assert.ok(names.length > 40, `found ${names.length} option names`);
+  // A placeholder after "=" stands for a value: give a valid one.
+  const sample = (placeholder: string): string => (placeholder.includes('|') ? placeholder.split('|')[0]! : placeholder === 'NAME' ? 'x' : placeholder === 'MODE' ? '40000' : '1');
+  for (const n of names) {
+    const eq = n.indexOf('=');
+    const option = eq < 0 ? n : `${n.slice(0, eq)}=${sample(n.slice(eq + 1))}`;
+    assert.doesNotThrow(() => resolveServeOptions({ options: option }), `-o ${option}`);
+  }
+});
+
+test("the README's sample conformance failure is what the kit prints for a filesystem that ignores RENAME_NOREPLACE", async () => {
+  const sample = blocks('').find((b) => b.startsWith('✗ rename'));
+  assert.ok(sample, 'the README has the sample');
+  const report = await runConformance({
+    make: () => {
+      const inner = memfs();
+      return { ...inner, rename: (c, p, n, np, nn, flags) => inner.rename!(c, p, n, np, nn, flags & ~1) };
+    },
+    only: ['rename'],
+  });
+  const ms = (s: string): string => s.replace(/\[\d+ ms\]/g, '[N ms]');
+  assert.ok(ms(formatReport(report)).includes(ms(sample.trimEnd())), formatReport(report));
+});
+
+test('every relative link of the README leads to a file of the repository', () => {
+  const links = [...readme.matchAll(/\]\(([^)#]+)(#[^)]*)?\)/g)].map((m) => m[1]!).filter((l) => !/^[a-z]+:/.test(l));
+  assert.ok(links.length > 0);
+  for (const l of links) assert.ok(fs.existsSync(path.join(repo, l)), `README links to ${l}, which does not exist`);
 });

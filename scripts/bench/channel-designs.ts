@@ -21,9 +21,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Errno } from '../../src/protocol';
-import { readBufferSize, type Channel, type ChannelCloseReason, type RequestSink } from '../../src/server/core/channel';
-import { deviceRead, errno, setAsyncIo } from '../../src/server/device/device-io';
-import { F_GETFL, F_SETFL, O_NONBLOCK, fcntl } from '../../src/linux/sys';
+import type { Channel, ChannelCloseReason, RequestSink } from '../../src';
+import { F_GETFL, F_SETFL, O_NONBLOCK, deviceRead, errno, fcntl, readBufferSize, setAsyncIo } from '../../src/internal';
 
 /** Atomics.waitAsync (Node 16+, ES2024: newer than the repo's lib setting). */
 interface WaitAsync {

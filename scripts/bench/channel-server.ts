@@ -12,11 +12,8 @@
  * (the blocking design cannot see signals: its event loop never runs).
  */
 import { Worker } from 'node:worker_threads';
-import { helloFs } from '../../src/examples/hello';
-import { readBufferSize, type Channel } from '../../src/server/core/channel';
-import { DeviceChannel } from '../../src/server/device/device-channel';
-import { mount } from '../../src/server/device/mount';
-import { Session } from '../../src/server/core/session';
+import { DeviceChannel, Session, helloFs, mount, type Channel } from '../../src';
+import { readBufferSize } from '../../src/internal';
 import { UringChannel } from './channel-uring';
 import { BlockingChannel, PostChannel, SabChannel, SpinChannel, WORKER_SCRIPT, makeBlocking } from './channel-designs';
 import { parseArgs } from './util';

@@ -31,11 +31,9 @@
  */
 import fs from 'node:fs';
 import koffi from 'koffi';
-import { InitOut } from '../../src/protocol/structs';
-import { InitFlags, Opcode } from '../../src/protocol/constants';
-import type { ChannelCloseReason, RequestSink } from '../../src/server/core/channel';
-import { deviceRead, errno } from '../../src/server/device/device-io';
-import { F_GETFL, F_SETFL, O_NONBLOCK, fcntl } from '../../src/linux/sys';
+import { InitFlags, InitOut, Opcode } from '../../src/protocol';
+import type { ChannelCloseReason, RequestSink } from '../../src';
+import { F_GETFL, F_SETFL, O_NONBLOCK, deviceRead, errno, fcntl } from '../../src/internal';
 import { BaseChannel } from './channel-designs';
 
 const SYS_io_uring_setup = 425;

@@ -8,10 +8,8 @@
  */
 import fs from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { helloFs } from '../../src/examples/hello';
-import { Errno } from '../../src/protocol';
-import { Session } from '../../src/server/core/session';
-import { cloneDevice, fileFlags, setFileFlags } from '../../src/server/device/device-io';
+import { Errno, Session, helloFs } from '../../src';
+import { cloneDevice, fileFlags, setFileFlags } from '../../src/internal';
 import { BlockingChannel, SAB_SLOTS } from './channel-designs';
 
 interface Data {

@@ -10,11 +10,7 @@
  * process that made a syscall on its own mount would wait for an answer
  * only it can give.
  */
-import { helloFs } from '../../src/examples/hello';
-import { memfs } from '../../src/fs/memfs';
-import { passthrough } from '../../src/fs/passthrough';
-import type { Filesystem } from '../../src/api/filesystem';
-import { serve } from '../../src/server/serve';
+import { helloFs, memfs, passthrough, serve, type Filesystem } from '../../src';
 import { parseArgs, stopWhenAsked } from './util';
 
 async function main(): Promise<void> {

@@ -283,7 +283,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
   return [fmt(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(fmt)].join('\n');
 }
 
-/** A markdown table (for the README), same layout. */
+/** A markdown table (for docs/performance.md), same layout. */
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (r: readonly string[]): string => `| ${r.join(' | ')} |`;
   return [line(header), `|${header.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`, ...rows.map(line)].join('\n');

@@ -41,8 +41,14 @@ export interface MsgHdr {
   msg_flags: number;
 }
 
+/** What the rest of devfuse needs of koffi itself (its types stay out of devfuse's declarations). */
+export interface KoffiRuntime {
+  errno(): number;
+  sizeof(type: string): number;
+}
+
 export interface Libc {
-  readonly koffi: typeof Koffi;
+  readonly koffi: KoffiRuntime;
   // files and descriptors
   read: Native<[I, Buffer, I]>;
   write: Native<[I, Buffer, I]>;
@@ -104,7 +110,7 @@ export interface Libc {
 }
 
 let bound: Libc | undefined;
-let K: typeof Koffi | undefined;
+let K: KoffiRuntime | undefined;
 
 /** The bindings (loaded on the first call). */
 export function libc(): Libc {

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { describe, test } from 'node:test';
-import { canMount } from '../helpers/mounted';
-import { pyAsync, withPassthrough } from '../helpers/pt-syscalls';
+import { canMount, withPassthrough } from '../helpers/mounted';
+import { pyAsync } from '../helpers/syscalls';
 
 const LOOP = `import os, sys
 p = 'f'
@@ -20,16 +20,16 @@ for i in range(3000):
     os.pwrite(fd, i.to_bytes(4, 'little'), (i % 1024) * 4)
     assert os.pread(fd, 4, (i % 1024) * 4) == i.to_bytes(4, 'little')
 os.close(fd)
-print(os.stat(p).st_size)`;
+out(str(os.stat(p).st_size))`;
 
 describe('-o colocate', { skip: !canMount() && 'needs root and /dev/fuse' }, () => {
   test('a tight exchange is served correctly, alone and beside CPU-bound processes', async () => {
     await withPassthrough('sync', 'colocate,attr_timeout=0,entry_timeout=0', async ({ dir, stderr }) => {
-      assert.equal(await pyAsync(LOOP, { cwd: dir }), '4096');
+      assert.equal(await pyAsync(LOOP, [], { cwd: dir }), '4096');
       const hogs = Array.from({ length: os.availableParallelism() }, () => spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
       try {
         const t0 = performance.now();
-        assert.equal(await pyAsync(LOOP, { cwd: dir, timeout: 60000 }), '4096');
+        assert.equal(await pyAsync(LOOP, [], { cwd: dir, timeout: 60000 }), '4096');
         // 9,000 round trips: seconds at worst, not the minutes a starved SCHED_IDLE server would take.
         assert.ok(performance.now() - t0 < 30000);
       } finally {
@@ -41,7 +41,7 @@ describe('-o colocate', { skip: !canMount() && 'needs root and /dev/fuse' }, () 
 
   test('without busy polling it is off, and says so', async () => {
     await withPassthrough('sync', 'colocate,busy_poll=0', async ({ dir, stderr }) => {
-      assert.equal(await pyAsync(LOOP, { cwd: dir }), '4096');
+      assert.equal(await pyAsync(LOOP, [], { cwd: dir }), '4096');
       assert.match(stderr(), /-o colocate is off/);
     });
   });

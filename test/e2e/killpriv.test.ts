@@ -13,8 +13,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { canMount, withMount } from '../helpers/mounted';
-import { py, withPassthrough, type IoMode } from '../helpers/pt-syscalls';
+import { canMount, withMount, withPassthrough, type IoMode } from '../helpers/mounted';
+import { py } from '../helpers/syscalls';
 
 const ALICE = { uid: 1000, gid: 1000 };
 
@@ -29,9 +29,8 @@ function prepare(dir: string): void {
 
 /** What alice's writes, truncates and O_TRUNC opens leave of the modes (as octal strings). */
 function asAlice(dir: string): Record<string, string> {
-  return JSON.parse(
-    py(
-      `import os, json
+  return py<Record<string, string>>(
+    `import os
 m = lambda p: oct(os.stat(p).st_mode & 0o7777)
 r = {}
 with open('w', 'a') as f: f.write('x')
@@ -42,10 +41,10 @@ os.truncate('t', 1); r['truncate'] = m('t')
 fd = os.open('ft', os.O_WRONLY); os.ftruncate(fd, 1); os.close(fd); r['ftruncate'] = m('ft')
 fd = os.open('ot', os.O_WRONLY | os.O_TRUNC); os.close(fd); r['o_trunc'] = m('ot')
 fd = os.open('ct', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644); os.close(fd); r['creat_trunc'] = m('ct')
-print(json.dumps(r))`,
-      { cwd: dir, as: ALICE },
-    ),
-  ) as Record<string, string>;
+out(r)`,
+    [],
+    { cwd: dir, as: ALICE },
+  );
 }
 
 const ALICE_SEES = { write: '0o777', sgid_noexec: '0o2766', truncate: '0o777', ftruncate: '0o777', o_trunc: '0o777', creat_trunc: '0o777' };
@@ -80,9 +79,9 @@ async function writesAskXattrOnce(dir: string, log: () => string): Promise<void>
  */
 function writeDropsCapability(file: string, viaMount: string): void {
   const has = (): string =>
-    py(`import os
-try: os.getxattr(${JSON.stringify(file)}, 'security.capability'); print('yes')
-except OSError: print('no')`);
+    py<string>(`import os
+try: os.getxattr(${JSON.stringify(file)}, 'security.capability'); out('yes')
+except OSError: out('no')`);
   fs.writeFileSync(file, 'data');
   py(`import os, struct; os.setxattr(${JSON.stringify(file)}, 'security.capability', struct.pack('<5I', 0x02000000, 1 << 10, 0, 0, 0))`);
   assert.equal(has(), 'yes');

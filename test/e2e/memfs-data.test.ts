@@ -10,14 +10,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { py, pyAsync } from '../helpers/syscalls';
-import { assertNothingMounted, skip, withMemfs } from './memfs-fixtures';
+import { assertNothingMounted, skip, withMemfs } from '../helpers/mounted';
 
 after(assertNothingMounted);
 
 const TiB = 2 ** 40;
 
 test('memfs e2e: sparse files, EOF, SEEK_DATA/SEEK_HOLE, fallocate, copy_file_range, truncate', { skip }, async () => {
-  await withMemfs(async ({ dir }) => {
+  await withMemfs('memfs', {}, async ({ dir }) => {
     const p = (n: string): string => path.join(dir, n);
     // One byte at 1 TiB: one block allocated.
     const fd = fs.openSync(p('sparse'), 'w+');
@@ -70,7 +70,7 @@ r['truncate'] = [os.stat(d + '/dst').st_size, open(d + '/dst').read()]
 os.truncate(d + '/dst', 10000)
 r['extend'] = [os.stat(d + '/dst').st_size, os.stat(d + '/dst').st_blocks, open(d + '/dst', 'rb').read()[:4].hex()]
 out(r)`,
-      dir,
+      [dir],
     );
     assert.deepEqual(r, {
       data0: TiB, hole0: 0, enxio: 'ENXIO',
@@ -84,7 +84,7 @@ out(r)`,
 });
 
 test('memfs e2e: O_APPEND from several processes, mmap, O_DIRECT, a large file intact', { skip }, async () => {
-  await withMemfs(async ({ dir }) => {
+  await withMemfs('memfs', {}, async ({ dir }) => {
     await appendFromProcesses(dir);
     const r = py<Record<string, unknown>>(
       `d = ARGS[0]
@@ -104,7 +104,7 @@ r['dread'] = os.preadv(fd, [back], 0)
 r['dsame'] = back[:] == b'D' * 8192
 os.close(fd)
 out(r)`,
-      dir,
+      [dir],
     );
     assert.deepEqual(r, { mmap: 'mmap!', dwrite: 8192, dread: 8192, dsame: true });
     // A large file in uneven pieces, read back by another process.
@@ -116,13 +116,13 @@ out(r)`,
       off += len;
     }
     fs.closeSync(fd);
-    const digest = py<string>(`import hashlib\nout(hashlib.sha256(open(ARGS[0] + '/big', 'rb').read()).hexdigest())`, dir);
+    const digest = py<string>(`import hashlib\nout(hashlib.sha256(open(ARGS[0] + '/big', 'rb').read()).hexdigest())`, [dir]);
     assert.equal(digest, crypto.createHash('sha256').update(big).digest('hex'));
   });
 });
 
 test('memfs e2e: the same with the writeback cache (O_APPEND resolved by the kernel, data and sizes right), and atomic_o_trunc', { skip }, async () => {
-  await withMemfs(async ({ dir }) => {
+  await withMemfs('memfs', { writebackCache: true, atomicOTrunc: true }, async ({ dir }) => {
     await appendFromProcesses(dir);
     // With atomic_o_trunc, O_TRUNC reaches memfs in OPEN rather than as a SETATTR.
     const t = path.join(dir, 'trunc');
@@ -141,11 +141,11 @@ test('memfs e2e: the same with the writeback cache (O_APPEND resolved by the ker
     await new Promise((r) => setTimeout(r, 20));
     fs.appendFileSync(f, '!');
     assert.ok(fs.statSync(f).mtimeMs > mtime, 'mtime moves');
-  }, { writebackCache: true, atomicOTrunc: true });
+  });
 });
 
 test('memfs e2e: ENOSPC when the space or the inodes run out; statfs shows the budget', { skip }, async () => {
-  await withMemfs(async ({ dir }) => {
+  await withMemfs('tinyMemfs', {}, async ({ dir }) => {
     const r = py<Record<string, unknown>>(
       `d = ARGS[0]
 r = {}
@@ -169,10 +169,10 @@ except OSError as e:
     r['ierr'] = errno.errorcode[e.errno]
 r['made'] = made
 out(r)`,
-      dir,
+      [dir],
     );
     assert.deepEqual(r, { statfs: [16, 16, 16, 15], err: 'ENOSPC', written: 16 * 4096, full: [0, 0], ierr: 'ENOSPC', made: 15 });
-  }, {}, 'tinyMemfs');
+  });
 });
 
 /** Four processes append 200 records each with O_APPEND: nothing lost, nothing overwritten. */

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { py, PyProcess } from '../helpers/syscalls';
-import { assertNothingMounted, skip, withMemfs } from './memfs-fixtures';
+import { assertNothingMounted, skip, withMemfs } from '../helpers/mounted';
 
 after(assertNothingMounted);
 
@@ -29,9 +29,9 @@ waitline()`,
 }
 
 test('memfs e2e: record locks between processes', { skip }, async () => {
-  await withMemfs(async ({ dir }) => {
+  await withMemfs('memfs', {}, async ({ dir }) => {
     const file = path.join(dir, 'locked');
-    py(`open(ARGS[0], 'w').write('x' * 100)`, file);
+    py(`open(ARGS[0], 'w').write('x' * 100)`, [file]);
     const a = holder(file, 'setlk(fd, fcntl.F_WRLCK, 0, 10)');
     assert.equal(await a.next(), 'held');
     const probe = py<Record<string, unknown>>(
@@ -39,7 +39,7 @@ test('memfs e2e: record locks between processes', { skip }, async () => {
 out({'conflict': tryErr(setlk, fd, fcntl.F_WRLCK, 5, 1), 'read_conflict': tryErr(setlk, fd, fcntl.F_RDLCK, 9, 1),
      'beside': tryErr(setlk, fd, fcntl.F_WRLCK, 10, 10), 'getlk': getlk(fd, fcntl.F_RDLCK, 0, 0),
      'getlk_free': getlk(fd, fcntl.F_WRLCK, 50, 10)})`,
-      file,
+      [file],
     );
     assert.deepEqual(probe, {
       conflict: 'EAGAIN', read_conflict: 'EAGAIN', beside: null,
@@ -59,7 +59,7 @@ waitline()`,
     a.send();
     assert.equal(await a.next(), 'closed');
     assert.equal(await w.next(), 'got');
-    const seen = py(`fd = os.open(ARGS[0], os.O_RDWR)\nout(getlk(fd, fcntl.F_RDLCK, 0, 0))`, file);
+    const seen = py(`fd = os.open(ARGS[0], os.O_RDWR)\nout(getlk(fd, fcntl.F_RDLCK, 0, 0))`, [file]);
     assert.deepEqual(seen, { type: F_WRLCK, start: 0, len: 0, pid: w.proc.pid });
     w.send();
     a.send();
@@ -76,7 +76,7 @@ if pid == 0:
     fd = os.open(ARGS[0], os.O_RDWR)
     os._exit(0 if getlk(fd, fcntl.F_WRLCK)['type'] == fcntl.F_UNLCK else 1)
 out({'child_saw_unlocked': os.waitpid(pid, 0)[1] == 0})`,
-      file,
+      [file],
     );
     assert.deepEqual(r, { child_saw_unlocked: true });
 
@@ -85,16 +85,16 @@ out({'child_saw_unlocked': os.waitpid(pid, 0)[1] == 0})`,
       `fd1 = os.open(ARGS[0], os.O_RDWR); fd2 = os.open(ARGS[0], os.O_RDWR)
 fcntl.fcntl(fd1, fcntl.F_OFD_SETLK, struct.pack(_FLOCK, fcntl.F_WRLCK, 0, 0, 1, 0))
 out(tryErr(fcntl.fcntl, fd2, fcntl.F_OFD_SETLK, struct.pack(_FLOCK, fcntl.F_WRLCK, 0, 0, 1, 0)))`,
-      file,
+      [file],
     );
     assert.equal(ofd, 'EAGAIN');
   });
 });
 
 test('memfs e2e: an interrupted F_SETLKW fails with EINTR and leaves no lock behind; deadlocks are EDEADLK', { skip }, async () => {
-  await withMemfs(async ({ dir }) => {
+  await withMemfs('memfs', {}, async ({ dir }) => {
     const file = path.join(dir, 'f');
-    py(`open(ARGS[0], 'w').write('x' * 10)`, file);
+    py(`open(ARGS[0], 'w').write('x' * 10)`, [file]);
     const a = holder(file, 'setlk(fd, fcntl.F_WRLCK, 0, 1)');
     assert.equal(await a.next(), 'held');
     const interrupted = py<Record<string, unknown>>(
@@ -110,13 +110,13 @@ try:
 except Alarm:
     res = 'interrupted'
 out({'res': res, 'waited': time.time() - t0 >= 0.25, 'after': tryErr(setlk, fd, fcntl.F_WRLCK, 0, 1)})`,
-      file,
+      [file],
     );
     assert.deepEqual(interrupted, { res: 'interrupted', waited: true, after: 'EAGAIN' });
     a.send();
     assert.equal(await a.next(), 'closed');
     // Nobody holds it now: the withdrawn waiter did not take it on the way out.
-    assert.deepEqual(py(`fd = os.open(ARGS[0], os.O_RDWR)\nout(getlk(fd, fcntl.F_WRLCK, 0, 0)['type'])`, file), F_UNLCK);
+    assert.deepEqual(py(`fd = os.open(ARGS[0], os.O_RDWR)\nout(getlk(fd, fcntl.F_WRLCK, 0, 0)['type'])`, [file]), F_UNLCK);
     a.send();
     await a.end();
 
@@ -153,22 +153,22 @@ waitline()`,
 });
 
 test('memfs e2e: flock between open files', { skip }, async () => {
-  await withMemfs(async ({ dir }) => {
+  await withMemfs('memfs', {}, async ({ dir }) => {
     const file = path.join(dir, 'f');
-    py(`open(ARGS[0], 'w').close()`, file);
+    py(`open(ARGS[0], 'w').close()`, [file]);
     const a = holder(file, 'fcntl.flock(fd, fcntl.LOCK_EX)');
     assert.equal(await a.next(), 'held');
-    const nb = py(`fd = os.open(ARGS[0], os.O_RDONLY)\nout([tryErr(fcntl.flock, fd, fcntl.LOCK_EX | fcntl.LOCK_NB), tryErr(fcntl.flock, fd, fcntl.LOCK_SH | fcntl.LOCK_NB)])`, file);
+    const nb = py(`fd = os.open(ARGS[0], os.O_RDONLY)\nout([tryErr(fcntl.flock, fd, fcntl.LOCK_EX | fcntl.LOCK_NB), tryErr(fcntl.flock, fd, fcntl.LOCK_SH | fcntl.LOCK_NB)])`, [file]);
     assert.deepEqual(nb, ['EAGAIN', 'EAGAIN']);
     // flock and fcntl locks do not interact.
-    assert.equal(py(`fd = os.open(ARGS[0], os.O_RDWR)\nout(tryErr(setlk, fd, fcntl.F_WRLCK, 0, 0))`, file), null);
+    assert.equal(py(`fd = os.open(ARGS[0], os.O_RDWR)\nout(tryErr(setlk, fd, fcntl.F_WRLCK, 0, 0))`, [file]), null);
     const w = new PyProcess(`fd = os.open(ARGS[0], os.O_RDONLY)\nfcntl.flock(fd, fcntl.LOCK_SH)\nout('shared')\nwaitline()`, [file]);
     assert.ok(await w.quietFor(300));
     a.send(); // closing the file releases its flock
     assert.equal(await a.next(), 'closed');
     assert.equal(await w.next(), 'shared');
     // Shared with shared: fine; exclusive: not while w holds it.
-    assert.deepEqual(py(`fd = os.open(ARGS[0], os.O_RDONLY)\nout([tryErr(fcntl.flock, fd, fcntl.LOCK_SH | fcntl.LOCK_NB), tryErr(fcntl.flock, os.open(ARGS[0], os.O_RDONLY), fcntl.LOCK_EX | fcntl.LOCK_NB)])`, file), [null, 'EAGAIN']);
+    assert.deepEqual(py(`fd = os.open(ARGS[0], os.O_RDONLY)\nout([tryErr(fcntl.flock, fd, fcntl.LOCK_SH | fcntl.LOCK_NB), tryErr(fcntl.flock, os.open(ARGS[0], os.O_RDONLY), fcntl.LOCK_EX | fcntl.LOCK_NB)])`, [file]), [null, 'EAGAIN']);
     w.send();
     a.send();
     await Promise.all([w.end(), a.end()]);
@@ -176,7 +176,7 @@ test('memfs e2e: flock between open files', { skip }, async () => {
 });
 
 test('memfs e2e: extended attributes', { skip }, async () => {
-  await withMemfs(async ({ dir }) => {
+  await withMemfs('memfs', {}, async ({ dir }) => {
     const r = py<Record<string, unknown>>(
       `d = ARGS[0]; f = d + '/f'
 open(f, 'w').close()
@@ -210,7 +210,7 @@ r['dir'] = os.getxattr(d + '/dir', 'user.d').decode()
 c0 = os.stat(f).st_ctime_ns; time.sleep(0.002); os.setxattr(f, 'user.c', b'1')
 r['ctime'] = os.stat(f).st_ctime_ns > c0
 out(r)`,
-      dir,
+      [dir],
     );
     assert.deepEqual(r, {
       get: 'alpha', empty: '', list: ['security.s', 'trusted.t', 'user.a', 'user.empty'],

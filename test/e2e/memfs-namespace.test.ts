@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { py } from '../helpers/syscalls';
-import { assertNothingMounted, skip, withMemfs } from './memfs-fixtures';
+import { assertNothingMounted, skip, withMemfs } from '../helpers/mounted';
 
 after(assertNothingMounted);
 
@@ -24,7 +24,7 @@ function code(f: () => unknown): string | undefined {
 }
 
 test('memfs e2e: files, directories, links, special files, renames', { skip }, async () => {
-  await withMemfs(async ({ dir }) => {
+  await withMemfs('memfs', {}, async ({ dir }) => {
     const p = (...s: string[]): string => path.join(dir, ...s);
 
     // files and directories
@@ -74,7 +74,7 @@ data = os.read(r, 100).decode()
 out({'fifo': os.stat(d + '/fifo').st_mode, 'sock': os.stat(d + '/sock').st_mode,
      'chr': [c.st_mode, os.major(c.st_rdev), os.minor(c.st_rdev)], 'blk': [b.st_mode, os.major(b.st_rdev), os.minor(b.st_rdev)],
      'fifoRoundTrip': data})`,
-      dir,
+      [dir],
     );
     assert.equal(nodes.fifo, 0o010640);
     assert.equal(nodes.sock, 0o140755);
@@ -115,7 +115,7 @@ res['whiteout'] = tryErr(renameat2, d + '/r3', d + '/r4', RENAME_WHITEOUT)
 st = os.lstat(d + '/r3')
 res['whiteout_node'] = '%o %d' % (st.st_mode, st.st_rdev)
 out(res)`,
-      dir,
+      [dir],
     );
     assert.deepEqual(flags, {
       noreplace: 'EEXIST', noreplace_ok: null, exchange: null, r2: 'one', r3: 'two', exchange_dir: null, r2_is_dir: 'True',
@@ -125,7 +125,7 @@ out(res)`,
 });
 
 test('memfs e2e: names up to 255 bytes, non-UTF-8 names, readdir cookies across unlinks', { skip }, async () => {
-  await withMemfs(async ({ dir }) => {
+  await withMemfs('memfs', {}, async ({ dir }) => {
     fs.writeFileSync(path.join(dir, 'n'.repeat(255)), '');
     assert.equal(code(() => fs.writeFileSync(path.join(dir, 'n'.repeat(256)), '')), 'ENAMETOOLONG');
     assert.equal(code(() => fs.statSync(path.join(dir, 'n'.repeat(256)))), 'ENAMETOOLONG');
@@ -154,7 +154,7 @@ for i, e in enumerate(it):
             if victim not in removed:
                 os.unlink(d + '/' + victim); removed.append(victim)
 out({'seen': seen, 'removed': removed})`,
-      dir,
+      [dir],
     );
     const seen = new Set(r.seen);
     assert.equal(seen.size, r.seen.length, 'no entry listed twice');
@@ -168,7 +168,7 @@ out({'seen': seen, 'removed': removed})`,
 });
 
 test('memfs e2e: timestamps, O_TMPFILE, statx birth time, statfs, access, and inodes freed after forget', { skip }, async () => {
-  await withMemfs(async ({ dir }) => {
+  await withMemfs('memfs', {}, async ({ dir }) => {
     const p = (...s: string[]): string => path.join(dir, ...s);
     fs.writeFileSync(p('f'), 'data');
     const t = py<Record<string, number | string | null>>(
@@ -202,7 +202,7 @@ v = os.statvfs(d)
 r['namemax'] = v.f_namemax; r['bsize'] = v.f_bsize
 r['access_x'] = tryErr(os.access, f, os.X_OK) if os.access(f, os.X_OK) else 'denied'
 out(r)`,
-      dir,
+      [dir],
     );
     assert.deepEqual(t, {
       atime: 1_000_000_123, mtime: 2_000_000_456, chmod_ctime: true, dir_mtime_create: true, dir_mtime_unlink: true, write_mtime: true,
@@ -214,7 +214,7 @@ out(r)`,
     assert.ok(st.birthtimeNs > 0n && st.birthtimeNs <= st.ctimeNs, `birth time ${st.birthtimeNs}`);
 
     // Unlinked files are freed once the kernel forgets them: the free inode count comes back.
-    const ffree = (): number => py<number>(`out(os.statvfs(ARGS[0]).f_ffree)`, dir);
+    const ffree = (): number => py<number>(`out(os.statvfs(ARGS[0]).f_ffree)`, [dir]);
     const before = ffree();
     fs.mkdirSync(p('many'));
     for (let i = 0; i < 200; i++) fs.writeFileSync(p('many', `f${i}`), 'x');

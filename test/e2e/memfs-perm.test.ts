@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { py, pyAsync } from '../helpers/syscalls';
-import { assertNothingMounted, skip, withMemfs } from './memfs-fixtures';
+import { assertNothingMounted, skip, withMemfs } from '../helpers/mounted';
 
 after(assertNothingMounted);
 
@@ -20,11 +20,15 @@ const ALICE = { uid: 1000, gid: 1000 };
 const BOB = { uid: 1001, gid: 1001 };
 
 function as<T>(who: { uid: number; gid: number }, code: string, ...args: string[]): Promise<T> {
-  return pyAsync<T>(code, args, { ...who, cwd: '/' });
+  return pyAsync<T>(code, args, { as: who, cwd: '/' });
 }
 
 test('memfs e2e: permissions as other users (allow_other, checks done by memfs)', { skip }, async () => {
   await withMemfs(
+    'tmpLikeMemfs',
+    // entry_timeout=0: a name alice just created is not served to bob from the kernel's cache without memfs
+    // checking bob's search permission (see perm.ts: with caching, multi-user mounts want default_permissions).
+    { options: 'allow_other,entry_timeout=0' },
     async ({ dir }) => {
       // alice sets up her files.
       const setup = await as<Record<string, unknown>>(
@@ -103,7 +107,7 @@ out(r)`,
       assert.deepEqual(alice, { chmod: null, give_away: 'EPERM', chgrp_foreign: 'EPERM', chgrp_own: null, exec_own: 'ran\n', unlink_sticky_own: null });
 
       // Setgid directories: root makes one for group 50; alice's files there get group 50, subdirectories setgid.
-      py(`os.mkdir(ARGS[0] + '/sg'); os.chown(ARGS[0] + '/sg', 0, 50); os.chmod(ARGS[0] + '/sg', 0o2777)`, dir);
+      py(`os.mkdir(ARGS[0] + '/sg'); os.chown(ARGS[0] + '/sg', 0, 50); os.chmod(ARGS[0] + '/sg', 0o2777)`, [dir]);
       const sg = await as<Record<string, unknown>>(
         ALICE,
         `d = ARGS[0] + '/sg'
@@ -124,9 +128,5 @@ out({'file_gid': os.stat(d + '/f').st_gid, 'sub': [os.stat(d + '/sub').st_gid, b
       fs.appendFileSync(suid, '\n');
       assert.equal(fs.statSync(suid).mode & 0o7777, 0o6777);
     },
-    // entry_timeout=0: a name alice just created is not served to bob from the kernel's cache without memfs
-    // checking bob's search permission (see perm.ts: with caching, multi-user mounts want default_permissions).
-    { options: 'allow_other,entry_timeout=0' },
-    'tmpLikeMemfs',
   );
 });

@@ -7,24 +7,24 @@
  * double answer or handler error.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { py } from '../helpers/syscalls';
-import { assertNothingMounted, skip, withMemfs } from './memfs-fixtures';
+import { py, sh } from '../helpers/syscalls';
+import { assertNothingMounted, skip, withMemfs } from '../helpers/mounted';
 
 after(assertNothingMounted);
 
-function sh(script: string, cwd: string): string {
-  return execFileSync('sh', ['-ec', script], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+function shell(script: string, cwd: string): string {
+  return sh('sh', ['-ec', script], { cwd });
 }
 
 /** A small tree outside the mount, with what cp -a and tar have to preserve. */
 function makeSourceTree(): string {
   const src = fs.mkdtempSync(path.join(os.tmpdir(), 'memfs-src-'));
-  sh(
+  shell(
     `mkdir -p a/b/c empty 'with space' && printf hello > a/hello && head -c 200000 /dev/urandom > a/b/random
      ln a/hello a/b/c/hardlink && ln -s ../hello a/b/link && ln -s /nowhere dangling
      printf x | dd of=sparse bs=1 seek=5000000 2>/dev/null && chmod 4755 a/hello && chmod 0600 a/b/random && chmod 2775 a/b
@@ -37,10 +37,10 @@ function makeSourceTree(): string {
 test('memfs e2e: mkdir -p, cp -a, tar, diff -r and rm -rf of a small tree', { skip }, async () => {
   const src = makeSourceTree();
   try {
-    await withMemfs(async ({ dir }) => {
-      const ffree = (): number => py<number>(`out(os.statvfs(ARGS[0]).f_ffree)`, dir);
+    await withMemfs('memfs', {}, async ({ dir }) => {
+      const ffree = (): number => py<number>(`out(os.statvfs(ARGS[0]).f_ffree)`, [dir]);
       const before = ffree();
-      sh(`mkdir -p deep/1/2/3/4/5/6/7/8/9 && cp -a '${src}' copy && diff -r --no-dereference '${src}' copy`, dir);
+      shell(`mkdir -p deep/1/2/3/4/5/6/7/8/9 && cp -a '${src}' copy && diff -r --no-dereference '${src}' copy`, dir);
       // cp -a kept modes, times, hard links and sparseness.
       const s1 = fs.statSync(path.join(dir, 'copy/a/hello'));
       assert.equal(s1.mode & 0o7777, 0o4755);
@@ -52,16 +52,16 @@ test('memfs e2e: mkdir -p, cp -a, tar, diff -r and rm -rf of a small tree', { sk
       assert.equal(fs.lstatSync(path.join(dir, 'copy/a/b/link')).mtime.getUTCFullYear(), 1999, 'symlink times kept');
       assert.ok(fs.statSync(path.join(dir, 'copy/sparse')).blocks <= 16, 'cp kept the file sparse');
       // tar: create on the mount, extract on the mount, compare against the archive (content, modes, times, links).
-      sh(`tar -C '${src}' -cf archive.tar . && mkdir x && tar -C x -xpf archive.tar && tar -C x -df archive.tar && tar -C copy -df archive.tar`, dir);
-      assert.match(sh('tar -tvf archive.tar', dir), /hardlink link to \.\/a\/hello|hello link to \.\/a\/b\/c\/hardlink/);
-      sh(`rm -rf deep copy x archive.tar && test -z "$(ls -A)"`, dir);
+      shell(`tar -C '${src}' -cf archive.tar . && mkdir x && tar -C x -xpf archive.tar && tar -C x -df archive.tar && tar -C copy -df archive.tar`, dir);
+      assert.match(shell('tar -tvf archive.tar', dir), /hardlink link to \.\/a\/hello|hello link to \.\/a\/b\/c\/hardlink/);
+      shell(`rm -rf deep copy x archive.tar && test -z "$(ls -A)"`, dir);
       let now = ffree();
       for (let i = 0; i < 50 && now !== before; i++) {
         await new Promise((res) => setTimeout(res, 20));
         now = ffree();
       }
       assert.equal(now, before, 'every inode freed');
-      assert.equal(py<number>(`v = os.statvfs(ARGS[0])\nout(v.f_blocks - v.f_bfree)`, dir), 0, 'every block freed');
+      assert.equal(py<number>(`v = os.statvfs(ARGS[0])\nout(v.f_blocks - v.f_bfree)`, [dir]), 0, 'every block freed');
     });
   } finally {
     fs.rmSync(src, { recursive: true, force: true });
@@ -103,8 +103,8 @@ async function one(i) {
 `;
 
 test('memfs e2e: a flood of concurrent operations from several processes', { skip }, async () => {
-  await withMemfs(async ({ dir, stderr }) => {
-    const ffree = (): number => py<number>(`out(os.statvfs(ARGS[0]).f_ffree)`, dir);
+  await withMemfs('memfs', { readdirplus: 'yes' }, async ({ dir, stderr }) => {
+    const ffree = (): number => py<number>(`out(os.statvfs(ARGS[0]).f_ffree)`, [dir]);
     const before = ffree();
     fs.mkdirSync(path.join(dir, 'shared'));
     const workers = 4;
@@ -138,5 +138,5 @@ test('memfs e2e: a flood of concurrent operations from several processes', { ski
     assert.equal(now, before);
     const log = stderr();
     assert.doesNotMatch(log, /answered twice|threw|cannot carry|malformed|FORGET/, log);
-  }, { readdirplus: 'yes' });
+  });
 });

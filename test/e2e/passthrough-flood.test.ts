@@ -11,8 +11,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { canMount } from '../helpers/mounted';
-import { pyAsync, withPassthrough, type IoMode } from '../helpers/pt-syscalls';
+import { canMount, withPassthrough, type IoMode } from '../helpers/mounted';
+import { pyAsync } from '../helpers/syscalls';
 
 const CLIENTS = 5;
 const FILES = 150;
@@ -90,7 +90,7 @@ for i in range(25):
     n = int(open('counter').read() or '0')
     open('counter', 'w').write(str(n + 1))
     fcntl.flock(fd, fcntl.LOCK_UN)
-print('ok')`;
+out('ok')`;
 
 const WALKER = `import os
 n = 0
@@ -99,7 +99,7 @@ for _ in range(4):
         for f in files:
             try: os.lstat(os.path.join(root, f)); n += 1
             except FileNotFoundError: pass
-print('ok')`;
+out('ok')`;
 
 const variants: [IoMode, string][] = [['async', ''], ['sync', ''], ['sync', ',workers=1']];
 for (const [io, extra] of variants) {
@@ -112,8 +112,8 @@ for (const [io, extra] of variants) {
         const t0 = Date.now();
         const results = await Promise.all([
           ...[...Array(CLIENTS).keys()].map((i) => client(dir, i)),
-          ...[0, 1, 2, 3].map(() => pyAsync(LOCKER, { cwd: dir, timeout: 15000 })),
-          ...[0, 1].map(() => pyAsync(WALKER, { cwd: dir, timeout: 15000 })),
+          ...[0, 1, 2, 3].map(() => pyAsync(LOCKER, [], { cwd: dir, timeout: 15000 })),
+          ...[0, 1].map(() => pyAsync(WALKER, [], { cwd: dir, timeout: 15000 })),
         ]);
         const elapsed = Date.now() - t0;
         for (const r of results.slice(0, CLIENTS) as { done: number; errors: string[]; left: number }[]) {

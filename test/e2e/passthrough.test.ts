@@ -9,8 +9,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { canMount } from '../helpers/mounted';
-import { py, pyAsync, sh, withPassthrough, type IoMode } from '../helpers/pt-syscalls';
+import { canMount, withPassthrough, type IoMode } from '../helpers/mounted';
+import { py, pyAsync, sh } from '../helpers/syscalls';
 
 const OPTIONS = 'allow_other,default_permissions';
 const TREE = path.join(__dirname, '..', '..', '..', 'src');
@@ -20,14 +20,6 @@ const ALICE = { uid: 1000, gid: 1000 };
 function manifest(dir: string): string {
   return sh('find', ['.', '-printf', '%P %y %m %s %T@ %l\\n'], { cwd: dir }).split('\n').sort().join('\n');
 }
-
-const RENAMEAT2 = `
-import ctypes, os
-libc = ctypes.CDLL(None, use_errno=True)
-def renameat2(a, b, flags):
-    if libc.renameat2(-100, a.encode(), -100, b.encode(), flags) != 0:
-        e = ctypes.get_errno(); raise OSError(e, os.strerror(e))
-`;
 
 for (const io of ['async', 'sync'] as IoMode[]) {
   describe(`passthrough e2e (${io})`, { skip: !canMount() && 'needs root and /dev/fuse' }, () => {
@@ -58,7 +50,7 @@ for (const io of ['async', 'sync'] as IoMode[]) {
         assert.ok(fs.existsSync(path.join(src, 'd', 'g')));
         fs.chmodSync(path.join(dir, 'd', 'g'), 0o4751);
         assert.equal(fs.statSync(path.join(src, 'd', 'g')).mode, 0o104751);
-        py(`import os; os.utime('d/g', ns=(1234567890123456789, 987654321987654321))`, { cwd: dir });
+        py(`import os; os.utime('d/g', ns=(1234567890123456789, 987654321987654321))`, [], { cwd: dir });
         const st = fs.statSync(path.join(dir, 'd', 'g'), { bigint: true });
         assert.deepEqual([st.atimeNs, st.mtimeNs], [1234567890123456789n, 987654321987654321n]);
         assert.throws(() => fs.rmdirSync(path.join(dir, 'd')), { code: 'ENOTEMPTY' });
@@ -69,26 +61,27 @@ for (const io of ['async', 'sync'] as IoMode[]) {
 os.setxattr('hard', 'user.k', b'v1')
 os.setxattr('hard', 'user.big', b'x' * 3000)
 try:
-    os.setxattr('hard', 'user.k', b'v2', os.XATTR_CREATE); print('no error')
+    os.setxattr('hard', 'user.k', b'v2', os.XATTR_CREATE); say('no error')
 except FileExistsError: pass
-print(os.getxattr('hard', 'user.k').decode(), len(os.getxattr('hard', 'user.big')), sorted(os.listxattr('hard')))
+say(os.getxattr('hard', 'user.k').decode(), len(os.getxattr('hard', 'user.big')), sorted(os.listxattr('hard')))
 os.removexattr('hard', 'user.big')
-print(sorted(os.listxattr('hard')))`, { cwd: dir }),
+say(sorted(os.listxattr('hard')))
+out(said())`, [], { cwd: dir }),
           "v1 3000 ['user.big', 'user.k']\n['user.k']",
         );
         assert.equal(String(fs.readFileSync(path.join(src, 'hard'))), 'hello');
-        assert.equal(py(`import os; print(os.getxattr('hard', 'user.k').decode())`, { cwd: src }), 'v1');
+        assert.equal(py(`import os; out(os.getxattr('hard', 'user.k').decode())`, [], { cwd: src }), 'v1');
 
         // ---- renameat2: NOREPLACE, EXCHANGE
         fs.writeFileSync(path.join(dir, 'x'), 'X');
         fs.writeFileSync(path.join(dir, 'y'), 'Y');
         assert.equal(
-          py(`${RENAMEAT2}
-try:
-    renameat2('x', 'y', 1); print('replaced!')
-except FileExistsError: print('EEXIST')
+          py(`try:
+    renameat2('x', 'y', 1); say('replaced!')
+except FileExistsError: say('EEXIST')
 renameat2('x', 'y', 2)
-print(open('x').read(), open('y').read())`, { cwd: dir }),
+say(open('x').read(), open('y').read())
+out(said())`, [], { cwd: dir }),
           'EEXIST\nY X',
         );
         assert.equal(fs.readFileSync(path.join(src, 'x'), 'utf8'), 'Y');
@@ -96,19 +89,17 @@ print(open('x').read(), open('y').read())`, { cwd: dir }),
         // ---- fallocate, SEEK_DATA/SEEK_HOLE, copy_file_range
         assert.equal(
           py(`import os, ctypes
-libc = ctypes.CDLL(None, use_errno=True)
-libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
 fd = os.open('sparse', os.O_RDWR | os.O_CREAT, 0o644)
 os.pwrite(fd, b'a' * 8192, 0)
 os.pwrite(fd, b'b' * 4096, 1 << 20)
-assert libc.fallocate(fd, 3, 0, 4096) == 0  # PUNCH_HOLE | KEEP_SIZE
-print(os.lseek(fd, 0, os.SEEK_DATA), os.lseek(fd, 4096, os.SEEK_HOLE), os.lseek(fd, 8192, os.SEEK_DATA))
+fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096)
+say(os.lseek(fd, 0, os.SEEK_DATA), os.lseek(fd, 4096, os.SEEK_HOLE), os.lseek(fd, 8192, os.SEEK_DATA))
 os.posix_fallocate(fd, 0, 2 << 20)
-print(os.fstat(fd).st_size)
-out = os.open('copy', os.O_RDWR | os.O_CREAT, 0o644)
-print(os.copy_file_range(fd, out, 100, 1 << 20, 10))
-print(os.pread(out, 200, 0)[:20])
-`, { cwd: dir }),
+say(os.fstat(fd).st_size)
+dst = os.open('copy', os.O_RDWR | os.O_CREAT, 0o644)
+say(os.copy_file_range(fd, dst, 100, 1 << 20, 10))
+say(os.pread(dst, 200, 0)[:20])
+out(said())`, [], { cwd: dir }),
           `4096 8192 ${1 << 20}\n${2 << 20}\n100\nb'\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00bbbbbbbbbb'`,
         );
 
@@ -117,26 +108,27 @@ print(os.pread(out, 200, 0)[:20])
 fd = os.open('lockfile', os.O_RDWR | os.O_CREAT, 0o666)
 fcntl.flock(fd, fcntl.LOCK_EX)
 fcntl.lockf(fd, fcntl.LOCK_EX)
-print('locked', flush=True)
+out('locked')
 open('held', 'w').close()
-time.sleep(0.6)`, { cwd: dir });
+time.sleep(0.6)`, [], { cwd: dir });
         for (let i = 0; i < 100 && !fs.existsSync(path.join(dir, 'held')); i++) await new Promise((r) => setTimeout(r, 20));
         assert.equal(
           py(`import fcntl, os, time
 fd = os.open('lockfile', os.O_RDWR)
 try:
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); print('got flock!')
-except BlockingIOError: print('flock busy')
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); say('got flock!')
+except BlockingIOError: say('flock busy')
 try:
-    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); print('got lockf!')
-except OSError: print('lockf busy')
-t = time.time(); fcntl.flock(fd, fcntl.LOCK_EX); print('waited', time.time() - t > 0.1)`, { cwd: dir }),
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); say('got lockf!')
+except OSError: say('lockf busy')
+t = time.time(); fcntl.flock(fd, fcntl.LOCK_EX); say('waited', time.time() - t > 0.1)
+out(said())`, [], { cwd: dir }),
           'flock busy\nlockf busy\nwaited True',
         );
         assert.equal(await holder, 'locked');
 
         // ---- mknod
-        py(`import os; os.mkfifo('fifo', 0o640); os.mknod('null', 0o20600, os.makedev(1, 3))`, { cwd: dir });
+        py(`import os; os.mkfifo('fifo', 0o640); os.mknod('null', 0o20600, os.makedev(1, 3))`, [], { cwd: dir });
         assert.ok(fs.statSync(path.join(src, 'fifo')).isFIFO());
         assert.equal(fs.statSync(path.join(src, 'null')).rdev, fs.statSync('/dev/null').rdev);
         assert.equal(fs.statSync(path.join(dir, 'null')).rdev, fs.statSync('/dev/null').rdev);
@@ -150,7 +142,7 @@ open('file', 'w').write('mine')
 os.mkdir('dir', 0o777)
 os.symlink('file', 'link')
 os.mkfifo('pipe', 0o666)
-os.link('file', 'hard')`, { cwd: path.join(dir, 'shared'), as: ALICE });
+os.link('file', 'hard')`, [], { cwd: path.join(dir, 'shared'), as: ALICE });
         for (const [name, mode] of [['file', 0o100644], ['dir', 0o040755], ['pipe', 0o010644]] as const) {
           const s = fs.lstatSync(path.join(src, 'shared', name));
           assert.deepEqual([s.uid, s.gid, s.mode], [1000, 1000, mode], name);
@@ -161,8 +153,9 @@ os.link('file', 'hard')`, { cwd: path.join(dir, 'shared'), as: ALICE });
         assert.equal(
           py(`import os
 for f in [lambda: open('hard', 'a'), lambda: os.chmod('hard', 0o777), lambda: os.mkdir('d/nope'), lambda: os.unlink('shared/../x')]:
-    try: f(); print('allowed')
-    except PermissionError: print('denied')`, { cwd: dir, as: ALICE }),
+    try: f(); say('allowed')
+    except PermissionError: say('denied')
+out(said())`, [], { cwd: dir, as: ALICE }),
           'denied\ndenied\ndenied\ndenied',
         );
 
@@ -178,14 +171,16 @@ w = os.open('leaf', os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=fd)
 os.write(w, b'deep')
 os.close(w)
 os.setxattr(f'/proc/self/fd/{fd}', 'user.deep', b'1')
-print(sorted(os.listdir(fd)), os.stat('leaf', dir_fd=fd).st_size)`, { cwd: dir }),
+say(sorted(os.listdir(fd)), os.stat('leaf', dir_fd=fd).st_size)
+out(said())`, [], { cwd: dir }),
           "['leaf'] 4",
         );
         assert.equal(
           py(`import os
 fd = os.open('.', os.O_RDONLY)
 for i in range(25): fd = os.open('p' * 200, os.O_RDONLY, dir_fd=fd)
-print(open(os.open('leaf', os.O_RDONLY, dir_fd=fd)).read())`, { cwd: src }),
+say(open(os.open('leaf', os.O_RDONLY, dir_fd=fd)).read())
+out(said())`, [], { cwd: src }),
           'deep',
         );
 
@@ -213,7 +208,8 @@ fd = os.open('w', os.O_WRONLY | os.O_CREAT, 0o200); os.write(fd, b'hello world')
 fd = os.open('w', os.O_WRONLY); os.pwrite(fd, b'J', 6); os.close(fd)
 fd = os.open('w', os.O_WRONLY | os.O_APPEND); os.write(fd, b'!'); os.write(fd, b'?'); os.fsync(fd); os.close(fd)
 os.chmod('w', 0o600)
-print(open('w').read())`, { cwd: dir }),
+say(open('w').read())
+out(said())`, [], { cwd: dir }),
         'hello Jorld!?',
       );
       assert.equal(fs.readFileSync(path.join(src, 'w'), 'utf8'), 'hello Jorld!?');
@@ -247,7 +243,7 @@ describe('passthrough e2e: big WRITEs by splice', { skip: !canMount() && 'needs 
     let log = (): string => '';
     await withPassthrough('sync', OPTIONS, async ({ dir, src, stderr }) => {
       log = stderr;
-      const out = py(`import hashlib, mmap, os, random
+      const out = py<string>(`import hashlib, mmap, os, random
 rnd = random.Random(7)
 blocks = [bytes(rnd.getrandbits(8) for _ in range(4096)) * 256 for _ in range(3)]
 h = hashlib.sha256()
@@ -264,7 +260,8 @@ os.close(fd)
 fd = os.open('append', os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 for i in range(4): os.write(fd, blocks[i % 3])
 os.close(fd)
-print(hashlib.sha256(bytes(expect)).hexdigest(), hashlib.sha256(blocks[2] * 8).hexdigest(), hashlib.sha256(b''.join(blocks[i % 3] for i in range(4))).hexdigest())`, { cwd: dir });
+say(hashlib.sha256(bytes(expect)).hexdigest(), hashlib.sha256(blocks[2] * 8).hexdigest(), hashlib.sha256(b''.join(blocks[i % 3] for i in range(4))).hexdigest())
+out(said())`, [], { cwd: dir });
       const [big, direct, append] = out.trim().split(' ');
       const sha = (f: string): string => crypto.createHash('sha256').update(fs.readFileSync(path.join(src, f))).digest('hex');
       assert.equal(sha('big'), big);

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Fx, ROOT, alice, root, throwsErrno } from './memfs-helpers';
+import { ROOT, alice, root, throwsErrno } from '../helpers/fs-calls';
+import { Fx } from './memfs-helpers';
 
 const TiB = 2 ** 40;
 const KEEP_SIZE = 1;

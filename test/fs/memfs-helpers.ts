@@ -1,32 +1,16 @@
 /**
- * Unit-test helpers for memfs: a fake RequestContext, a manual clock, and
- * a thin wrapper that calls the Filesystem methods and unwraps their
- * (synchronous) results, so tests read as plain calls.
+ * The memfs fixture for tests that call it directly: a manual clock, and a
+ * thin wrapper that calls the Filesystem methods and unwraps their
+ * (synchronous) results, so tests read as plain calls. Contexts, errno
+ * assertions and readdir sinks: ../helpers/fs-calls.ts.
  */
-import assert from 'node:assert/strict';
-import { Errno, Opcode, type Attr, type ErrnoName } from '../../src/protocol';
-import type { DirentPlusSink, DirentSink, Entry, Lock, OpenResult, RequestContext, SetattrChanges, Timespec } from '../../src/api/filesystem';
+import type { Attr } from '../../src/protocol';
+import type { Entry, Lock, OpenResult, RequestContext, SetattrChanges, Timespec } from '../../src/api/filesystem';
 import { strict } from '../../src/testing/strict';
 import { FuseError } from '../../src/api/errors';
 import { memfs, type Memfs, type MemfsOptions } from '../../src/fs/memfs';
 import type { Clock } from '../../src/fs/memfs/clock';
-
-export const ROOT = 1;
-
-/** A request context: root by default; `signal` from an AbortController when a test wants to interrupt. */
-export function ctx(over: Partial<RequestContext> = {}): RequestContext {
-  return {
-    unique: 1, opcode: Opcode.LOOKUP, nodeid: 0, uid: 0, gid: 0, pid: 1000, umask: 0, groups: undefined,
-    signal: new AbortController().signal, cuse: false, directIo: false, buffer: (n: number) => Buffer.allocUnsafe(n),
-    ...over,
-  };
-}
-
-export const root = ctx();
-export const alice = ctx({ uid: 1000, gid: 1000 });
-export const bob = ctx({ uid: 1001, gid: 1001 });
-/** In alice's group, not alice. */
-export const carol = ctx({ uid: 1002, gid: 1000 });
+import { plainSink, plusSink, root, type Listed } from '../helpers/fs-calls';
 
 /** A clock that moves only when told: timestamps compare exactly. */
 export class ManualClock implements Clock {
@@ -45,31 +29,6 @@ function sync<T>(v: T | FuseError | Promise<T | FuseError>): T {
   if (v instanceof Promise) throw new Error('memfs answered with a promise where a value was expected');
   if (v instanceof FuseError) throw v;
   return v;
-}
-
-/** Asserts that `f` throws a FuseError with this code. */
-export function throwsErrno(f: () => unknown, code: ErrnoName, message?: string): void {
-  assert.throws(f, (e: unknown) => {
-    assert.ok(e instanceof FuseError, `expected FuseError ${code}, got ${String(e)}`);
-    // By number: EOPNOTSUPP and ENOTSUP are one errno, named ENOTSUP.
-    assert.equal(e.errno, Errno[code], `${message ?? ''} expected ${code}, got ${e.code}`);
-    return true;
-  });
-}
-
-export async function rejectsErrno(p: Promise<unknown>, code: ErrnoName): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(e instanceof FuseError, `expected FuseError ${code}, got ${String(e)}`);
-    assert.equal(e.errno, Errno[code], `expected ${code}, got ${e.code}`);
-    return true;
-  });
-}
-
-export interface Listed {
-  name: string;
-  ino: number;
-  mode: number;
-  off: number;
 }
 
 const O_RDWR = 2;
@@ -156,29 +115,15 @@ export class Fx {
   }
   /** One READDIR call from `offset`, accepting at most `max` entries. */
   readdir(ino: number, offset: number, max = Infinity, fh = 0): Listed[] {
-    const got: Listed[] = [];
-    const sink: DirentSink = {
-      add(name, eino, mode, off) {
-        if (got.length >= max) return false;
-        got.push({ name, ino: eino, mode, off });
-        return true;
-      },
-    };
+    const sink = plainSink(max);
     sync(this.fs.readdir!(root, ino, fh, offset, sink));
-    return got;
+    return sink.items;
   }
   /** One READDIRPLUS call; entries carry what the kernel would be handed. */
   readdirplus(ino: number, offset: number, max = Infinity): { name: string; entry: Entry; off: number }[] {
-    const got: { name: string; entry: Entry; off: number }[] = [];
-    const sink: DirentPlusSink = {
-      add(name, entry, off) {
-        if (got.length >= max) return false;
-        got.push({ name, entry, off });
-        return true;
-      },
-    };
+    const sink = plusSink(max);
     sync(this.fs.readdirplus!(root, ino, 0, offset, sink));
-    return got;
+    return sink.items.map(({ name, entry, off }) => ({ name, entry: entry!, off }));
   }
   /** Every name in the directory, resuming READDIR `batch` entries at a time, as getdents would. */
   list(ino: number, batch = 1000): string[] {

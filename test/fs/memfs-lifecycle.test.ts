@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Fx, ROOT, root, throwsErrno } from './memfs-helpers';
+import { ROOT, root, throwsErrno } from '../helpers/fs-calls';
+import { Fx } from './memfs-helpers';
 
 test('each Entry returned is one reference; forget(n) gives n back', () => {
   const f = new Fx();

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OFFSET_MAX } from '../../src/protocol';
 import type { Lock } from '../../src/api/filesystem';
-import { Fx, ROOT, ctx, lk, rejectsErrno, root, throwsErrno } from './memfs-helpers';
+import { ROOT, ctx, rejectsErrno, root, throwsErrno } from '../helpers/fs-calls';
+import { Fx, lk } from './memfs-helpers';
 
 const RD = 0;
 const WR = 1;

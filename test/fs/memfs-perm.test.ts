@@ -7,7 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Fx, ROOT, alice, bob, carol, ctx, root, throwsErrno } from './memfs-helpers';
+import { ROOT, alice, bob, carol, ctx, root, throwsErrno } from '../helpers/fs-calls';
+import { Fx } from './memfs-helpers';
 
 const R = 4;
 const W = 2;

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Fx, ROOT, root, throwsErrno } from './memfs-helpers';
+import { ROOT, root, throwsErrno } from '../helpers/fs-calls';
+import { Fx } from './memfs-helpers';
 
 test('readdir lists ".", ".." and the entries with their types; offsets resume', () => {
   const f = new Fx();

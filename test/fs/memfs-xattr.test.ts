@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Fx, ROOT, root, throwsErrno } from './memfs-helpers';
+import { ROOT, root, throwsErrno } from '../helpers/fs-calls';
+import { Fx } from './memfs-helpers';
 
 const XATTR_CREATE = 1;
 const XATTR_REPLACE = 2;

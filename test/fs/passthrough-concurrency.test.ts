@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { test } from 'node:test';
-import { Fx, withFx, ROOT, me } from './passthrough-helpers';
+import { ROOT, me } from '../helpers/fs-calls';
+import { Fx, withFx } from './passthrough-helpers';
 
 const R = { flags: 2, lockOwner: undefined };
 const REL = { flags: 0, flush: false, flockUnlock: false, lockOwner: 0n };

@@ -10,7 +10,8 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { createDataPath } from '../../src/fs/passthrough/data-path';
 import type { Attr } from '../../src/protocol';
-import { Fx, withFx, MODES, ROOT, alice, ctx, failsWith, isRoot, me } from './passthrough-helpers';
+import { ROOT, alice, ctx, failsWith, me } from '../helpers/fs-calls';
+import { Fx, withFx, MODES, isRoot } from './passthrough-helpers';
 
 const R = { flags: 2, lockOwner: undefined };
 const W = { flags: 2, lockOwner: undefined, writeback: false, killSuidgid: false };
@@ -284,7 +285,7 @@ for (const mode of MODES) {
         assert.equal(got, true);
         // Now `a` waits, and is interrupted.
         const ac = new AbortController();
-        const interrupted = x.fs.flock(ctx({ signal: ac.signal }), f.ino, a, 1n, LOCK_SH);
+        const interrupted = x.fs.flock(ctx({ ...me, signal: ac.signal }), f.ino, a, 1n, LOCK_SH);
         setTimeout(() => ac.abort(), 20);
         await assert.rejects(Promise.resolve(interrupted), { name: 'AbortError' });
         // Releasing an open file drops its flock.

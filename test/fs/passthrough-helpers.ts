@@ -1,35 +1,22 @@
 /**
- * Unit-test helpers for the passthrough: a fake RequestContext, a temporary
- * source directory, sinks that collect readdir output, and a census of the
+ * The passthrough fixture for tests that call it directly: a temporary
+ * source directory and a passthrough on it, and a census of the
  * descriptors this process holds under a directory (to see kept O_PATH
- * descriptors come and go).
+ * descriptors come and go). Contexts, errno assertions and readdir sinks:
+ * ../helpers/fs-calls.ts.
  */
-import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Opcode, type Attr } from '../../src/protocol';
-import type { DirentPlusSink, DirentSink, Entry, RequestContext } from '../../src/api/filesystem';
-import { FuseError } from '../../src/api/errors';
+import type { Attr } from '../../src/protocol';
+import type { Entry } from '../../src/api/filesystem';
 import { passthrough, type IoMode, type Passthrough, type PassthroughOptions } from '../../src/fs/passthrough';
 import { strict, type Strict } from '../../src/testing/strict';
+import { me, plainSink, plusSink, ROOT, type Collect, type CollectPlus, type Listed } from '../helpers/fs-calls';
 
-export const ROOT = 1;
 export const MODES: IoMode[] = ['sync', 'async'];
 export const isRoot = process.getuid?.() === 0;
-
-export function ctx(over: Partial<RequestContext> = {}): RequestContext {
-  return {
-    unique: 1, opcode: Opcode.LOOKUP, nodeid: 0, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, pid: process.pid,
-    umask: 0, groups: undefined, signal: new AbortController().signal, cuse: false, directIo: false, buffer: (n: number) => Buffer.allocUnsafe(n),
-    ...over,
-  };
-}
-
-/** A caller who is not root (uid/gid 1000). */
-export const alice = ctx({ uid: 1000, gid: 1000 });
-export const me = ctx();
 
 /** A fresh source directory under `base` (ext4 /tmp by default; /dev/shm for tmpfs) and a passthrough on it. */
 export class Fx {
@@ -94,64 +81,6 @@ export async function withFx(x: Fx, body: (x: Fx) => Promise<void>): Promise<voi
   } finally {
     x.cleanup();
   }
-}
-
-export interface Listed {
-  name: string;
-  ino: number;
-  mode: number;
-  off: number;
-  entry?: Entry;
-}
-
-export type Collect = DirentSink & { items: Listed[] };
-export type CollectPlus = DirentPlusSink & { items: Listed[] };
-
-/** A readdir sink that takes at most `max` entries. */
-export function plainSink(max = Infinity): Collect {
-  const items: Listed[] = [];
-  return {
-    items,
-    add(name, ino, mode, off) {
-      if (items.length >= max) return false;
-      items.push({ name, ino, mode, off });
-      return true;
-    },
-  };
-}
-
-export function plusSink(max = Infinity): CollectPlus {
-  const items: Listed[] = [];
-  return {
-    items,
-    add(name, entry, off) {
-      if (items.length >= max) return false;
-      items.push({ name, ino: entry.ino, mode: entry.attr.mode, off, entry });
-      return true;
-    },
-  };
-}
-
-export async function rejectsErrno(p: unknown, code: string): Promise<void> {
-  await assert.rejects(
-    (async () => p)(),
-    (e: unknown) => {
-      assert.ok(e instanceof FuseError, `expected FuseError ${code}, got ${String(e)}`);
-      assert.equal(e.code, code);
-      return true;
-    },
-  );
-}
-
-/** Calls `f` and expects a FuseError `code`, thrown or rejected. */
-export async function failsWith(f: () => unknown, code: string): Promise<void> {
-  let p: unknown;
-  try {
-    p = f();
-  } catch (e) {
-    p = Promise.reject(e);
-  }
-  await rejectsErrno(p, code);
 }
 
 /** Descriptors of this process whose target lies under `dir` (O_PATH ones included). */

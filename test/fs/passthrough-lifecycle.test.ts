@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
 import { passthrough } from '../../src/fs/passthrough';
-import { Fx, withFx, MODES, ROOT, fdsUnder, failsWith, isPromiseLike, me, plusSink } from './passthrough-helpers';
+import { ROOT, failsWith, me, plusSink } from '../helpers/fs-calls';
+import { Fx, withFx, MODES, fdsUnder, isPromiseLike } from './passthrough-helpers';
 
 /** Waits (up to a second) for `cond`. */
 async function eventually(cond: () => boolean): Promise<void> {

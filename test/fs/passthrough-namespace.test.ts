@@ -4,10 +4,11 @@
  * than PATH_MAX built below the source with relative calls only.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
-import { Fx, withFx, MODES, ROOT, alice, failsWith, isRoot, me } from './passthrough-helpers';
+import { py } from '../helpers/syscalls';
+import { ROOT, alice, failsWith, me } from '../helpers/fs-calls';
+import { Fx, withFx, MODES, isRoot } from './passthrough-helpers';
 
 const REL = { flags: 0, flush: false, flockUnlock: false, lockOwner: 0n };
 const O_WRONLY = 1;
@@ -201,8 +202,8 @@ for (const mode of MODES) {
         assert.equal(a.mtime, 1_000_000_000);
         assert.equal(a.mtimensec, 123_456_789);
         // Checked from outside, walking down with dir_fd as well.
-        const py = `import os\nfd=os.open(${JSON.stringify(x.src)}, os.O_RDONLY)\nfor i in range(20): fd=os.open(${JSON.stringify(seg)}, os.O_RDONLY, dir_fd=fd)\nf=os.open('leaf2', os.O_RDONLY, dir_fd=fd)\nprint(os.read(f, 10).decode(), oct(os.fstat(f).st_mode))`;
-        assert.equal(execFileSync('python3', ['-c', py], { encoding: 'utf8' }).trim(), 'deep 0o100600');
+        const walk = `fd = os.open(ARGS[0], os.O_RDONLY)\nfor i in range(20): fd = os.open(ARGS[1], os.O_RDONLY, dir_fd=fd)\nf = os.open('leaf2', os.O_RDONLY, dir_fd=fd)\nout('%s %s' % (os.read(f, 10).decode(), oct(os.fstat(f).st_mode)))`;
+        assert.equal(py(walk, [x.src, seg]), 'deep 0o100600');
         await x.fs.unlink(me, parent, 'ln');
         x.fs.forget(s.ino, 1);
         x.fs.forget(f.entry.ino, 1);

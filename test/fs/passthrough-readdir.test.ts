@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import { describe, test } from 'node:test';
-import { Fx, withFx, MODES, ROOT, me, plainSink, type Listed } from './passthrough-helpers';
+import { ROOT, me, plainSink, type Listed } from '../helpers/fs-calls';
+import { Fx, withFx, MODES } from './passthrough-helpers';
 
 const N = 300;
 const BASES: [string, string][] = [

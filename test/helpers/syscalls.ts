@@ -1,18 +1,21 @@
 /**
- * System calls Node's fs does not offer, for tests that exercise a real
- * mount from the test process: xattrs, fcntl record locks, flock, mknod,
- * renameat2 flags, fallocate modes, SEEK_DATA/SEEK_HOLE, O_TMPFILE (link_fd),
- * copy_file_range, mmap, O_DIRECT.
+ * The processes that act on a real mount from outside the server: python3
+ * for the syscalls Node's fs does not offer (xattrs, fcntl record locks,
+ * flock, mknod, renameat2 flags, fallocate modes, SEEK_DATA/SEEK_HOLE,
+ * O_TMPFILE (link_fd), copy_file_range, mmap, O_DIRECT), and sh() for
+ * commands. Either can run as another user ({ as: { uid, gid } }, with no
+ * supplementary groups).
  *
- * They run in python3 (its os, fcntl and mmap modules expose them, and
- * ctypes reaches the few that are missing, renameat2 and fallocate with a
- * mode). A test passes a short script; the prelude below gives it helpers
- * and `out(value)`, which prints the value as JSON for the test to read.
- * An OSError the script does not catch fails the call with its errno name,
- * and `tryErr(f, ...)` turns one into a value: None on success, else the
+ * One contract for py(), pyAsync() and PyProcess: (code, args, options).
+ * The script gets a prelude of helpers, its args as ARGS, and out(value),
+ * which prints the value as JSON; py() and pyAsync() return the last value
+ * passed to out() (null if none). say() collects lines as print() would and
+ * out(said()) returns them as one string. An OSError the script does not
+ * catch fails the call with a PyError naming its errno, and
+ * `tryErr(f, ...)` turns one into a value: None on success, else the
  * errno name ("EACCES").
  */
-import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import fs from 'node:fs';
 import { createInterface } from 'node:readline';
 
@@ -64,6 +67,12 @@ def out(v):
     sys.stdout.flush()
 def waitline():
     return sys.stdin.readline()
+# say() is print() into a transcript; out(said()) hands the lines back as one string.
+_said = []
+def say(*a):
+    _said.append(' '.join(str(x) for x in a))
+def said():
+    return '\n'.join(_said)
 def _main(code):
     try:
         exec(code, globals())
@@ -72,9 +81,30 @@ def _main(code):
         sys.exit(3)
 `;
 
+export interface RunAs {
+  uid: number;
+  gid: number;
+}
+
+export interface PyOptions {
+  /** Working directory (default: the test's). */
+  cwd?: string;
+  /** Run as this user, with no supplementary groups. */
+  as?: RunAs;
+  /** Milliseconds before py()/pyAsync() kill the script and fail (default 60 s); PyProcess has none. */
+  timeout?: number;
+}
+
 function argv(code: string, args: readonly string[]): string[] {
   return ['-c', `${PRELUDE}\n_main(${JSON.stringify(code)})`, ...args];
 }
+
+/** spawn's options for `o`: libuv drops supplementary groups when it changes uid/gid. */
+function spawnOptions(o: PyOptions): SpawnOptions {
+  return { cwd: o.cwd, ...(o.as ? { uid: o.as.uid, gid: o.as.gid } : {}) };
+}
+
+const TIMEOUT = 60_000;
 
 export class PyError extends Error {
   constructor(
@@ -91,29 +121,39 @@ function lastJson(stdout: string): unknown {
   return lines.length === 0 ? null : (JSON.parse(lines[lines.length - 1]!) as unknown);
 }
 
-function failure(status: number | null, stderr: string): PyError {
+function failure(status: number | null, signal: NodeJS.Signals | null, stderr: string): PyError {
   const m = /OSError (E[A-Z0-9]+)/.exec(stderr);
-  return new PyError(`python3 exited ${status}: ${stderr.trim()}`, m?.[1]);
+  return new PyError(`python3 ${signal ? `killed by ${signal} (timeout?)` : `exited ${status}`}: ${stderr.trim()}`, m?.[1]);
 }
 
 /** Runs `code` in python3 and returns the last value it passed to out(). Throws PyError when the script fails. */
-export function py<T = unknown>(code: string, ...args: string[]): T {
-  const r = spawnSync(PYTHON, argv(code, args), { encoding: 'utf8', timeout: 20000 });
-  if (r.status !== 0) throw failure(r.status, r.stderr ?? String(r.error));
+export function py<T = unknown>(code: string, args: readonly string[] = [], o: PyOptions = {}): T {
+  const r = spawnSync(PYTHON, argv(code, args), { ...spawnOptions(o), encoding: 'utf8', timeout: o.timeout ?? TIMEOUT });
+  if (r.status !== 0) throw failure(r.status, r.signal, r.stderr ?? String(r.error));
   return lastJson(r.stdout) as T;
 }
 
 /** As py(), without blocking the test process (several scripts can then run at once). */
-export function pyAsync<T = unknown>(code: string, args: readonly string[] = [], options: SpawnOptions = {}): Promise<T> {
+export function pyAsync<T = unknown>(code: string, args: readonly string[] = [], o: PyOptions = {}): Promise<T> {
   return new Promise((resolve, reject) => {
-    const p = spawn(PYTHON, argv(code, args), { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(PYTHON, argv(code, args), { ...spawnOptions(o), timeout: o.timeout ?? TIMEOUT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     p.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     p.on('error', reject);
-    p.on('close', (status) => (status === 0 ? resolve(lastJson(stdout) as T) : reject(failure(status, stderr))));
+    p.on('close', (status, signal) => (status === 0 ? resolve(lastJson(stdout) as T) : reject(failure(status, signal, stderr))));
   });
+}
+
+/** Runs a command (in `cwd`, as `as`); its stdout. Throws with its output on failure. */
+export function sh(cmd: string, args: readonly string[], o: PyOptions = {}): string {
+  try {
+    return execFileSync(cmd, args, { ...spawnOptions(o), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: o.timeout ?? TIMEOUT });
+  } catch (e) {
+    const err = e as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+  }
 }
 
 /**
@@ -137,8 +177,8 @@ export class PyProcess {
   private stderr = '';
   readonly exited: Promise<number | null>;
 
-  constructor(code: string, args: readonly string[] = [], options: SpawnOptions = {}) {
-    this.proc = spawn(PYTHON, argv(code, args), { ...options, stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(code: string, args: readonly string[] = [], o: PyOptions = {}) {
+    this.proc = spawn(PYTHON, argv(code, args), { ...spawnOptions(o), stdio: ['pipe', 'pipe', 'pipe'] });
     this.proc.stderr!.on('data', (d: Buffer) => (this.stderr += d.toString()));
     createInterface({ input: this.proc.stdout! }).on('line', (l) => {
       if (this.waiting) {
