@@ -91,7 +91,8 @@ export const PEERS: PeerSpec[] = [
   devfuse('devfuse-coloc', 'devfuse coloc', 'devfuse passthrough, -o colocate (replies as SCHED_IDLE in tight exchanges, so the client runs on the server\'s CPU)', { options: 'colocate' }),
   // Without xattrs only ls -l changes (two GETXATTR per entry fewer): run there only, against fuse-native without them.
   devfuse('devfuse-noxattr', 'devfuse noxattr', 'devfuse passthrough without xattrs (PassthroughOptions.xattr false: ENOSYS, as passthrough_ll without -o xattr); ls -l only', { noXattr: true, workloads: ['ls'] }),
-  devfuse('devfuse-kpass', 'devfuse kpass', 'devfuse passthrough, -o passthrough (FUSE_PASSTHROUGH: the kernel reads and writes the source files itself)', { options: 'passthrough' }),
+  // kpass: kernel passthrough, backing files (-o passthrough, FUSE_PASSTHROUGH); the filesystem is the devfuse passthrough as in every devfuse column.
+  devfuse('devfuse-kpass', 'devfuse kpass', 'devfuse passthrough with backing files, -o passthrough (FUSE_PASSTHROUGH: the kernel reads and writes the source files itself)', { options: 'passthrough' }),
   devfuse('memfs', 'memfs', 'devfuse memfs (in-memory, no source)', { fs: 'memfs' }),
   {
     id: 'passthrough_ll',

@@ -487,12 +487,18 @@ export class Session implements SessionApi, DispatchHost {
     r.resolve(Buffer.from(data));
   }
 
-  get passthrough(): boolean {
+  /** Backing files (FUSE_PASSTHROUGH) were agreed at INIT: openBacking() may be used. */
+  get backingFiles(): boolean {
     return (this.flags & InitFlags.PASSTHROUGH) !== 0n;
   }
 
+  /** SessionApi's name for backingFiles. */
+  get passthrough(): boolean {
+    return this.backingFiles;
+  }
+
   openBacking(fd: number): number {
-    if (!this.passthrough) throw new FuseError(Errno.EOPNOTSUPP, 'FUSE_PASSTHROUGH was not negotiated');
+    if (!this.backingFiles) throw new FuseError(Errno.EOPNOTSUPP, 'FUSE_PASSTHROUGH was not negotiated');
     const map = BackingMap.encode({ fd, flags: 0 });
     try {
       return ioctlBuffer(this.channel.fd, FUSE_DEV_IOC_BACKING_OPEN, map);

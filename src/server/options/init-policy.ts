@@ -58,7 +58,7 @@ export const INIT_POLICY: Record<InitFlagName, { want: Policy; why: string }> = 
   CREATE_SUPP_GROUP: { want: (o) => o.createSuppGroup, why: 'option create_supp_group (ctx.groups)' },
   HAS_EXPIRE_ONLY: { want: never, why: 'kernel capability, nothing to ask: notifyInvalEntry(expireOnly) uses it' },
   DIRECT_IO_ALLOW_MMAP: { want: (o) => o.directIoAllowMmap, why: 'shared mmap on direct_io files (the kernel keeps it coherent)' },
-  PASSTHROUGH: { want: (o) => o.passthrough && !o.writebackCache, why: 'option passthrough (needs CAP_SYS_ADMIN; the kernel refuses it with writeback_cache)' },
+  PASSTHROUGH: { want: (o) => o.backingFiles && !o.writebackCache, why: 'option passthrough, backing files (needs CAP_SYS_ADMIN; the kernel refuses it with writeback_cache)' },
   NO_EXPORT_SUPPORT: { want: never, why: 'not needed: without EXPORT_SUPPORT we never claim NFS export works' },
   HAS_RESEND: { want: never, why: 'kernel capability; devfuse never asks for a resend' },
   ALLOW_IDMAP: { want: never, why: 'idmapped mounts would send FUSE_INVALID_UIDGID our filesystems do not handle' },

@@ -74,10 +74,12 @@ export interface SessionOptions {
   /** FUSE_REQUEST_TIMEOUT (7.43): seconds after which the kernel aborts the connection over an unanswered request. */
   requestTimeout?: number;
   /**
-   * FUSE_PASSTHROUGH (kernel 6.9+, needs CAP_SYS_ADMIN): opens a filesystem
-   * answers with a backing file (session.openBacking) have their reads and
-   * writes done by the kernel on that file, without a round trip to the
-   * server. The kernel refuses it together with the writeback cache.
+   * Backing files, the kernel's FUSE_PASSTHROUGH (-o passthrough; kernel
+   * 6.9+, needs CAP_SYS_ADMIN): opens a filesystem answers with a backing
+   * file (session.openBacking) have their reads and writes done by the
+   * kernel on that file, without a round trip to the server. The kernel
+   * refuses it together with the writeback cache. (Not the passthrough
+   * filesystem of src/fs, which may use it.)
    */
   passthrough?: boolean;
   /**
@@ -129,7 +131,9 @@ export interface SessionOptions {
   colocate?: boolean;
 }
 
-export type ResolvedOptions = Required<Omit<SessionOptions, 'debug' | 'log' | 'requestTimeout' | 'allowUids' | 'handleKillprivV2'>> & {
+export type ResolvedOptions = Required<Omit<SessionOptions, 'debug' | 'log' | 'requestTimeout' | 'allowUids' | 'handleKillprivV2' | 'passthrough'>> & {
+  /** SessionOptions.passthrough: ask for FUSE_PASSTHROUGH (backing files). */
+  backingFiles: boolean;
   /** undefined: as the filesystem says. */
   handleKillprivV2: boolean | undefined;
   allowUids: ReadonlySet<number> | null;
@@ -176,7 +180,7 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
     workers: o.workers ?? 0,
     splice: o.splice ?? true,
     colocate: o.colocate ?? false,
-    passthrough: o.passthrough ?? false,
+    backingFiles: o.passthrough ?? false,
     allowUids: o.allowUids ? new Set(o.allowUids) : null,
   };
 }

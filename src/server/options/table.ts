@@ -181,7 +181,7 @@ export const OPTIONS: Readonly<Record<string, OptionDef>> = {
   create_supp_group: flag('createSuppGroup', true),
   request_timeout: num('requestTimeout'),
   no_write_ordering: flag('writeOrdering', false),
-  // FUSE_PASSTHROUGH: the kernel does the I/O on backing files (not the passthrough filesystem).
+  // Backing files (FUSE_PASSTHROUGH): the kernel does the I/O on them. Not the passthrough filesystem.
   passthrough: flag('passthrough', true),
   // the accelerations (src/server/accel)
   busy_poll: num('busyPoll'),
