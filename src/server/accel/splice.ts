@@ -7,8 +7,8 @@
  * into the pipe rather than copies (fuse_copy_folio with pipe buffers).
  *
  * The device channel switches to it only while big WRITEs stream
- * (device-channel.ts): every other request read through the pipe costs two
- * more syscalls than a read(2).
+ * (splicing.ts plugs it in): every other request read through the pipe
+ * costs two more syscalls than a read(2). Figures: docs/design/splice.md.
  */
 import { Opcode } from '../../protocol/constants';
 import { Errno } from '../../protocol/errno';

@@ -21,7 +21,7 @@
  * kernel's FUSE_DIO_CUSE) skip the check: a character device has no inode
  * cache behind it.
  *
- * Why the rule, and what it costs: docs/design/ordering.md.
+ * Why the rule: docs/design/ordering-rule.md.
  *
  * The kernel walked a list of writes for this check and said in its own
  * comment that this "can be pretty inefficient". Here each inode has an

@@ -22,7 +22,7 @@
  * thread uses the thread-pool fallback (`mode: 'threadpool'`: fs.read, one
  * thread of the libuv pool).
  */
-// From the defining modules, not '../protocol': see the note in session.ts.
+// From the defining modules, not '../protocol': see the note in core/session.ts.
 import fs from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { Errno } from '../../protocol/errno';

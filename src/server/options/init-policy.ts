@@ -62,7 +62,7 @@ export const INIT_POLICY: Record<InitFlagName, { want: Policy; why: string }> = 
   NO_EXPORT_SUPPORT: { want: never, why: 'not needed: without EXPORT_SUPPORT we never claim NFS export works' },
   HAS_RESEND: { want: never, why: 'kernel capability; devfuse never asks for a resend' },
   ALLOW_IDMAP: { want: never, why: 'idmapped mounts would send FUSE_INVALID_UIDGID our filesystems do not handle' },
-  OVER_IO_URING: { want: never, why: 'measured through koffi (scripts/bench/channel-uring.ts): it works from Node, but a round trip costs more than read(2)+write(2) here, and idle waiting would need a worker thread (device-channel.ts)' },
+  OVER_IO_URING: { want: never, why: 'measured through koffi (scripts/bench/channel-uring.ts): it works from Node, but a round trip costs more than read(2)+write(2) here, and idle waiting would need a worker thread (docs/design/device-channel.md)' },
   REQUEST_TIMEOUT: { want: (o) => o.requestTimeout > 0, why: 'option request_timeout=' },
 };
 

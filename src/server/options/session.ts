@@ -35,9 +35,8 @@ export interface SessionOptions {
   /** FUSE_PARALLEL_DIROPS: concurrent lookups and readdirs in one directory (default on). */
   parallelDirops?: boolean;
   /**
-   * Largest WRITE, bytes (max_write=, default 1 MiB). A dd of 1 MiB blocks
-   * is one WRITE each: buffered writes 1035 MB/s against 687 with 128 KiB
-   * (bench --variant, one run); O_DIRECT alike (its requests are pipelined).
+   * Largest WRITE, bytes (max_write=, default 1 MiB: a dd of 1 MiB blocks
+   * is one WRITE each; docs/design/options.md).
    */
   maxWrite?: number;
   /** Largest readahead, bytes (max_readahead=, default 1 MiB: clamped to the kernel's offer). */
@@ -96,37 +95,37 @@ export interface SessionOptions {
    * The device channel's longest busy-poll for the next request, µs
    * (busy_poll=, default 50, 0 = never): it saves the wake-up a request
    * otherwise pays when the client is on another CPU, at the price of CPU
-   * time while requests come back to back (poll-window.ts). serve() and
-   * createCuseDevice() hand it to the DeviceChannel they open.
+   * time while requests come back to back (docs/design/polling.md).
+   * serve() and createCuseDevice() plug the polling in (accel/polling.ts).
    */
   busyPoll?: number;
   /**
    * The busy-poll after a big WRITE (64 KiB or more), µs (stream_poll=,
    * default DEFAULT_STREAM_POLL; 0: as after any request): a writer's next
    * block takes longer than a round trip to arrive, and a server asleep
-   * when it does pays a wake-up. Adapts as busy_poll does (poll-window.ts);
-   * nothing without busy_poll. serve() and createCuseDevice() hand it on too.
+   * when it does pays a wake-up. Adapts as busy_poll does; nothing without
+   * busy_poll.
    */
   streamPoll?: number;
   /**
    * Data worker threads (workers=, default 0): for a filesystem with a
    * dataPath, READ and WRITE are also served on this many threads, each on
    * its own clone of the device fd, started when requests queue up and
-   * parked when they stop (data-workers.ts). Not with debug, nor for CUSE.
+   * parked when they stop (docs/design/workers.md). Not with debug, nor for CUSE.
    */
   workers?: number;
   /**
    * Big WRITEs by splice(2) for filesystems with writeSpliced (default
    * true; -o no_splice turns it off): while they stream, requests are
    * spliced from the device into a pipe and WRITE data moves on from there
-   * into the file, copied once instead of twice (splice.ts).
+   * into the file, copied once instead of twice (docs/design/splice.md).
    */
   splice?: boolean;
   /**
    * -o colocate (default off): in tight exchanges, write replies as
    * SCHED_IDLE so that the client they wake runs on the server's CPU
-   * instead of a halted one (colocate.ts: its gains, its danger, its
-   * guards). Needs CAP_SYS_NICE and busy polling; the device channel only.
+   * instead of a halted one (docs/design/colocate.md: its gains, its
+   * danger, its guards). Needs CAP_SYS_NICE and busy polling; not for CUSE.
    */
   colocate?: boolean;
 }
