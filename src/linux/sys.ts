@@ -104,6 +104,19 @@ export interface RecvResult {
   flags: number;
 }
 
+/** A struct msghdr of one data buffer and `control` (ancillary data) as its whole control buffer. */
+function message(data: Buffer, control: Buffer | null): MsgHdr {
+  return {
+    msg_name: null,
+    msg_namelen: 0,
+    msg_iov: [{ iov_base: data, iov_len: data.length }],
+    msg_iovlen: 1,
+    msg_control: control,
+    msg_controllen: control ? control.length : 0,
+    msg_flags: 0,
+  };
+}
+
 /**
  * recvmsg(2) into `data` (at least one byte: a stream socket carries
  * SCM_RIGHTS only alongside data), accepting up to `maxFds` descriptors.
@@ -115,15 +128,7 @@ export function recvmsg(sock: number, data: Buffer, maxFds = 1, flags = MSG_CMSG
   const hdr = 2 * word; // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; }, data word-aligned
   const space = hdr + align(4 * maxFds, word); // CMSG_SPACE(sizeof(int) * maxFds)
   const control = Buffer.alloc(space);
-  const msg: MsgHdr = {
-    msg_name: null,
-    msg_namelen: 0,
-    msg_iov: [{ iov_base: data, iov_len: data.length }],
-    msg_iovlen: 1,
-    msg_control: control,
-    msg_controllen: space,
-    msg_flags: 0,
-  };
+  const msg = message(data, control);
   const bytes = check(L.recvmsg(sock, msg, flags), 'recvmsg', () => `${sock}, <${data.length} bytes, ${maxFds} fds>, ${hex(flags)}`);
   const fds: number[] = [];
   // Walk the control messages (CMSG_FIRSTHDR/CMSG_NXTHDR).
@@ -155,16 +160,7 @@ export function sendmsg(sock: number, data: Buffer, fds: readonly number[] = [],
     control.writeInt32LE(SCM_RIGHTS, word + 4);
     fds.forEach((fd, i) => control!.writeInt32LE(fd, hdr + 4 * i));
   }
-  const msg: MsgHdr = {
-    msg_name: null,
-    msg_namelen: 0,
-    msg_iov: [{ iov_base: data, iov_len: data.length }],
-    msg_iovlen: 1,
-    msg_control: control,
-    msg_controllen: control ? control.length : 0,
-    msg_flags: 0,
-  };
-  return check(L.sendmsg(sock, msg, flags), 'sendmsg', () => `${sock}, <${data.length} bytes, fds [${fds.join(', ')}]>, ${hex(flags)}`);
+  return check(L.sendmsg(sock, message(data, control), flags), 'sendmsg', () => `${sock}, <${data.length} bytes, fds [${fds.join(', ')}]>, ${hex(flags)}`);
 }
 
 export interface PollFd {
