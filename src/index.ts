@@ -4,6 +4,7 @@
  *   serve(fs, mountpoint, options)     mount a Filesystem and serve it
  *   createCuseDevice({ name, ... })    a character device in userspace
  *   memfs(), passthrough(source)       the filesystems shipped with devfuse
+ *   fromPathFilesystem(pathFs)         a filesystem written by path (libfuse's high-level API)
  *
  * The wire protocol is `devfuse/protocol`; the kernel emulator and the
  * conformance kit are `devfuse/testing`.
@@ -20,5 +21,8 @@ export { echoDevice } from './cuse/examples/echo';
 export { fiocDevice } from './cuse/examples/fioc';
 export { helloFs } from './examples/hello';
 export { memfs, type Memfs, type MemfsOptions } from './fs/memfs';
+export * from './path';
+export { pathMemfs, type PathMemfs, type PathMemfsOptions } from './examples/path-memfs';
+export { pathPassthrough } from './examples/path-passthrough';
 export { passthrough, passthroughFromEnv, type Passthrough, type PassthroughOptions } from './fs/passthrough';
 export { Errno, OFFSET_MAX, ROOT_ID } from './protocol';

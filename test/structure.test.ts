@@ -7,9 +7,11 @@
  *   src/linux      nothing but itself (the ABI and its syscalls)
  *   src/api        protocol; the contract a filesystem codes against
  *   src/fs         api, protocol, linux (never src/server)
+ *   src/path       api, protocol, linux (the path API, a layer over api)
  *   src/server     its core/ and device/ never import accel/ (the
  *                  accelerations plug in, and come out, without them)
- *   src/testing, src/cli, src/cuse   use src/server through its index only
+ *   src/testing, src/cli, src/cuse, src/fuse-native, src/examples
+ *                  use src/server through its index only
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -121,10 +123,11 @@ test('src/protocol imports only itself; src/linux only itself', () => {
   assert.deepEqual(violations(g, under('linux'), under('linux')), []);
 });
 
-test('src/api, src/fs and src/protocol never import src/server', () => {
+test('src/api, src/fs, src/path and src/protocol never import src/server', () => {
   const g = graph();
   assert.deepEqual(violations(g, under('api'), anyOf('api', 'protocol')), []);
   assert.deepEqual(violations(g, under('fs'), anyOf('fs', 'api', 'protocol', 'linux', 'path')), []);
+  assert.deepEqual(violations(g, under('path'), anyOf('path', 'api', 'protocol', 'linux')), []);
   assert.deepEqual(violations(g, anyOf('api', 'fs', 'protocol', 'path'), (d) => !under('server')(d)), []);
 });
 
@@ -134,8 +137,8 @@ test('the server core and device layer never import the accelerations', () => {
   assert.deepEqual(violations(g, under('server/core'), (d) => !under('server/device')(d)), []);
 });
 
-test('src/testing, src/cli and src/cuse use src/server through its index only', () => {
+test('src/testing, src/cli, src/cuse, src/fuse-native and src/examples use src/server through its index only', () => {
   const g = graph();
   const publicOnly = (d: string): boolean => !under('server')(d) || d === 'src/server/index.ts';
-  assert.deepEqual(violations(g, anyOf('testing', 'cli', 'cuse'), publicOnly), []);
+  assert.deepEqual(violations(g, anyOf('testing', 'cli', 'cuse', 'fuse-native', 'examples'), publicOnly), []);
 });

@@ -1,7 +1,7 @@
 /**
  * A devfuse server for the benchmarks, one per process:
  *
- *   node dist/scripts/bench/devfuse-server.js --fs passthrough|memfs|hello
+ *   node dist/scripts/bench/devfuse-server.js --fs passthrough|path|memfs|hello
  *        --mnt DIR [--source DIR] [--io sync|async] [--options a,b=c]
  *
  * It mounts, prints "READY <pid>" on stdout, and serves until SIGTERM or
@@ -10,7 +10,7 @@
  * process that made a syscall on its own mount would wait for an answer
  * only it can give.
  */
-import { helloFs, memfs, passthrough, serve, type Filesystem } from '../../src';
+import { fromPathFilesystem, helloFs, memfs, passthrough, pathPassthrough, serve, type Filesystem } from '../../src';
 import { parseArgs, stopWhenAsked } from './util';
 
 async function main(): Promise<void> {
@@ -25,6 +25,11 @@ async function main(): Promise<void> {
     const io = flags.get('io');
     if (io !== undefined && io !== 'sync' && io !== 'async') throw new Error(`--io must be sync or async, not ${io}`);
     fsys = passthrough(source, { ...(io ? { io } : {}), xattr: !flags.has('no-xattr') });
+  } else if (kind === 'path') {
+    // The same job on the path API: a path-based passthrough through the path layer.
+    const source = flags.get('source');
+    if (!source) throw new Error('--source is required for path');
+    fsys = fromPathFilesystem(pathPassthrough(source), { readdirplus: true });
   } else if (kind === 'memfs') {
     fsys = memfs();
   } else if (kind === 'hello') {

@@ -3,7 +3,10 @@
  * over libfuse 2's high-level, path-based API through a native addon),
  * loaded from the benchmark's scratch install (.bench/node_modules).
  *
- *   node dist/scripts/bench/fuse-native-server.js SOURCE MOUNTPOINT [--timeouts0] [--no-xattr]
+ *   node dist/scripts/bench/fuse-native-server.js SOURCE MOUNTPOINT [--timeouts0] [--no-xattr] [--devfuse]
+ *
+ * --devfuse runs the same program on devfuse/fuse-native (the require is
+ * the only difference), for the side-by-side line of docs/fuse-native.md.
  *
  * Written the way a fuse-native user would: node:fs calls with callbacks,
  * paths joined onto the source. It is given its best settings where it has
@@ -108,10 +111,10 @@ function xattrOps(at: (p: string) => string): Pick<FuseOps, 'getxattr' | 'listxa
 }
 
 function main(): void {
-  const { flags, positional } = parseArgs(process.argv.slice(2), ['no-xattr', 'timeouts0', 'watch-stdin']);
+  const { flags, positional } = parseArgs(process.argv.slice(2), ['devfuse', 'no-xattr', 'timeouts0', 'watch-stdin']);
   const [source, mnt] = positional;
   if (!source || !mnt) throw new Error('usage: fuse-native-server SOURCE MOUNTPOINT [--timeouts0] [--no-xattr]');
-  const modPath = path.join(REPO, '.bench', 'node_modules', 'fuse-native');
+  const modPath = flags.has('devfuse') ? path.join(REPO, 'dist', 'src', 'fuse-native') : path.join(REPO, '.bench', 'node_modules', 'fuse-native');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Fuse = require(modPath) as FuseCtor;
   const at = (p: string): string => path.join(source, p);

@@ -40,7 +40,7 @@ const RT0 = 'attr_timeout=0,entry_timeout=0';
 
 function devfuse(
   id: string, label: string, about: string,
-  extra: { io?: 'sync' | 'async'; options?: string; fs?: 'memfs'; noXattr?: boolean; workloads?: WorkloadId[]; root?: string },
+  extra: { io?: 'sync' | 'async'; options?: string; fs?: 'memfs' | 'path'; noXattr?: boolean; workloads?: WorkloadId[]; root?: string },
 ): PeerSpec {
   return {
     id,
@@ -110,6 +110,15 @@ export const PEERS: PeerSpec[] = [
   // kpass: kernel passthrough, backing files (-o passthrough, FUSE_PASSTHROUGH); the filesystem is the devfuse passthrough as in every devfuse column.
   devfuse('devfuse-kpass', 'devfuse kpass', 'devfuse passthrough with backing files, -o passthrough (FUSE_PASSTHROUGH: the kernel reads and writes the source files itself)', { options: 'passthrough' }),
   devfuse('memfs', 'memfs', 'devfuse memfs (in-memory, no source)', { fs: 'memfs' }),
+  devfuse('devfuse-path', 'devfuse path', 'the passthrough on the path API: src/examples/path-passthrough.ts (passthrough.c: libc *at() calls by path below the source, xattrs) through fromPathFilesystem, readdirplus', { fs: 'path' }),
+  {
+    id: 'devfuse-fuse-native',
+    label: 'devfuse/fuse-native',
+    kind: 'devfuse',
+    about: 'the fuse-native passthrough below (fuse-native-server.ts), unchanged, on devfuse/fuse-native instead of fuse-native',
+    usesSource: true,
+    command: (source, mnt, rt) => ({ cmd: node, args: [script('fuse-native-server'), source, mnt, '--watch-stdin', '--devfuse', ...(rt ? ['--timeouts0'] : [])] }),
+  },
   {
     id: 'passthrough_ll',
     label: 'passthrough_ll',

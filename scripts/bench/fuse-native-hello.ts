@@ -1,0 +1,62 @@
+/**
+ * fuse-native's README example (a hello world answering from memory, its
+ * callbacks on process.nextTick), on fuse-native or, with --devfuse, on
+ * devfuse/fuse-native: what the request path itself costs when the
+ * program's own work is not a thread-pool round trip, as the passthrough's
+ * node:fs calls are (docs/fuse-native.md, "Speed").
+ *
+ *   node dist/scripts/bench/fuse-native-hello.js MOUNTPOINT [--devfuse] [--timeouts0]
+ *
+ * Prints "READY <pid>" once mounted; unmounts on SIGTERM/SIGINT.
+ */
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { REPO, parseArgs, stopWhenAsked } from './util';
+
+type Cb = (err: number, value?: unknown) => void;
+interface FuseInstance {
+  mount(cb: (err: Error | null) => void): void;
+}
+type FuseCtor = (new (mnt: string, ops: Record<string, unknown>, opts: Record<string, unknown>) => FuseInstance) & { ENOENT: number };
+
+function main(): void {
+  const { flags, positional } = parseArgs(process.argv.slice(2), ['devfuse', 'timeouts0', 'watch-stdin']);
+  const [mnt] = positional;
+  if (!mnt) throw new Error('usage: fuse-native-hello MOUNTPOINT [--devfuse] [--timeouts0]');
+  const modPath = flags.has('devfuse') ? path.join(REPO, 'dist', 'src', 'fuse-native') : path.join(REPO, '.bench', 'node_modules', 'fuse-native');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Fuse = require(modPath) as FuseCtor;
+  const text = Buffer.from('hello world\n');
+  const t = new Date();
+  const dir = { mode: 0o040755, size: 4096, mtime: t, atime: t, ctime: t, uid: 0, gid: 0 };
+  const file = { mode: 0o100644, size: text.length, mtime: t, atime: t, ctime: t, uid: 0, gid: 0 };
+  const ops = {
+    readdir: (p: string, cb: Cb) => (p === '/' ? process.nextTick(cb, 0, ['hello']) : process.nextTick(cb, Fuse.ENOENT)),
+    getattr: (p: string, cb: Cb) => process.nextTick(cb, ...(p === '/' ? [0, dir] : p === '/hello' ? [0, file] : [Fuse.ENOENT])),
+    open: (_p: string, _flags: number, cb: Cb) => process.nextTick(cb, 0, 42),
+    release: (_p: string, _fd: number, cb: Cb) => process.nextTick(cb, 0),
+    read: (_p: string, _fd: number, buf: Buffer, len: number, pos: number, cb: (n: number) => void) => {
+      const part = text.subarray(pos, pos + len);
+      part.copy(buf);
+      process.nextTick(cb, part.length);
+    },
+  };
+  const opts: Record<string, unknown> = { timeout: false, fsname: 'bench-fuse-native-hello' };
+  if (flags.has('timeouts0')) {
+    opts.attrTimeout = '0';
+    opts.entryTimeout = '0';
+  }
+  new Fuse(mnt, ops, opts).mount((err) => {
+    if (err) {
+      process.stderr.write(`fuse-native-hello: mount failed: ${err.message}\n`);
+      process.exit(1);
+    }
+    process.stdout.write(`READY ${process.pid}\n`);
+  });
+  stopWhenAsked(() => {
+    spawnSync('umount', ['-l', mnt]);
+    process.exit(0);
+  }, flags.has('watch-stdin'));
+}
+
+main();
