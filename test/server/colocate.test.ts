@@ -192,21 +192,24 @@ test('the real rescue: a server left SCHED_IDLE without pushing the rescue back 
       while (performance.now() < end);
     };
     const t0 = performance.now();
+    let idle = false;
     for (;;) {
       c.request(process.pid);
       spin(0.004);
       c.reply();
-      if (policy() === '5' || performance.now() - t0 > 5000) break;
+      // SCHED_IDLE now; on a loaded machine it may already have been starved and rescued.
+      idle = policy() === '5' || c.rescues > 0;
+      if (idle || performance.now() - t0 > 5000) break;
       const s = performance.now();
       spin(0.016);
       c.polled(s, performance.now(), 0.001);
     }
-    assert.equal(policy(), '5', 'SCHED_IDLE after a reply in a tight exchange');
+    assert.ok(idle, 'SCHED_IDLE after a reply in a tight exchange');
     // Nothing pushes the rescue back now: the worker (started with the first arm) must step in.
     const deadline = performance.now() + 3000;
     while (policy() === '5' && performance.now() < deadline) spin(1);
     assert.equal(policy(), '0', 'put back to SCHED_OTHER');
-    assert.equal(c.rescues, 1);
+    assert.ok(c.rescues >= 1, 'by the rescue');
   } finally {
     c.close();
     assert.equal(policy(), '0');
