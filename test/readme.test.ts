@@ -15,21 +15,12 @@ import { test } from 'node:test';
 import { resolveServeOptions } from '../src/server/serve';
 import { memfs } from '../src/fs/memfs';
 import { formatReport, runConformance } from '../src/testing/conformance/kit';
+import { fencedBlocks } from './helpers/markdown';
 
 const repo = path.join(__dirname, '..', '..');
 const readme = fs.readFileSync(path.join(repo, 'README.md'), 'utf8');
-/** The fenced blocks of a language ('' for plain ```), in order. */
 function blocks(lang: string): string[] {
-  const out: string[] = [];
-  let open: { lang: string; lines: string[] } | null = null;
-  for (const line of readme.split('\n')) {
-    if (!line.startsWith('```')) open?.lines.push(line);
-    else if (open) {
-      if (open.lang === lang) out.push(open.lines.join('\n') + '\n');
-      open = null;
-    } else open = { lang: line.slice(3).trim(), lines: [] };
-  }
-  return out;
+  return fencedBlocks(readme, lang);
 }
 
 test('every ```ts block of the README type-checks against the built package', () => {

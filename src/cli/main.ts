@@ -13,7 +13,7 @@ usage:
   devfuse mount passthrough <source> <mountpoint> [-o options] [--debug] [--trace file]
   devfuse mount hello <mountpoint>
   devfuse cuse echo|fioc <name> [--major N] [--minor N] [--debug]
-  devfuse conformance <memfs|module.js> [export] [--only name,...] [--list]
+  devfuse conformance <memfs|hello|passthrough|module.js> [export] [options]
   devfuse trace show <file>
   devfuse trace replay <file> <memfs|module.js> [export]
   devfuse --version
@@ -28,7 +28,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     case 'cuse':
       return (require('./cuse') as typeof import('./cuse')).cuseCommand(parseArgs(rest, ['major', 'minor']));
     case 'conformance':
-      return (require('./conformance') as typeof import('./conformance')).conformanceCommand(parseArgs(rest, ['only'], ['list']));
+      return (require('./conformance') as typeof import('./conformance')).conformanceCommand(rest);
     case 'trace':
       return (require('./trace') as typeof import('./trace')).traceCommand(parseArgs(rest));
     case '--version':

@@ -5,9 +5,11 @@
  * Traces are recorded with `devfuse mount ... --trace <file>` (or serve's
  * `trace` option): every request and reply, byte for byte.
  */
+import fs from 'node:fs';
 import { formatTrace, readTrace, replayTrace } from '../testing/trace';
 import type { Args } from './args';
-import { loadFactory } from './load';
+import { UsageError } from '../testing/conformance/kit';
+import { loadTarget } from '../testing/conformance/load';
 
 export const TRACE_USAGE = `usage:
   devfuse trace show <file>                                print a recorded trace, decoded
@@ -15,12 +17,25 @@ export const TRACE_USAGE = `usage:
 
 export async function traceCommand(a: Args): Promise<number> {
   const [verb, file, spec, exportName] = a.positional;
+  if (file && (verb === 'show' || verb === 'replay') && !fs.existsSync(file)) {
+    process.stderr.write(`devfuse trace: no such file ${file}\n`);
+    return 2;
+  }
   if (verb === 'show' && file) {
     for (const line of formatTrace(readTrace(file))) process.stdout.write(line + '\n');
     return 0;
   }
   if (verb === 'replay' && file && spec) {
-    const r = await replayTrace(readTrace(file), loadFactory(spec, exportName)());
+    let target;
+    try {
+      target = await loadTarget(spec, exportName);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      process.stderr.write(`devfuse trace: ${e.message}\n`);
+      return 2;
+    }
+    const r = await replayTrace(readTrace(file), target.make());
+    target.cleanup();
     const cut = (s: string): string => (s.length > 400 ? `${s.slice(0, 400)}… (${s.length} chars)` : s);
     for (const d of r.differences.slice(0, 20)) process.stdout.write(`✗ ${d.opcode} unique=${d.unique}\n    recorded: ${cut(d.recorded)}\n    replayed: ${cut(d.replayed)}\n`);
     if (r.differences.length > 20) process.stdout.write(`  ... and ${r.differences.length - 20} more\n`);

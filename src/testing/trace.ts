@@ -18,11 +18,12 @@
 import fs from 'node:fs';
 import {
   Errno, InitFlags, KERNEL_MINOR_VERSION, OPS, Opcode, ProtocolError, decodeReply, decodeRequest, errnoName, opcodeName,
-  readOutHeader, readUnique, type DecodeContext, type DecodedReply,
+  readOutHeader, readUnique, type DecodeContext, type DecodedReply, type ReplyKind,
 } from '../protocol';
 import { formatRequest, type SessionOptions } from '../server/index';
 import type { Filesystem } from '../api/filesystem';
-import { KernelEmulator } from './emulator';
+import { KernelEmulator, sizeAsked } from './emulator';
+import type { Limits } from './limits';
 
 export interface TraceEvent {
   /** µs since the trace started. */
@@ -99,6 +100,12 @@ export interface ReplayResult {
   violations: string[];
 }
 
+/** A reply's bytes decoded as the answer to its request, timestamps aside; a malformed one as its error and bytes. */
+function normalized(kind: ReplyKind, bytes: Buffer, how: { minor: number; size: number | undefined }): string {
+  const r = decodeReply(kind, bytes, how);
+  return r instanceof ProtocolError ? JSON.stringify({ kind, malformed: r.message, bytes: bytes.toString('hex') }) : withoutTimes(kind, r);
+}
+
 /** Zeroes the timestamps of attributes in a reply body, which no replay can reproduce. */
 function withoutTimes(kind: string, r: DecodedReply): string {
   const strip = (a: Record<string, unknown>): Record<string, unknown> => ({ ...a, atime: 0, mtime: 0, ctime: 0, atimensec: 0, mtimensec: 0, ctimensec: 0 });
@@ -128,8 +135,10 @@ function withoutTimes(kind: string, r: DecodedReply): string {
  * before it), and compares each reply with the recorded one, timestamps
  * aside (the only fields a filesystem cannot reproduce).
  */
-export async function replayTrace(events: readonly TraceEvent[], filesystem: Filesystem, session: SessionOptions = {}): Promise<ReplayResult> {
-  const k = new KernelEmulator(filesystem, { session });
+export async function replayTrace(events: readonly TraceEvent[], filesystem: Filesystem, session: SessionOptions = {}, limits: Partial<Limits> = {}): Promise<ReplayResult> {
+  // Each request has its deadline, and the deadlines hold the event loop: a filesystem that never
+  // answers one is a difference ("unanswered after 5000 ms"), never a replay that ends in silence.
+  const k = new KernelEmulator(filesystem, { session, limits, keepAlive: true });
   const result: ReplayResult = { requests: 0, compared: 0, differences: [], violations: k.violations };
   const recorded = new Map<number, Buffer>();
   for (const e of events) if (e.dir === 'out' && e.data.length >= 16 && e.err !== Errno.ENOENT) {
@@ -154,27 +163,21 @@ export async function replayTrace(events: readonly TraceEvent[], filesystem: Fil
       k.sendRaw(e.data);
       continue;
     }
-    const p = k.sendRaw(e.data, { unique: req.header.unique, opcode: req.opcode })!;
-    const size = 'arg' in req && typeof req.arg === 'object' && req.arg !== null && 'size' in req.arg ? (req.arg.size as number) : undefined;
-    pending.set(
-      req.header.unique,
-      p.reply.then(
-        (replayed) => {
-          if (req.opcode === Opcode.INIT) ctx = contextAfter(ctx, recorded.get(req.header.unique));
-          const rec = recorded.get(req.header.unique);
-          if (!rec) return;
-          const r = decodeReply(kind, rec, { minor: k.minor, size });
-          if (r instanceof ProtocolError) return;
-          result.compared++;
-          const a = withoutTimes(kind, r);
-          const b = withoutTimes(kind, replayed);
-          if (a !== b) result.differences.push({ unique: req.header.unique, opcode: opcodeName(req.opcode), recorded: a, replayed: b });
-        },
-        (err: unknown) => {
-          result.differences.push({ unique: req.header.unique, opcode: opcodeName(req.opcode), recorded: 'a reply', replayed: String(err) });
-        },
-      ),
-    );
+    const size = sizeAsked(req.opcode, req);
+    const p = k.sendRaw(e.data, { unique: req.header.unique, opcode: req.opcode, size, nodeid: req.header.nodeid, body: req })!;
+    const unique = req.header.unique;
+    const compare = (failure?: unknown): void => {
+      if (req.opcode === Opcode.INIT) ctx = contextAfter(ctx, recorded.get(unique));
+      const rec = recorded.get(unique);
+      if (!rec) return;
+      result.compared++;
+      // Both replies decoded the same way, by the request they answer (a size-0 GETXATTR/LISTXATTR is a size probe on both sides).
+      const how = { minor: k.minor, size };
+      const a = normalized(kind, rec, how);
+      const b = p.replyBytes ? normalized(kind, p.replyBytes, how) : `no reply: ${failure instanceof Error ? failure.message : String(failure)}`;
+      if (a !== b) result.differences.push({ unique, opcode: opcodeName(req.opcode), recorded: a, replayed: b });
+    };
+    pending.set(unique, p.reply.then(() => compare(), compare));
   }
   await Promise.all(pending.values());
   return result;

@@ -7,15 +7,27 @@
  *   const report = await runConformance({ make: () => memfs() });
  *   console.log(formatReport(report));
  *
- * Each scenario gets a fresh filesystem from `make`, so they are independent.
- * Besides its own checks, every scenario fails on any protocol violation the
- * emulator saw and on any disagreement of the lookup ledgers.
+ * Each scenario gets a fresh filesystem, so they are independent. Besides
+ * its own checks, every scenario fails on any protocol violation the
+ * emulator saw, any disagreement of the lookup ledgers, any request left
+ * unanswered past its deadline, and anything the filesystem throws.
+ *
+ * Two ways to run (docs/conformance.md): a `make` closure runs every
+ * scenario in this process, one after another; a `module` runs each
+ * scenario in a child process of its own with a memory and a time cap, so
+ * a crash, a runaway allocation or a blocked event loop fails that scenario
+ * and the run goes on.
  */
 import type { Filesystem } from '../../api/filesystem';
 import type { MemoryChannel, Session, SessionOptions } from '../../server/index';
-import { KernelEmulator, type InitParams } from '../emulator';
-import { Vfs, VfsError } from '../vfs';
-import { SCENARIOS } from './scenarios';
+import type { Limits } from '../limits';
+import type { ScenarioContext } from './context';
+import type { ExecTarget } from '../exec/run';
+
+export { ScenarioContext } from './context';
+export type { ExecTarget } from '../exec/run';
+export { formatReport, formatResultLine, formatFailures, formatSummary } from './report';
+export { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../limits';
 
 /** What the kit can see of a filesystem beyond the protocol, when the filesystem offers it. */
 export interface Inspect {
@@ -23,17 +35,26 @@ export interface Inspect {
   liveInodes(): number;
 }
 
-export interface ConformanceTarget {
-  /** A fresh filesystem per scenario. */
-  make: () => Filesystem;
-  /** Optional introspection of the instance `make` returned. */
-  inspect?: (fs: Filesystem) => Inspect | undefined;
-  /** Session options for every scenario (scenarios may add their own). */
-  session?: SessionOptions;
-  /** Run the server under test in a session of your own (to test other servers, or broken ones). */
-  makeSession?: (fs: Filesystem, channel: MemoryChannel, options: SessionOptions) => Session;
-  /** Only these scenarios (by name). */
-  only?: readonly string[];
+/**
+ * What a scenario may need of the filesystem beyond LOOKUP, GETATTR, OPEN,
+ * READ and READDIR. The runner probes each once per run on a fresh
+ * filesystem (capabilities.ts) and skips, with the reason, a scenario whose
+ * needs are not met.
+ */
+export type Capability =
+  | 'write' | 'symlink' | 'link' | 'xattr' | 'mknod' | 'rename' | 'rename2' | 'locks' | 'flock' | 'fallocate' | 'lseek'
+  | 'copy_file_range' | 'tmpfile' | 'statx' | 'readdirplus' | 'setattr' | 'access' | 'statfs' | 'fsync' | 'flush';
+
+export interface Scenario {
+  name: string;
+  description: string;
+  /** Capabilities the scenario requires; unmet, it is skipped with the probe's answer as the reason. */
+  needs?: readonly Capability[];
+  /** Capabilities it adapts to through t.has() (probed with the needs: an unprobed one would read as present). */
+  uses?: readonly Capability[];
+  /** It must see inside a devfuse Filesystem object (inspect(), or wrapping it): skipped for servers that are not one. */
+  internal?: boolean;
+  run(t: ScenarioContext): Promise<void>;
 }
 
 export interface Failure {
@@ -41,15 +62,21 @@ export interface Failure {
   step: string;
   expected: string;
   got: string;
+  /** A stack, for what the filesystem threw. */
+  stack?: string;
 }
 
 export interface ScenarioResult {
   name: string;
   description: string;
+  status: 'passed' | 'failed' | 'skipped';
   passed: boolean;
+  /** The reason, when skipped. */
   skipped?: string;
   failures: Failure[];
   ms: number;
+  /** The tail of the child process's stderr/stdout, when it says something about a failure. */
+  output?: string;
 }
 
 export interface Report {
@@ -57,6 +84,55 @@ export interface Report {
   passed: number;
   failed: number;
   skipped: number;
+  /** Problems that belong to no scenario (a probe that crashed, an exception after a scenario ended): each fails the run. */
+  errors: Failure[];
+  /** Each probed capability: null when the filesystem has it, else why not. */
+  capabilities: Partial<Record<Capability, string | null>>;
+  /** The seed of the run's random choices (`--seed` reproduces it). */
+  seed: number;
+}
+
+/** What both kinds of target accept. */
+export interface RunOptions {
+  /** Only these scenarios (by name). */
+  only?: readonly string[];
+  /** Each request's deadline in ms (default 5000); shorthand for limits.timeoutMs. */
+  timeout?: number;
+  /** Bounds of bytes, entries, requests, time and memory (limits.ts). */
+  limits?: Partial<Limits>;
+  /** Session options for every scenario (scenarios may add their own). */
+  session?: SessionOptions;
+  /** Seed for scenarios that make random choices (default: a random one, printed in the report). */
+  seed?: number;
+  /** How many operations a randomized scenario runs (each scenario has its own default). */
+  ops?: number;
+  /** Told of each scenario's result as it ends (the CLI streams its report with it). */
+  onResult?: (r: ScenarioResult) => void;
+}
+
+/** A filesystem made in this process: scenarios run here, one after another. */
+export interface ConformanceTarget extends RunOptions {
+  /** A fresh filesystem per scenario. */
+  make: () => Filesystem;
+  /** Optional introspection of the instance `make` returned. */
+  inspect?: (fs: Filesystem) => Inspect | undefined;
+  /** Run the server under test in a session of your own (to test other servers, or broken ones). */
+  makeSession?: (fs: Filesystem, channel: MemoryChannel, options: SessionOptions) => Session;
+  /** Scenarios to run instead of the kit's own. */
+  scenarios?: readonly Scenario[];
+}
+
+/**
+ * A filesystem module (`devfuse conformance file.js [export]`): each
+ * scenario runs in a child process that loads it. `module` is a path, or
+ * one of the built-in names memfs, hello, passthrough.
+ */
+export interface ModuleTarget extends RunOptions {
+  module: string;
+  /** The factory's export name (default: `default`, else the first exported function other than `inspect`). */
+  export?: string;
+  /** Children at once (default: the number of CPUs). */
+  jobs?: number;
 }
 
 /** Thrown by a scenario step; collected into the report. */
@@ -66,112 +142,17 @@ export class ConformanceFailure extends Error {
   }
 }
 
+/** Thrown (t.skip) when a scenario cannot judge this filesystem; the message is the reason. */
 export class SkipScenario extends Error {}
 
-/** What a scenario works with. */
-export class ScenarioContext {
-  readonly failures: Failure[] = [];
-  private current: { vfs: Vfs; fs: Filesystem } | null = null;
-
-  constructor(private readonly target: ConformanceTarget) {}
-
-  /** A fresh filesystem, INIT done. Scenarios that need several (e.g. per minor) call it again. */
-  async start(opts: { session?: SessionOptions; init?: InitParams; wrap?: (fs: Filesystem) => Filesystem } = {}): Promise<Vfs> {
-    if (this.current) this.finish();
-    const raw = this.target.make();
-    const fs = opts.wrap ? opts.wrap(raw) : raw;
-    const k = new KernelEmulator(fs, { session: { ...this.target.session, ...opts.session }, makeSession: this.target.makeSession });
-    await k.init(opts.init);
-    const vfs = new Vfs(k);
-    this.current = { vfs, fs: raw };
-    return vfs;
-  }
-
-  get inspect(): Inspect | undefined {
-    return this.current && this.target.inspect ? this.target.inspect(this.current.fs) : undefined;
-  }
-
-  /** Records a failure and goes on. */
-  fail(step: string, expected: string, got: string): void {
-    this.failures.push({ step, expected, got });
-  }
-
-  /** Records a failure unless `ok`. */
-  check(ok: boolean, step: string, expected: string, got: string): void {
-    if (!ok) this.fail(step, expected, got);
-  }
-
-  /** Expects the promise to fail with `code`; records what happened otherwise. */
-  async expectError(p: Promise<unknown>, code: string | readonly string[], step: string): Promise<void> {
-    const codes = typeof code === 'string' ? [code] : code;
-    try {
-      await p;
-      this.fail(step, codes.join(' or '), 'success');
-    } catch (e) {
-      const got = e instanceof VfsError ? e.code : String(e);
-      this.check(codes.includes(got), step, codes.join(' or '), got);
-    }
-  }
-
-  /** Runs `p`, recording an unexpected error as a failure; undefined then. */
-  async expectOk<T>(p: Promise<T>, step: string): Promise<T | undefined> {
-    try {
-      return await p;
-    } catch (e) {
-      this.fail(step, 'success', e instanceof VfsError ? e.code : String(e));
-      return undefined;
-    }
-  }
-
-  /** Protocol violations and ledger problems of the current emulator become failures. */
-  finish(): void {
-    if (!this.current) return;
-    const { k } = this.current.vfs;
-    for (const v of k.violations) this.fail('protocol', 'no violations', v);
-    for (const p of k.ledgerProblems()) this.fail('lookup ledger', 'kernel and session agree', p);
-    for (const l of k.log) if (/handler threw|cannot carry/.test(l)) this.fail('server log', 'no handler crash', l);
-    this.current = null;
-  }
+/** A usage error: an unknown scenario or module, a bad export name. The CLI exits 2 with the message. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
 }
 
-export interface Scenario {
-  name: string;
-  description: string;
-  run(t: ScenarioContext): Promise<void>;
-}
-
-export async function runConformance(target: ConformanceTarget): Promise<Report> {
-  const results: ScenarioResult[] = [];
-  for (const s of SCENARIOS) {
-    if (target.only && !target.only.includes(s.name)) continue;
-    const t = new ScenarioContext(target);
-    const start = performance.now();
-    let skipped: string | undefined;
-    try {
-      await s.run(t);
-    } catch (e) {
-      if (e instanceof SkipScenario) skipped = e.message;
-      else if (e instanceof ConformanceFailure) t.failures.push(e.failure);
-      else t.failures.push({ step: 'scenario', expected: 'to run to the end', got: e instanceof VfsError ? `${e.code} from ${e.op} ${e.path}` : e instanceof Error ? e.message : String(e) });
-    }
-    t.finish();
-    results.push({ name: s.name, description: s.description, passed: !skipped && t.failures.length === 0, skipped, failures: t.failures, ms: performance.now() - start });
-  }
-  return {
-    results,
-    passed: results.filter((r) => r.passed).length,
-    failed: results.filter((r) => !r.passed && !r.skipped).length,
-    skipped: results.filter((r) => r.skipped).length,
-  };
-}
-
-export function formatReport(r: Report): string {
-  const lines: string[] = [];
-  for (const x of r.results) {
-    const mark = x.skipped ? '-' : x.passed ? '✓' : '✗';
-    lines.push(`${mark} ${x.name} — ${x.description}${x.skipped ? ` (skipped: ${x.skipped})` : ''} [${x.ms.toFixed(0)} ms]`);
-    for (const f of x.failures) lines.push(`    ${f.step}\n      expected: ${f.expected}\n      got:      ${f.got}`);
-  }
-  lines.push(`${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped`);
-  return lines.join('\n');
+/** Runs the scenarios against the target; see ConformanceTarget, ModuleTarget and ExecTarget (a server in any language: docs/exec.md). */
+export async function runConformance(target: ConformanceTarget | ModuleTarget | ExecTarget): Promise<Report> {
+  if ('exec' in target) return (require('../exec/run') as typeof import('../exec/run')).runExec(target);
+  if ('module' in target) return (require('./pool') as typeof import('./pool')).runInChildren(target);
+  return (require('./in-process') as typeof import('./in-process')).runInProcess(target);
 }
