@@ -1,7 +1,7 @@
 /**
  * Command-line parsing shared by the subcommands: positional arguments,
  * repeated `-o a,b=c`, and a few flags. Deliberately small: the option
- * vocabulary lives in mount-options.ts and options.ts.
+ * vocabulary lives in src/server/options/ (table.ts).
  */
 /** A mistake on the command line: one line on stderr, exit status 2. */
 export class UsageError extends Error {

@@ -18,7 +18,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Served } from '../server/serve';
+import type { Served } from '../server/index';
 import { UsageError, type Args } from './args';
 
 export interface Readiness {

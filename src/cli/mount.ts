@@ -11,8 +11,7 @@
  */
 import { helloFs } from '../examples/hello';
 import type { Filesystem } from '../api/filesystem';
-import { escapeOption, splitOptions } from '../server/mount-options';
-import { serve } from '../server/serve';
+import { escapeOption, serve, splitOptions } from '../server/index';
 import { printHelp, UsageError, type Args } from './args';
 import { readiness, runInBackground, stopOnSignals } from './mount-lifecycle';
 
@@ -78,7 +77,7 @@ const FILESYSTEMS: Record<string, { args: string[]; load: Loader }> = {
     args: ['<mountpoint>'],
     load: ({ positional: [mnt], defaultPermissions, own }) => {
       const { memfs } = require('../fs/memfs') as typeof import('../fs/memfs');
-      const { releaseFreedMemory } = require('../server/memory') as typeof import('../server/memory');
+      const { releaseFreedMemory } = require('../server/index') as typeof import('../server/index');
       const size = own.get('size');
       const maxInodes = own.get('max_inodes');
       return {

@@ -18,7 +18,7 @@ import { FuseError } from '../api/errors';
 import type { RequestContext, StatfsResult, Timespec } from '../api/filesystem';
 import { FileData } from '../fs/memfs/data';
 import { nameByteLength } from '../protocol';
-import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, O_ACCMODE, O_EXCL, O_TRUNC, SEEK_DATA, SEEK_HOLE } from '../linux';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, O_ACCMODE, O_EXCL, O_TRUNC, SEEK_DATA, SEEK_HOLE } from '../linux/constants';
 import type { PathFilesystem, PathStat } from '../path/types';
 
 const BLOCK = 4096;

@@ -22,7 +22,7 @@ import { decodeName } from '../protocol';
 import { cPath, errno, lib } from '../fs/passthrough/libc';
 import { sysError } from '../fs/passthrough/io';
 import { readStatx, statxDev, STATX_SIZE } from '../fs/passthrough/stat';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, STATX_BASIC_STATS, UTIME_OMIT } from '../linux';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, STATX_BASIC_STATS, UTIME_OMIT } from '../linux/constants';
 import type { PathFilesystem, PathStat } from '../path/types';
 
 /** The kernel's FMODE_EXEC bit, which FUSE forwards in open flags and open(2) must not see. */

@@ -16,7 +16,7 @@
 import path from 'node:path';
 import { Errno } from '../protocol';
 import { fromPathFilesystem } from '../path/adapter';
-import { serve, type Served } from '../server/serve';
+import { serve, type Served } from '../server/index';
 import { Deadlines, opsToPathFs } from './ops';
 import { timeoutOf, translate } from './options';
 import { checkMountpoint, clearDeadMount, configure, isConfigured, nothing, unconfigure, unmountPath, type ErrorCallback } from './system';

@@ -13,7 +13,7 @@
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import type * as Koffi from 'koffi';
+import { libc } from '../linux/libc';
 
 let gcFn: (() => void) | null | undefined;
 let trimFn: ((pad: number) => number) | null | undefined;
@@ -37,8 +37,7 @@ function gc(): (() => void) | null {
 function mallocTrim(): ((pad: number) => number) | null {
   if (trimFn !== undefined) return trimFn;
   try {
-    const koffi = require('koffi') as typeof Koffi;
-    trimFn = koffi.load('libc.so.6').func('int malloc_trim(size_t pad)') as (pad: number) => number;
+    trimFn = libc().malloc_trim;
   } catch {
     trimFn = null;
   }

@@ -25,9 +25,7 @@ import {
   type Attr, type CuseInitOut, type DecodedReply, type EntryOut, type Extensions, type InitOut, type Notification, type RequestInput,
 } from '../protocol';
 import type { Filesystem } from '../api/filesystem';
-import type { MemoryChannel } from '../server/core/memory-channel';
-import type { SessionOptions } from '../server/options';
-import type { Session } from '../server/core/session';
+import type { MemoryChannel, Session, SessionOptions } from '../server/index';
 import { LimitExceeded, resolveLimits, type Limits } from './limits';
 import { InProcessTransport, isTransport, type ServerTransport } from './transport';
 

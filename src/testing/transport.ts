@@ -7,9 +7,7 @@
  * protocol over a socket (exec/exec-transport.ts, docs/exec.md).
  */
 import type { Filesystem } from '../api/filesystem';
-import { MemoryChannel } from '../server/core/memory-channel';
-import { Session } from '../server/core/session';
-import type { SessionOptions } from '../server/options';
+import { MemoryChannel, Session, type SessionOptions } from '../server/index';
 
 /** What a transport to a server in another process tells the emulator besides messages. */
 export interface TransportEvents {

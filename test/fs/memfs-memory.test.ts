@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { releaseFreedMemory } from '../../src/server/memory';
+import { releaseFreedMemory } from '../../src/server';
 import { ROOT, root } from '../helpers/fs-calls';
 import { Fx } from './memfs-helpers';
 

@@ -12,15 +12,15 @@
  * flags...), unknown bits in hex.
  */
 import {
-  FattrFlags, FopenFlags, FsyncFlags, GetattrFlags, IoctlFlags, KERNEL_MINOR_VERSION, LkFlags, Opcode, OpenInFlags, PollFlags,
-  ReadFlags, ReleaseFlags, SetxattrFlags, WriteFlags,
-} from '../../protocol/constants';
-import { errnoName } from '../../protocol/errno';
-import { ProtocolError } from '../../protocol/errors';
-import { initFlagNames } from '../../protocol/init';
-import { opcodeName } from '../../protocol/constants';
-import { OPS, type Request } from '../../protocol/ops';
-import { decodeReply, type ReplyBody } from '../../protocol/reply-decode';
+  decodeReply, errnoName, FattrFlags, FopenFlags, FsyncFlags, GetattrFlags, initFlagNames, IoctlFlags, KERNEL_MINOR_VERSION, LkFlags,
+  Opcode, opcodeName, OpenInFlags, OPS, PollFlags, ProtocolError, ReadFlags, readOutHeader, ReleaseFlags, SetxattrFlags, WriteFlags,
+  type ReplyBody, type Request,
+} from '../../protocol';
+import {
+  FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_DIRECT, O_DIRECTORY, O_EXCL,
+  O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_TMPFILE, O_TRUNC, R_OK, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, W_OK,
+  X_OK, XATTR_CREATE, XATTR_REPLACE,
+} from '../../linux/constants';
 
 /** Lines longer than this continue on the next line, indented. */
 export const DEBUG_WIDTH = 160;
@@ -29,18 +29,19 @@ type Names = Readonly<Record<string, number>>;
 
 /** open(2) flags as x86-64/arm64 Linux number them (the kernel passes them through unchanged). */
 const OPEN_FLAGS: Names = {
-  O_CREAT: 0o100, O_EXCL: 0o200, O_NOCTTY: 0o400, O_TRUNC: 0o1000, O_APPEND: 0o2000, O_NONBLOCK: 0o4000,
-  O_DSYNC: 0o10000, O_ASYNC: 0o20000, O_DIRECT: 0o40000, O_LARGEFILE: 0o100000, O_DIRECTORY: 0o200000,
-  O_NOFOLLOW: 0o400000, O_NOATIME: 0o1000000, O_CLOEXEC: 0o2000000, __O_SYNC: 0o4000000, O_PATH: 0o10000000,
-  __O_TMPFILE: 0o20000000,
+  O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND, O_NONBLOCK, O_DSYNC: 0o10000, O_ASYNC, O_DIRECT, O_LARGEFILE: 0o100000,
+  O_DIRECTORY, O_NOFOLLOW, O_NOATIME, O_CLOEXEC, __O_SYNC: 0o4000000, O_PATH, __O_TMPFILE: O_TMPFILE & ~O_DIRECTORY,
   // The kernel's __FMODE_EXEC, which FUSE passes on in the OPEN flags of an execve().
   FMODE_EXEC: 0x20,
 };
 const ACCESS_MODES = ['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_ACCMODE'];
-const FALLOC_MODES: Names = { KEEP_SIZE: 1, PUNCH_HOLE: 2, COLLAPSE_RANGE: 8, ZERO_RANGE: 0x10, INSERT_RANGE: 0x20, UNSHARE_RANGE: 0x40 };
-const ACCESS_MASK: Names = { R_OK: 4, W_OK: 2, X_OK: 1 };
-const XATTR_FLAGS: Names = { XATTR_CREATE: 1, XATTR_REPLACE: 2 };
-const RENAME_FLAGS: Names = { RENAME_NOREPLACE: 1, RENAME_EXCHANGE: 2, RENAME_WHITEOUT: 4 };
+const FALLOC_MODES: Names = {
+  KEEP_SIZE: FALLOC_FL_KEEP_SIZE, PUNCH_HOLE: FALLOC_FL_PUNCH_HOLE, COLLAPSE_RANGE: 8, ZERO_RANGE: FALLOC_FL_ZERO_RANGE, INSERT_RANGE: 0x20,
+  UNSHARE_RANGE: 0x40,
+};
+const ACCESS_MASK: Names = { R_OK, W_OK, X_OK };
+const XATTR_FLAGS: Names = { XATTR_CREATE, XATTR_REPLACE };
+const RENAME_FLAGS: Names = { RENAME_NOREPLACE, RENAME_EXCHANGE, RENAME_WHITEOUT };
 
 function bitNames(v: number, names: Names): string {
   const out: string[] = [];
@@ -232,7 +233,7 @@ function formatBody(b: ReplyBody): string {
 export function formatReply(unique: number, opcode: number, bytes: Buffer | readonly Buffer[], startedNs: bigint, minor = KERNEL_MINOR_VERSION): string {
   const msg = Buffer.isBuffer(bytes) ? bytes : Buffer.concat(bytes as Buffer[]);
   const us = Number(process.hrtime.bigint() - startedNs) / 1000;
-  const error = msg.readInt32LE(4);
+  const { error } = readOutHeader(msg);
   let status: string;
   if (error !== 0) {
     status = errnoName(-error);

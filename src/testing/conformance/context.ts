@@ -9,7 +9,7 @@
  */
 import type { Filesystem } from '../../api/filesystem';
 import { opcodeName, type Opcode } from '../../protocol';
-import type { SessionOptions } from '../../server/options';
+import type { SessionOptions } from '../../server/index';
 import { KernelEmulator, RequestTimeout, ServerGone, type InitParams, type Pending } from '../emulator';
 import { LimitExceeded, type Limits } from '../limits';
 import type { ServerTransport } from '../transport';

@@ -19,9 +19,7 @@
  * and the run goes on.
  */
 import type { Filesystem } from '../../api/filesystem';
-import type { SessionOptions } from '../../server/options';
-import type { Session } from '../../server/core/session';
-import type { MemoryChannel } from '../../server/core/memory-channel';
+import type { MemoryChannel, Session, SessionOptions } from '../../server/index';
 import type { Limits } from '../limits';
 import type { ScenarioContext } from './context';
 import type { ExecTarget } from '../exec/run';

@@ -17,7 +17,7 @@
  */
 import { getSystemErrorName } from 'node:util';
 import koffi from 'koffi';
-import { AF_UNIX, F_GETFL, F_SETFL, F_SETOWN, O_ASYNC, O_NONBLOCK, POLLHUP, SOCK_CLOEXEC, SOCK_SEQPACKET, fcntl, poll, socketpair } from '../../server/device/sys';
+import { AF_UNIX, F_GETFL, F_SETFL, F_SETOWN, O_ASYNC, O_NONBLOCK, POLLHUP, SOCK_CLOEXEC, SOCK_SEQPACKET, fcntl, poll, socketpair } from '../../linux/sys';
 
 const SOL_SOCKET = 1;
 const SO_SNDBUF = 7;
