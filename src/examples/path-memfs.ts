@@ -65,7 +65,7 @@ class Inode {
   }
 
   stat(): PathStat {
-    const size = this.data ? this.data.size : this.isDir ? BLOCK : (this.mode & S_IFMT) === S_IFLNK ? Buffer.byteLength(this.target) : 0;
+    const size = this.data ? this.data.size : this.isDir ? BLOCK : (this.mode & S_IFMT) === S_IFLNK ? nameByteLength(this.target) : 0;
     return {
       ino: this.ino, mode: this.mode, nlink: this.nlink, uid: this.uid, gid: this.gid, rdev: this.rdev, size,
       blocks: this.data ? this.data.stBlocks : 0, blksize: BLOCK, atime: this.atime, mtime: this.mtime, ctime: this.ctime,
@@ -185,7 +185,7 @@ export function pathMemfs(options: PathMemfsOptions = {}): PathMemfs {
   const xattrs = (i: Inode): Map<string, Buffer> => (i.xattrs ??= new Map());
   const checkXattrName = (name: string): void => {
     if (!/^(user|trusted|security)\./.test(name)) throw new FuseError('EOPNOTSUPP');
-    if (Buffer.byteLength(name) > 255) throw new FuseError('ERANGE');
+    if (nameByteLength(name) > 255) throw new FuseError('ERANGE');
   };
 
   return {
