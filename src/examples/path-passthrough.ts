@@ -18,12 +18,13 @@
 import fs from 'node:fs';
 import koffi from 'koffi';
 import { FuseError } from '../api/errors';
-import { decodeNameList } from '../protocol';
+import { Errno, decodeNameList } from '../protocol';
 import type { Timespec } from '../api/filesystem';
 import { cPath, errno, lib, type CPath } from '../fs/passthrough/libc';
+import { permits } from '../fs/passthrough/attrs';
 import { sysError } from '../fs/passthrough/io';
 import { readStatx, statxDev, STATX_SIZE } from '../fs/passthrough/stat';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, STATX_BASIC_STATS, UTIME_OMIT } from '../linux';
+import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, STATX_BASIC_STATS, UTIME_OMIT } from '../linux';
 import { fsPath, pathFromBytes } from '../path/bytes';
 import type { PathFilesystem, PathStat } from '../path/types';
 
@@ -78,6 +79,8 @@ export function pathPassthrough(source: string): PathFilesystem {
     times.writeBigInt64LE(BigInt(t ? t.nsec : UTIME_OMIT), off + 8);
   };
   const fd = (r: number): number | FuseError => (r < 0 ? fail() : r);
+  const euid = process.geteuid?.() ?? -1;
+  const asRoot = euid === 0;
 
   return {
     destroy: () => void L.close(dfd),
@@ -120,7 +123,13 @@ export function pathPassthrough(source: string): PathFilesystem {
         return st instanceof FuseError ? name : { name, stat: st };
       });
     },
-    access: (path, mask) => done(L.faccessat(dfd, rel(path), mask, 0)),
+    access(path, mask, ctx) {
+      // As the inode passthrough: faccessat answers for the server, so for
+      // someone else served as root the mode bits are checked for the caller.
+      if (!asRoot || ctx.uid === euid) return done(L.faccessat(dfd, rel(path), mask, AT_EACCESS | NOFOLLOW));
+      if (L.statx(dfd, rel(path), NOFOLLOW, STATX_BASIC_STATS, sx) < 0) return fail();
+      return permits(readStatx(sx, rootDev), ctx, mask) ? undefined : sysError(Errno.EACCES);
+    },
     getxattr(path, name) {
       const n = X.get(abs(path), cPath(name), big, big.length);
       return n < 0 ? fail() : Buffer.from(big.subarray(0, n));

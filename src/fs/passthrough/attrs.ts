@@ -116,7 +116,8 @@ export function access(c: Core, ctx: RequestContext, ino: number, mask: number):
   });
 }
 
-function permits(st: Stat, ctx: RequestContext, mask: number): boolean {
+/** Whether the mode bits of `st` grant `mask` to the caller (the path passthrough checks the same way). */
+export function permits(st: Pick<Stat, 'mode' | 'uid' | 'gid'>, ctx: RequestContext, mask: number): boolean {
   const want = mask & (R_OK | W_OK | X_OK);
   if (ctx.uid === 0) {
     // root: read and write always; execute if anyone may, or on a directory.
