@@ -352,4 +352,23 @@ describe('path layer: cache options', { timeout: 60_000 }, () => {
     const a = await v.getattr('/o');
     assert.deepEqual([a.uid, a.gid, a.mode], [1234, 99, S_IFREG | 0o640]);
   });
+
+  test('STATX shows what GETATTR shows: the inode number the layer shows, and the uid, gid and umask overrides', async () => {
+    const sx = (sec: number) => ({ tv_sec: sec, tv_nsec: 0 });
+    const fs: PathFilesystem = {
+      getattr: (p) => (p === '/' ? { mode: 0o040755 } : p === '/f' ? { mode: S_IFREG | 0o666, ino: 777, uid: 5, gid: 6, size: 3 } : new FuseError('ENOENT')),
+      statx: () => ({
+        stat: {
+          mask: 0xfff, blksize: 4096, attributes: 0, attributes_mask: 0, nlink: 1, uid: 5, gid: 6, mode: S_IFREG | 0o666, ino: 777, size: 3, blocks: 1,
+          atime: sx(1), btime: sx(2), ctime: sx(3), mtime: sx(4), rdev_major: 0, rdev_minor: 0, dev_major: 0, dev_minor: 0,
+        },
+      }),
+    };
+    for (const options of [{}, { useIno: false }, { uid: 1234, gid: 99, umask: 0o027 }]) {
+      const { v } = await start(fs, options);
+      const a = await v.getattr('/f');
+      const x = await v.statx('/f');
+      assert.deepEqual([x.ino, x.uid, x.gid, x.mode, Number(x.btime.tv_sec)], [a.ino, a.uid, a.gid, a.mode, 2], JSON.stringify(options));
+    }
+  });
 });
