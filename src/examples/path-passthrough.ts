@@ -74,6 +74,7 @@ export function pathPassthrough(source: string): PathFilesystem {
   const fstat = (fd: number): PathStat | FuseError => (L.statx(fd, '', AT_EMPTY_PATH | NOFOLLOW, STATX_BASIC_STATS, sx) < 0 ? fail() : attr());
   const made = (r: number, path: string): PathStat | FuseError => (r < 0 ? fail() : stat(path));
   const times = Buffer.alloc(32);
+  const offs = Buffer.alloc(16);
   const timespec = (t: Timespec | undefined, off: number): void => {
     times.writeBigInt64LE(BigInt(t ? t.sec : 0), off);
     times.writeBigInt64LE(BigInt(t ? t.nsec : UTIME_OMIT), off + 8);
@@ -142,6 +143,11 @@ export function pathPassthrough(source: string): PathFilesystem {
     removexattr: (path, name) => done(X.remove(abs(path), cPath(name))),
     fallocate: (_path, fh, mode, offset, length) => done(L.fallocate(fh, mode, offset, length)),
     lseek: (_path, fh, offset, whence) => fd(L.lseek(fh, offset, whence)),
+    copyFileRange(_pathIn, fhIn, offIn, _pathOut, fhOut, offOut, length, flags) {
+      offs.writeBigInt64LE(BigInt(offIn), 0);
+      offs.writeBigInt64LE(BigInt(offOut), 8);
+      return fd(L.copyFileRange(fhIn, offs.subarray(0, 8), fhOut, offs.subarray(8), length, flags));
+    },
     flock: (_path, fh, op) => done(L.flock(fh, op)),
   };
 }
