@@ -194,6 +194,9 @@ export class PathCore {
     const a = toAttr(st, this.displayIno(node, fsIno), this.opts);
     // Other nodes get theirs when made (NodeTable.resolve); the root's is known from its attributes.
     if (node === this.table.root && this.opts.useIno) node.ino = fsIno;
+    // The kernel removed its last name: no link is left, whatever the filesystem counts
+    // (fuse-native programs say 1, as fuse-native turned a 0 into 1).
+    if (node.nameless) a.nlink = 0;
     node.type = a.mode & S_IFMT;
     node.attr = a;
     if (this.opts.autoCache) this.seen(node, a);

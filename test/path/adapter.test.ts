@@ -77,6 +77,25 @@ describe('path layer: open files', { timeout: 60_000 }, () => {
     assert.equal(fs.inodeCount, 2, 'root and the new /u: the old inode freed at release');
   });
 
+  test('a file with no name left shows nlink 0 even when the filesystem says otherwise (fuse-native turned 0 into 1)', async () => {
+    const m = pathMemfs();
+    // nlink as fuse-native programs passed it: `nlink || 1`.
+    const sloppy: PathFilesystem = { ...m, getattr: (p, fh, ctx) => ({ ...(m.getattr!(p, fh, ctx) as object), nlink: 1 }) as never };
+    const { v } = await start(sloppy);
+    await v.mkdir('/d');
+    await v.writeFile('/d/u', 'data');
+    const f = await v.open('/d/u', O_RDWR);
+    assert.equal((await v.getattr(f.nodeid)).nlink, 1);
+    await v.unlink('/d/u');
+    assert.equal((await v.getattr(f.nodeid)).nlink, 0, 'GETATTR of the unlinked open file');
+    const s = await v.setattr(f.nodeid, { mode: 0o600 });
+    assert.equal(s.nlink, 0, 'the SETATTR reply');
+    const d = await v.nodeid('/d');
+    await v.rmdir('/d');
+    assert.equal((await v.getattr(d)).nlink, 0, 'a removed directory');
+    await v.release(f.nodeid, f.fh);
+  });
+
   test('handle variants: fgetattr and ftruncate are preferred when the kernel names a handle', async () => {
     const calls: string[] = [];
     const mem = pathMemfs();
