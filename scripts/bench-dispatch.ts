@@ -6,8 +6,16 @@
  * in-flight bookkeeping, the reply's bytes), the part a kernel-bound
  * profile hides among syscalls.
  *
- *   npm run build:scripts && node dist/scripts/bench-dispatch.js
+ *   npm run build:scripts && node dist/scripts/bench-dispatch.js [--baseline DIR]
+ *
+ * Each figure is CPU time per request (process.cpuUsage: time the machine's
+ * other work took from this process does not count), the median of 8
+ * rounds of 200,000 after 4 warm-up rounds. With --baseline DIR the Session
+ * of the checkout DIR (its dist/src/index.js: an older commit, npm ci'd
+ * there) runs in the same process, rounds alternating with this tree's, so
+ * that the ratio compares the two under the same load.
  */
+import path from 'node:path';
 import { encodeRequest, Opcode, type RequestInput } from '../src/protocol';
 import { Session, type Channel, type ChannelCloseReason, type Filesystem, type RequestSink } from '../src';
 
@@ -52,31 +60,60 @@ function requestFor(opcode: Opcode): Buffer {
   }
 }
 
-function main(): void {
+type SessionClass = typeof Session;
+
+/** A session of `S` on a NullChannel, past INIT: its sink and its channel. */
+function serving(S: SessionClass): { sink: RequestSink; ch: NullChannel } {
   const ch = new NullChannel();
-  const s = new Session(fsys, ch, { entryTimeout: 1, attrTimeout: 1 });
+  const s = new S(fsys, ch, { entryTimeout: 1, attrTimeout: 1 });
   s.initialized = true;
   s.maxWrite = 1 << 20;
   s.start();
-  const sink = ch.sink!;
+  return { sink: ch.sink!, ch };
+}
+
+const ROUNDS = 12;
+const WARMUP = 4;
+const N = 200_000;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[s.length >> 1]!;
+}
+
+function main(): void {
+  const i = process.argv.indexOf('--baseline');
+  const baseDir = i >= 0 ? process.argv[i + 1] : undefined;
+  if (i >= 0 && !baseDir) throw new Error('--baseline needs a directory');
+  const trees: [string, { sink: RequestSink; ch: NullChannel }][] = [['this tree', serving(Session)]];
+  if (baseDir) {
+    const base = require(path.resolve(baseDir, 'dist/src/index.js')) as { Session: SessionClass };
+    trees.push([`base ${baseDir}`, serving(base.Session)]);
+  }
   let unique = 2;
   for (const op of [Opcode.READ, Opcode.GETATTR, Opcode.LOOKUP]) {
     const buf = requestFor(op);
-    const results: number[] = [];
-    for (let round = 0; round < 12; round++) {
-      const n = 200_000;
-      const t0 = process.hrtime.bigint();
-      for (let i = 0; i < n; i++) {
-        unique += 2;
-        buf.writeUInt32LE(unique, 8);
-        sink(buf, buf.length);
+    const cpu = trees.map((): number[] => []);
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternate which tree goes first, so neither always runs right after the other.
+      for (let k = 0; k < trees.length; k++) {
+        const t = (k + round) % trees.length;
+        const { sink } = trees[t]![1];
+        const c0 = process.cpuUsage();
+        for (let j = 0; j < N; j++) {
+          unique += 2;
+          buf.writeUInt32LE(unique >>> 0, 8);
+          sink(buf, buf.length);
+        }
+        const c = process.cpuUsage(c0);
+        if (round >= WARMUP) cpu[t]!.push(((c.user + c.system) * 1000) / N);
       }
-      if (round >= 4) results.push(Number(process.hrtime.bigint() - t0) / n);
     }
-    results.sort((a, b) => a - b);
-    process.stdout.write(`${Opcode[op].padEnd(8)} ${results[results.length >> 1]!.toFixed(0)} ns per request (min ${results[0]!.toFixed(0)})\n`);
+    const cols = trees.map(([name], t) => `${name}: ${median(cpu[t]!).toFixed(0)} ns (min ${Math.min(...cpu[t]!).toFixed(0)})`);
+    const ratio = trees.length > 1 ? `  this/base ${(median(cpu[0]!) / median(cpu[1]!)).toFixed(2)}` : '';
+    process.stdout.write(`${Opcode[op].padEnd(8)} ${cols.join('  ')}${ratio}\n`);
   }
-  if (ch.replies === 0) throw new Error('no replies');
+  for (const [name, { ch }] of trees) if (ch.replies === 0) throw new Error(`${name}: no replies`);
 }
 
 main();

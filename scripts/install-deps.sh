@@ -4,6 +4,7 @@
 set -euo pipefail
 pkgs=(
   gcc libc6-dev linux-libc-dev   # layout tests compile against <linux/fuse.h>
+  libfuse3-dev pkg-config        # conformance --exec tests build libfuse's examples (and their sources) and C servers
   fuse3                          # fusermount3: mounting as an ordinary user
   python3                        # syscall helpers in the real-mount tests (xattrs, locks, mmap)
   util-linux                     # unshare, mount, umount

@@ -9,15 +9,12 @@
  * The wire protocol is `devfuse/protocol`; the kernel emulator and the
  * conformance kit are `devfuse/testing`.
  */
-export { serve, resolveServeOptions, type ServeOptions, type Served } from './server/serve';
-export { Session, type SessionEnd } from './server/core/session';
+export {
+  serve, resolveServeOptions, Session, DeviceChannel, MemoryChannel, mount, MountError, parseMountOptions, sessionOptionsFromMountOptions, INIT_POLICY,
+  type ServeOptions, type Served, type SessionEnd, type DeviceChannelOptions, type Channel, type RequestSink, type ChannelCloseReason,
+  type MountedFuse, type MountControl, type MountOptions, type SessionOptions,
+} from './server/index';
 export * from './api';
-export { DeviceChannel, type DeviceChannelOptions } from './server/device/device-channel';
-export { MemoryChannel } from './server/core/memory-channel';
-export type { Channel, RequestSink, ChannelCloseReason } from './server/core/channel';
-export { mount, MountError, type MountedFuse, type MountControl } from './server/device/mount';
-export { parseMountOptions, type MountOptions } from './server/mount-options';
-export { INIT_POLICY, sessionOptionsFromMountOptions, type SessionOptions } from './server/options';
 export { createCuseDevice, cuseFilesystem, type CuseDevice, type CuseDeviceOptions, type CuseDeviceHandlers } from './cuse/device';
 export { CuseSession } from './cuse/session';
 export { echoDevice } from './cuse/examples/echo';

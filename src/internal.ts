@@ -11,4 +11,5 @@
 export { readBufferSize } from './server/core/channel';
 export { WriteOrder } from './server/core/write-order';
 export { cloneDevice, deviceRead, errno, fileFlags, setAsyncIo, setFileFlags } from './server/device/device-io';
-export { F_GETFL, F_SETFL, O_NONBLOCK, fcntl } from './server/device/sys';
+export { F_GETFL, F_SETFL, O_NONBLOCK } from './linux/constants';
+export { fcntl } from './linux/sys';

@@ -43,9 +43,9 @@ async function main(): Promise<void> {
   stopWhenAsked(() => void served.unmount(), flags.has('watch-stdin'));
   process.stdout.write(`READY ${process.pid}\n`);
   const end = await served.ended;
-  const workers = served.session.dataWorkers;
+  const workers = served.accelerations.workers;
   if (workers) process.stderr.write(`devfuse-server: data workers ${workers.started ? 'served' : 'never started;'} ${workers.served} requests, forwarded ${workers.forwarded}\n`);
-  const coloc = served.session.colocateStats;
+  const coloc = served.accelerations.colocate;
   if (coloc) process.stderr.write(`devfuse-server: colocate moved ${coloc.moves} times, turned off by ${coloc.stalls} stalls, rescued ${coloc.rescues} times\n`);
   if (flags.has('watch-stdin')) process.stdin.destroy();
   if (end.kind === 'error') {

@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { REPO, forceUnmount, have, isMounted, killAndWait, sleep, waitForMount, type Teardown } from './util';
 
-export type PeerKind = 'tmpfs' | 'devfuse' | 'libfuse' | 'fuse-native';
+/** 'baseline': devfuse from another checkout (--baseline), a peer the devfuse columns are compared with. */
+export type PeerKind = 'tmpfs' | 'devfuse' | 'baseline' | 'libfuse' | 'fuse-native';
 
 export type WorkloadId = 'seq' | 'rand' | 'meta' | 'ls' | 'rt';
 export const WORKLOADS: readonly WorkloadId[] = ['seq', 'rand', 'meta', 'ls', 'rt'];
@@ -34,20 +35,23 @@ export interface PeerSpec {
 export const runsWorkload = (peer: PeerSpec, w: WorkloadId): boolean => !peer.workloads || peer.workloads.includes(w);
 
 const node = process.execPath;
-const script = (name: string): string => path.join(REPO, 'dist', 'scripts', 'bench', `${name}.js`);
+const script = (name: string, root = REPO): string => path.join(root, 'dist', 'scripts', 'bench', `${name}.js`);
 const RT0 = 'attr_timeout=0,entry_timeout=0';
 
-function devfuse(id: string, label: string, about: string, extra: { io?: 'sync' | 'async'; options?: string; fs?: 'memfs' | 'path'; noXattr?: boolean; workloads?: WorkloadId[] }): PeerSpec {
+function devfuse(
+  id: string, label: string, about: string,
+  extra: { io?: 'sync' | 'async'; options?: string; fs?: 'memfs' | 'path'; noXattr?: boolean; workloads?: WorkloadId[]; root?: string },
+): PeerSpec {
   return {
     id,
     label,
-    kind: 'devfuse',
+    kind: extra.root ? 'baseline' : 'devfuse',
     about,
     usesSource: extra.fs !== 'memfs',
     workloads: extra.workloads,
     command: (source, mnt, rt) => {
       const opts = [extra.options, rt ? RT0 : undefined].filter((o): o is string => !!o).join(',');
-      const args = [script('devfuse-server'), '--watch-stdin', '--fs', extra.fs ?? 'passthrough', '--mnt', mnt];
+      const args = [script('devfuse-server', extra.root), '--watch-stdin', '--fs', extra.fs ?? 'passthrough', '--mnt', mnt];
       if (extra.fs !== 'memfs') args.push('--source', source);
       if (extra.io) args.push('--io', extra.io);
       if (extra.noXattr) args.push('--no-xattr');
@@ -78,6 +82,18 @@ export function optionVariant(name: string, options: string): PeerSpec {
   return devfuse(`devfuse-${name}`, `devfuse ${name}`, `devfuse passthrough, -o ${options} (--variant)`, { options });
 }
 
+/**
+ * devfuse as built in another checkout (`bench --baseline DIR`, DIR holding
+ * dist/scripts/bench/devfuse-server.js: npm ci there builds it), served as
+ * the devfuse column is (the passthrough, default options): the same run
+ * measures a change against the code before it.
+ */
+export function baselinePeer(root: string): PeerSpec {
+  const server = script('devfuse-server', root);
+  if (!fs.existsSync(server)) throw new Error(`--baseline ${root}: no ${path.relative(root, server)} there (build that checkout first: npm ci, or tsc)`);
+  return devfuse('devfuse-base', 'devfuse base', `devfuse passthrough as built in ${root} (--baseline), default options`, { root });
+}
+
 /** Filled in by setup once passthrough_ll is compiled. */
 export const binaries = { passthroughLl: '' };
 
@@ -91,7 +107,8 @@ export const PEERS: PeerSpec[] = [
   devfuse('devfuse-coloc', 'devfuse coloc', 'devfuse passthrough, -o colocate (replies as SCHED_IDLE in tight exchanges, so the client runs on the server\'s CPU)', { options: 'colocate' }),
   // Without xattrs only ls -l changes (two GETXATTR per entry fewer): run there only, against fuse-native without them.
   devfuse('devfuse-noxattr', 'devfuse noxattr', 'devfuse passthrough without xattrs (PassthroughOptions.xattr false: ENOSYS, as passthrough_ll without -o xattr); ls -l only', { noXattr: true, workloads: ['ls'] }),
-  devfuse('devfuse-kpass', 'devfuse kpass', 'devfuse passthrough, -o passthrough (FUSE_PASSTHROUGH: the kernel reads and writes the source files itself)', { options: 'passthrough' }),
+  // kpass: kernel passthrough, backing files (-o passthrough, FUSE_PASSTHROUGH); the filesystem is the devfuse passthrough as in every devfuse column.
+  devfuse('devfuse-kpass', 'devfuse kpass', 'devfuse passthrough with backing files, -o passthrough (FUSE_PASSTHROUGH: the kernel reads and writes the source files itself)', { options: 'passthrough' }),
   devfuse('memfs', 'memfs', 'devfuse memfs (in-memory, no source)', { fs: 'memfs' }),
   devfuse('devfuse-path', 'devfuse path', 'the passthrough on the path API: src/examples/path-passthrough.ts (passthrough.c: libc *at() calls by path below the source, xattrs) through fromPathFilesystem, readdirplus', { fs: 'path' }),
   {

@@ -1,5 +1,6 @@
 /**
  * devfuse conformance <memfs|hello|passthrough|module.js> [export] [options]
+ * devfuse conformance --exec "<server command line with {fd}>" [options]
  *
  * Runs the conformance kit (src/testing/conformance) against a filesystem
  * in the kernel emulator, each scenario in a child process of its own, and
@@ -15,6 +16,7 @@ import { parseArgs } from './args';
 
 export const CONFORMANCE_USAGE = `usage:
   devfuse conformance <memfs|hello|passthrough|path/to/module.js> [export] [options]
+  devfuse conformance --exec "<command line>" [options]
   devfuse conformance --list
 
 options:
@@ -26,6 +28,11 @@ options:
   --ops N            how many operations a randomized scenario runs
   --json             JSON Lines: one object per scenario as it ends, then a summary object
   --list             the scenarios, with what each needs
+  --exec "CMD"       test a FUSE server in any language, no kernel and no mount:
+                     each scenario starts CMD with {fd} replaced by /dev/fd/N (a
+                     socket to use as /dev/fuse; libfuse and go-fuse take it in
+                     place of the mount point) and {tmp} by a fresh empty
+                     directory, e.g. --exec "./hello_ll -f {fd}" (docs/exec.md)
 
 The module's export (default: its default export, else its first function)
 returns a fresh Filesystem each call; an export named "inspect" beside it,
@@ -52,7 +59,7 @@ export async function conformanceCommand(argv: readonly string[]): Promise<numbe
 }
 
 async function run(argv: readonly string[]): Promise<number> {
-  const a = parseArgs(argv, ['only', 'timeout', 'jobs', 'memory', 'seed', 'ops'], ['list', 'json']);
+  const a = parseArgs(argv, ['only', 'timeout', 'jobs', 'memory', 'seed', 'ops', 'exec'], ['list', 'json']);
   if (a.flags.has('list')) {
     for (const s of SCENARIOS) process.stdout.write(`${s.name.padEnd(24)} ${s.description}${s.needs?.length ? ` (needs ${s.needs.join(', ')})` : ''}\n`);
     return 0;
@@ -62,7 +69,10 @@ async function run(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${CONFORMANCE_USAGE}\n`);
     return 0;
   }
-  if (!spec || extra !== undefined || a.options.length) {
+  const exec = a.values.get('exec');
+  if (exec !== undefined && (a.values.has('jobs') || a.values.has('memory'))) throw new UsageError('--jobs and --memory size the child processes a module runs in; --exec runs its scenarios one after another, each server in its own process');
+  if (exec !== undefined && spec !== undefined) throw new UsageError(`--exec names the server; ${JSON.stringify(spec)} besides it is one filesystem too many (quote the whole command line: --exec "./server -f {fd}")`);
+  if ((!spec && exec === undefined) || extra !== undefined || a.options.length) {
     process.stderr.write(`${!spec ? 'devfuse conformance: which filesystem?' : `devfuse conformance: unexpected ${extra ?? `-o ${a.options.join(',')}`}`}\n${CONFORMANCE_USAGE}\n`);
     return 2;
   }
@@ -81,9 +91,7 @@ async function run(argv: readonly string[]): Promise<number> {
   process.once('beforeExit', drained);
   let report: Report;
   try {
-    report = await runConformance({
-      module: spec,
-      export: exportName,
+    const common = {
       only: a.values.get('only')?.split(',').filter(Boolean),
       timeout: int(a.values, 'timeout', 1),
       jobs: int(a.values, 'jobs', 1),
@@ -91,7 +99,8 @@ async function run(argv: readonly string[]): Promise<number> {
       ops: int(a.values, 'ops', 1),
       limits: memory === undefined ? undefined : { memoryBytes: memory * 1048576 },
       onResult,
-    });
+    };
+    report = await runConformance(exec !== undefined ? { ...common, exec } : { ...common, module: spec!, export: exportName });
   } finally {
     finished = true;
     process.off('beforeExit', drained);

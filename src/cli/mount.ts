@@ -9,8 +9,7 @@
  */
 import { helloFs } from '../examples/hello';
 import type { Filesystem } from '../api/filesystem';
-import { escapeOption, splitOptions } from '../server/mount-options';
-import { serve } from '../server/serve';
+import { escapeOption, serve, splitOptions } from '../server/index';
 import type { Args } from './args';
 
 export const MOUNT_USAGE = `usage:

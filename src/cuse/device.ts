@@ -15,16 +15,15 @@
  * a zero position), so a device that has a position keeps it per handle.
  */
 import fs from 'node:fs';
+import { O_NONBLOCK } from '../linux/constants';
 import type { CuseParams } from '../protocol';
-import { DeviceChannel } from '../server/device/device-channel';
+import { accelerate, DeviceChannel, type SessionEnd, type SessionOptions } from '../server/index';
 import { FuseError } from '../api/errors';
 import type { Filesystem, IoctlResult, OpenResult, PollHandle, RequestContext } from '../api/filesystem';
-import type { SessionOptions } from '../server/options';
-import type { SessionEnd } from '../server/core/session';
 import { CuseSession } from './session';
 
 /** O_NONBLOCK in the open flags the kernel passes along. */
-export const O_NONBLOCK = 0o4000;
+export { O_NONBLOCK };
 
 export interface CuseIoInfo {
   /** The file was opened O_NONBLOCK: answer EAGAIN instead of waiting. */
@@ -130,7 +129,10 @@ export async function createCuseDevice(o: CuseDeviceOptions): Promise<CuseDevice
   }
   let session!: CuseSession;
   const filesystem = cuseFilesystem(o, () => session.unrestrictedIoctl);
-  session = new CuseSession(filesystem, new DeviceChannel(fd, { busyPoll: o.session?.busyPoll, streamPoll: o.session?.streamPoll }), cuseParams(o), o.session);
+  const device = new DeviceChannel(fd);
+  session = new CuseSession(filesystem, device, cuseParams(o), o.session);
+  // Busy-polling only: splice, data workers and colocation are FUSE's (accel/index.ts).
+  accelerate(session, device);
   session.start();
   await session.whenInitialized();
   return {

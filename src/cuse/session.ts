@@ -7,10 +7,8 @@
  * skips it (a character device has no FUSE inode and no page cache).
  */
 import { CuseInitFlags, Errno, Opcode, encodeCuseInfo, negotiateCuseInit, replyCuseInit, replyError, type Request } from '../protocol';
-import type { Channel } from '../server/core/channel';
 import type { Filesystem } from '../api/filesystem';
-import type { SessionOptions } from '../server/options';
-import { Session } from '../server/core/session';
+import { Session, type Channel, type SessionOptions } from '../server/index';
 import type { CuseParams } from '../protocol';
 
 export class CuseSession extends Session {

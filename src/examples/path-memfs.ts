@@ -21,7 +21,7 @@ import { FileData } from '../fs/memfs/data';
 import { LockTable } from '../fs/memfs/locks';
 import { permits } from '../fs/memfs/perm';
 import { nameByteLength } from '../protocol';
-import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, O_ACCMODE, O_EXCL, O_TRUNC, SEEK_DATA, SEEK_HOLE, STATX_BASIC_STATS } from '../linux';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, O_ACCMODE, O_EXCL, O_TRUNC, SEEK_DATA, SEEK_HOLE, STATX_BASIC_STATS } from '../linux/constants';
 import { F_GETLK, F_SETLKW, type PathFilesystem, type PathStat } from '../path/types';
 
 const BLOCK = 4096;

@@ -24,7 +24,7 @@ import { cPath, errno, lib, type CPath } from '../fs/passthrough/libc';
 import { permits } from '../fs/passthrough/attrs';
 import { sysError } from '../fs/passthrough/io';
 import { readStatx, statxDev, STATX_SIZE } from '../fs/passthrough/stat';
-import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, STATX_BASIC_STATS, UTIME_OMIT } from '../linux';
+import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, STATX_BASIC_STATS, UTIME_OMIT } from '../linux/constants';
 import { fsPath, pathFromBytes } from '../path/bytes';
 import type { PathFilesystem, PathStat } from '../path/types';
 

@@ -4,7 +4,7 @@
  * the conformance kit runs on it without a mount (test/fuse-native).
  */
 import { fromPathFilesystem, type PathAdapter } from '../path/adapter';
-import type { ServeOptions } from '../server/serve';
+import type { ServeOptions } from '../server/index';
 import { Deadlines, opsToPathFs } from './ops';
 import { timeoutOf, translate } from './options';
 import type { Operations, Options } from './types';

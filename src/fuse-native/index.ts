@@ -15,7 +15,7 @@
  */
 import path from 'node:path';
 import { Errno } from '../protocol';
-import { serve, type Served } from '../server/serve';
+import { serve, type Served } from '../server/index';
 import { fuseNativeFilesystem, type FuseNativeFilesystem } from './filesystem';
 import { Deadlines } from './ops';
 import { checkMountpoint, clearDeadMount, configure, isConfigured, nothing, unconfigure, unmountPath, type ErrorCallback } from './system';

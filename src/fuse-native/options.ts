@@ -8,7 +8,7 @@
  * "unset" (attrTimeout: 0 was dropped), and userId is not split in two.
  */
 import type { PathOptions } from '../path/types';
-import { resolveServeOptions, type ServeOptions } from '../server/serve';
+import { resolveServeOptions, type ServeOptions } from '../server/index';
 import type { Operations, Options, Timeout } from './types';
 
 const DEFAULT_TIMEOUT = 15_000;

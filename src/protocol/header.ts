@@ -7,7 +7,7 @@
  * kernel resends after NOTIFY_RESEND), is folded into bit 52 on decode and
  * unfolded on encode, so a reply echoes exactly the 64 bits it was sent.
  */
-import { InHeader, OutHeader } from './structs';
+import { InHeader, OutHeader, WriteIn } from './structs';
 
 export const IN_HEADER_SIZE = InHeader.size; // 40
 export const OUT_HEADER_SIZE = OutHeader.size; // 16
@@ -45,17 +45,57 @@ export function writeUnique(buf: Buffer, offset: number, unique: number): void {
   put32(buf, offset + 4, hi);
 }
 
+// Peeks at one field of a raw request, for code that routes requests before decoding them (the
+// device channel, splice, data workers). The caller has checked the buffer holds a whole header.
+
+/** fuse_in_header.len: the request's length, data a splice left in its pipe included. */
+export function peekLength(buf: Buffer): number {
+  return u32(buf, 0);
+}
+
+/** fuse_in_header.opcode. */
+export function peekOpcode(buf: Buffer): number {
+  return u32(buf, 4);
+}
+
+/** fuse_in_header.unique. */
+export function peekUnique(buf: Buffer): number {
+  return readUnique(buf, 8);
+}
+
+/** fuse_in_header.nodeid. */
+export function peekNodeid(buf: Buffer): number {
+  return u32(buf, 16) + u32(buf, 20) * TWO32;
+}
+
+/** fuse_in_header.pid: the calling thread. */
+export function peekPid(buf: Buffer): number {
+  return u32(buf, 32);
+}
+
+/** fuse_in_header.total_extlen: the request extensions' length in 8-byte units (0: none). */
+export function peekExtlen(buf: Buffer): number {
+  return buf[36]! | (buf[37]! << 8);
+}
+
+const WRITE_OPEN_FLAGS = IN_HEADER_SIZE + WriteIn.offsetOf('flags');
+
+/** fuse_write_in.flags of a WRITE (the file's open flags); the caller has checked it is a WRITE with its headers. */
+export function peekWriteOpenFlags(buf: Buffer): number {
+  return u32(buf, WRITE_OPEN_FLAGS);
+}
+
 /** Reads a fuse_in_header at offset 0; the caller has checked there are 40 bytes. */
 export function readInHeader(buf: Buffer): InHeader {
   return {
-    len: u32(buf, 0),
-    opcode: u32(buf, 4),
-    unique: readUnique(buf, 8),
-    nodeid: u32(buf, 16) + u32(buf, 20) * TWO32,
+    len: peekLength(buf),
+    opcode: peekOpcode(buf),
+    unique: peekUnique(buf),
+    nodeid: peekNodeid(buf),
     uid: u32(buf, 24),
     gid: u32(buf, 28),
-    pid: u32(buf, 32),
-    total_extlen: buf[36]! | (buf[37]! << 8),
+    pid: peekPid(buf),
+    total_extlen: peekExtlen(buf),
   };
 }
 

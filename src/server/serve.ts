@@ -8,16 +8,19 @@
  * `options` takes `-o` strings (mount-level and session-level names mixed,
  * as on the command line) or objects; serve() splits them, mounts
  * (mount(2) as root, fusermount3 otherwise: mount.ts), starts a Session on
- * the device and resolves once the kernel's INIT has been answered, so the
- * mount is usable by other processes. The session ends when the filesystem
+ * the device with the accelerations its options ask for (accel/index.ts)
+ * and resolves once the kernel's INIT has been answered, so the mount is
+ * usable by other processes. The session ends when the filesystem
  * is unmounted from anywhere (umount, fusermount3 -u, unmount()).
  */
+import { accelerate, type AccelStats } from './accel/index';
 import { DeviceChannel } from './device/device-channel';
 import { RecordingChannel } from './core/recording-channel';
 import type { Filesystem } from '../api/filesystem';
 import { mount, type MountControl, type MountedFuse } from './device/mount';
-import { parseMountOptions, type MountOptions } from './mount-options';
-import { sessionOptionsFromMountOptions, type SessionOptions } from './options';
+import type { MountOptions } from './options/mount';
+import { parseMountOptions, sessionOptionsFromMountOptions } from './options/parse';
+import type { SessionOptions } from './options/session';
 import { Session, type SessionEnd } from './core/session';
 
 export interface ServeOptions {
@@ -38,6 +41,8 @@ export interface Served {
   readonly mountpoint: string;
   /** The mount: method taken, fstype, connection number... */
   readonly mounted: MountedFuse;
+  /** The accelerations' counters (splice, data workers, colocation), for tests and benchmarks. */
+  readonly accelerations: AccelStats;
   /** Resolves when the session ends (unmounted from anywhere). */
   readonly ended: Promise<SessionEnd>;
   /** Unmounts (lazily if the mount is busy) and waits for the session to end. */
@@ -56,10 +61,10 @@ export async function serve(filesystem: Filesystem, mountpoint: string, o: Serve
   if (mountOptions.allow_root) sessionOptions.allowUids ??= [0, process.getuid?.() ?? 0];
   const m = mount(mountpoint, mountOptions, o.control);
   // The mount layer owns the fd: it must unmount (and dismiss its watchdog) before closing it.
-  const device = new DeviceChannel(m.fd, { ownsFd: false, busyPoll: sessionOptions.busyPoll, streamPoll: sessionOptions.streamPoll, colocate: sessionOptions.colocate });
+  const device = new DeviceChannel(m.fd, { ownsFd: false });
   const channel = o.trace ? new RecordingChannel(device, o.trace) : device;
   const session = new Session(filesystem, channel, sessionOptions);
-  if (session.options.colocate && !device.colocateStats) session.options.log('-o colocate is off: it needs CAP_SYS_NICE and busy polling (busy_poll > 0)');
+  const accel = accelerate(session, device);
   session.start();
   const ended = session.ended.then((end) => {
     m.close();
@@ -75,6 +80,9 @@ export async function serve(filesystem: Filesystem, mountpoint: string, o: Serve
     session,
     mountpoint: m.mountpoint,
     mounted: m,
+    get accelerations() {
+      return accel.stats;
+    },
     ended,
     async unmount() {
       try {

@@ -20,14 +20,12 @@
  * Each problem is recorded in `violations` with the request it concerns.
  */
 import {
-  CuseInitFlags, Errno, INT_REQ_BIT, InitFlags, IoctlFlags, decodeCuseInfo, KERNEL_MINOR_VERSION, NotifyCode, OPS, Opcode, ProtocolError, ROOT_ID, decodeNotification,
+  CuseInitFlags, EntryOut as EntryOutStruct, Errno, INT_REQ_BIT, InitFlags, IoctlFlags, decodeCuseInfo, KERNEL_MINOR_VERSION, NotifyCode, OPS, Opcode, ProtocolError, ROOT_ID, decodeNotification,
   decodeReply, encodeRequest, errnoName, opcodeName, readUnique,
   type Attr, type CuseInitOut, type DecodedReply, type EntryOut, type Extensions, type InitOut, type Notification, type RequestInput,
 } from '../protocol';
 import type { Filesystem } from '../api/filesystem';
-import type { MemoryChannel } from '../server/core/memory-channel';
-import type { SessionOptions } from '../server/options';
-import type { Session } from '../server/core/session';
+import type { MemoryChannel, Session, SessionOptions } from '../server/index';
 import { LimitExceeded, resolveLimits, type Limits } from './limits';
 import { InProcessTransport, isTransport, type ServerTransport } from './transport';
 
@@ -50,8 +48,8 @@ export interface EmulatorOptions {
   timeoutFor?: (opcode: Opcode) => number;
   /** What the requests being sent are for (a scenario's step), named in deadline messages. */
   step?: () => string | undefined;
-  /** Told when a request misses its deadline or a limit is reached; the request's caller also sees the error. */
-  onProblem?: (e: RequestTimeout | LimitExceeded) => void;
+  /** Told when a request misses its deadline, a limit is reached or the server went away; the request's caller also sees the error. */
+  onProblem?: (e: RequestTimeout | LimitExceeded | ServerGone) => void;
   /** Told of each request just before the server gets it (the kit's child reports it, in case the server never returns). */
   onSend?: (p: Pending) => void;
   /**
@@ -79,6 +77,11 @@ export class EmulatorClosed extends Error {
   override readonly name = 'EmulatorClosed';
 }
 
+/** A server in another process exited, crashed or closed its end before the kernel side ended the session. */
+export class ServerGone extends Error {
+  override readonly name = 'ServerGone';
+}
+
 export interface InitParams {
   /** Protocol minor the emulated kernel speaks (default 45). */
   minor?: number;
@@ -97,6 +100,28 @@ export const KERNEL_OFFER: bigint = (() => {
   }
   return f;
 })();
+
+/** The minor that introduced each INIT flag after 7.26 (the kernel's fuse.h changelog); older ones are in every minor the emulator speaks. */
+const FLAG_MINOR: readonly [bigint, number][] = [
+  [InitFlags.ABORT_ERROR, 27], [InitFlags.MAX_PAGES, 28], [InitFlags.CACHE_SYMLINKS, 28], [InitFlags.NO_OPENDIR_SUPPORT, 29],
+  [InitFlags.EXPLICIT_INVAL_DATA, 30], [InitFlags.MAP_ALIGNMENT, 31], [InitFlags.SUBMOUNTS, 32], [InitFlags.HANDLE_KILLPRIV_V2, 33],
+  [InitFlags.SETXATTR_EXT, 33], [InitFlags.INIT_EXT, 36], [InitFlags.SECURITY_CTX, 36], [InitFlags.HAS_INODE_DAX, 36],
+  [InitFlags.CREATE_SUPP_GROUP, 38], [InitFlags.HAS_EXPIRE_ONLY, 38], [InitFlags.DIRECT_IO_ALLOW_MMAP, 39], [InitFlags.PASSTHROUGH, 40],
+  [InitFlags.NO_EXPORT_SUPPORT, 40], [InitFlags.HAS_RESEND, 40], [InitFlags.ALLOW_IDMAP, 41], [InitFlags.OVER_IO_URING, 42], [InitFlags.REQUEST_TIMEOUT, 43],
+];
+
+/** KERNEL_OFFER as a kernel speaking `minor` offers it: without the flags later minors introduced. */
+export function kernelOffer(minor: number): bigint {
+  let f = KERNEL_OFFER;
+  for (const [bit, since] of FLAG_MINOR) if (minor < since) f &= ~bit;
+  return f;
+}
+
+/** A kernel's default fs.fuse.max_pages_limit, and its page size. */
+const MAX_PAGES_LIMIT = 256;
+const PAGE = 4096;
+/** fuse_in_header + fuse_write_in: what a WRITE carries besides its data. */
+const WRITE_HEADERS = 80;
 
 /** One message of a recording: a request ('in') or what the server wrote ('out'), `t` µs after the recording began. */
 export interface RecordedMessage {
@@ -190,6 +215,17 @@ export class KernelEmulator {
   private retrieveHandler: ((n: Extract<Notification, { code: NotifyCode.RETRIEVE }>) => Buffer | null) | null = null;
   private autoRetrieve = true;
   private readonly cache = new Map<number, Buffer>();
+  /**
+   * Directory cookies past 2^53 (ext4 hashes its entries' d_off into 63
+   * bits, and a passthrough server hands them on): the decoded `off` is a
+   * rounded double, so the exact value is kept here under it and put back
+   * when a READDIR sends that cookie, as a kernel sends it back unchanged.
+   */
+  private readonly cookies = new Map<number, bigint>();
+  /** end() has begun: the server going away is expected from here on. */
+  private ending = false;
+  /** Handles open on the kernel side ("f" or "d", node id, fh → how many opens returned it), released at end() as a kernel releases them before the session ends. */
+  private readonly handles = new Map<string, number>();
 
   /** Serves `target` in this process (a Filesystem), or talks to a server through a transport. */
   constructor(
@@ -199,7 +235,7 @@ export class KernelEmulator {
     this.transport = isTransport(target) ? target : new InProcessTransport(target, opts);
     this.limits = resolveLimits(opts.limits);
     this.log = this.transport.log;
-    this.transport.connect((msg) => this.onWrite(msg));
+    this.transport.connect((msg) => this.onWrite(msg), { gone: (why) => this.gone(why), broken: (why, unique) => this.broken(why, unique) });
     this.caller = { uid: 0, gid: 0, pid: 4242, ...opts.caller };
   }
 
@@ -226,10 +262,14 @@ export class KernelEmulator {
 
   // ---- raw protocol ---------------------------------------------------------
 
-  /** Sends INIT as a kernel of the given minor/flags would; resolves with fuse_init_out. */
+  /**
+   * Sends INIT as a kernel of the given minor/flags would (by default what
+   * a kernel of that minor offers, less what the transport cannot carry);
+   * resolves with fuse_init_out.
+   */
   async init(p: InitParams = {}): Promise<InitOut> {
-    const flags = p.flags ?? KERNEL_OFFER;
     const minor = p.minor ?? KERNEL_MINOR_VERSION;
+    const flags = (p.flags ?? kernelOffer(minor)) & ~(this.transport.withheld ?? 0n);
     this.minor = minor;
     const arg = {
       major: p.major ?? 7,
@@ -244,6 +284,19 @@ export class KernelEmulator {
     this.init_out = r.body.init;
     this.minor = Math.min(minor, r.body.init.minor);
     return r.body.init;
+  }
+
+  /**
+   * The largest WRITE a kernel sends after this INIT: max_write (at least
+   * 4096), within max_pages (32 without FUSE_MAX_PAGES) and the kernel's
+   * max_pages_limit, here also what the transport carries.
+   */
+  get maxWrite(): number {
+    const o = this.init_out;
+    if (!o) return PAGE;
+    const asked = (this.negotiatedFlags & InitFlags.MAX_PAGES) !== 0n ? Math.max(1, o.max_pages ?? 0) : 32;
+    const carried = this.transport.maxMessage === undefined ? Infinity : Math.floor((this.transport.maxMessage - WRITE_HEADERS) / PAGE);
+    return Math.max(PAGE, Math.min(Math.max(PAGE, o.max_write), Math.min(asked, MAX_PAGES_LIMIT, carried) * PAGE));
   }
 
   /** Sends CUSE_INIT as the kernel does when /dev/cuse is opened; resolves with the device's info strings. */
@@ -264,13 +317,23 @@ export class KernelEmulator {
    * Sends one request and returns at once: several can be in flight, and
    * their replies are accepted in any order.
    */
-  send<O extends Opcode>(opcode: O, nodeid: number, body: Body<O>, opts: { caller?: Partial<Caller>; ext?: Extensions; unique?: number } = {}): Pending {
+  send<O extends Opcode>(opcode: O, nodeid: number, body: Body<O>, opts: { caller?: Partial<Caller>; ext?: Extensions; unique?: number; deadline?: boolean } = {}): Pending {
     if (this.closedBy) throw this.closedBy;
     this.countRequest(opcode, nodeid, body);
+    if (opcode === Opcode.WRITE && this.transport.maxMessage !== undefined && this.init_out) {
+      // A server in another process reads into a buffer sized by its max_write: a longer WRITE would be cut there, silently.
+      const n = (body as { data?: Buffer }).data?.length ?? 0;
+      if (n > this.maxWrite) throw new Error(`the kit sent a WRITE of ${n} bytes, more than a kernel sends after this INIT (${this.maxWrite}): a kit bug`);
+    }
     const unique = opts.unique ?? this.allocUnique();
     const c = { ...this.caller, ...opts.caller };
     const input = { opcode, header: { unique, nodeid, uid: c.uid, gid: c.gid, pid: c.pid }, ext: opts.ext ?? null, ...body } as unknown as RequestInput;
     const bytes = encodeRequest(input, { minor: this.minor, setxattrExt: (this.negotiatedFlags & InitFlags.SETXATTR_EXT) !== 0n });
+    if (opcode === Opcode.READDIR || opcode === Opcode.READDIRPLUS) {
+      const exact = this.cookies.get((body as { arg?: { offset?: number } }).arg?.offset ?? 0);
+      // fuse_in_header (40 bytes), then fuse_read_in: fh, then offset.
+      if (exact !== undefined) bytes.writeBigUInt64LE(exact, 48);
+    }
     const noReply = OPS.get(opcode)?.reply === 'none';
     const step = this.opts.step?.();
     const p = pendingRequest(unique, opcode, sizeAsked(opcode, body), () => this.describe(opcode, nodeid, body, step));
@@ -278,9 +341,10 @@ export class KernelEmulator {
       p.answered = true;
       p.resolve({ unique, error: 0 });
     } else {
-      this.track(p, nodeid, body);
+      this.track(p, nodeid, body, opts.deadline ?? true);
     }
     if (opcode === Opcode.INIT) this.initExchange = [bytes];
+    if (opcode === Opcode.RELEASE || opcode === Opcode.RELEASEDIR) this.closeHandle(opcode === Opcode.RELEASEDIR ? 'd' : 'f', nodeid, (body as { arg?: { fh?: number } }).arg?.fh ?? 0);
     this.opts.onSend?.(p);
     this.deliver(bytes);
     return p;
@@ -419,6 +483,72 @@ export class KernelEmulator {
     return this.closedBy !== null;
   }
 
+  /**
+   * Ends the session as the kernel side does when a scenario is over: for a
+   * server in another process, RELEASE of every handle still open, DESTROY
+   * (each waited for up to `graceMs`: the kernel sends DESTROY only to
+   * fuseblk servers, so it is not judged), then the close, and the wait
+   * until the process is gone. Nothing for an
+   * in-process session. Resolves with a crash on the way out, or null.
+   */
+  async end(graceMs = 1000): Promise<string | null> {
+    if (!this.transport.end || this.ending) return null;
+    this.ending = true;
+    // A server already given up on (a deadline, a crash) was reported then.
+    const open = !this.closedBy;
+    if (this.init_out && !this.closedBy) {
+      // As at an unmount: every handle still open is released first (its holders exited); a server need not expect DESTROY with files open. No FORGETs:
+      // the kernel aborts the connection (or sends DESTROY, fuseblk) before it evicts the inodes, so a server never sees them at an unmount.
+      const released = [...this.handles.entries()].flatMap(([key, n]) => {
+        const [kind, node, fh] = key.split(':');
+        const op = kind === 'd' ? Opcode.RELEASEDIR : Opcode.RELEASE;
+        return Array.from({ length: n }, () => this.send(op, Number(node), { arg: { fh: Number(fh), flags: 0, release_flags: 0, lock_owner: 0n } }, { deadline: false }).reply.catch(() => undefined));
+      });
+      await within(Promise.all(released), graceMs);
+      if (!this.closedBy) await within(this.send(Opcode.DESTROY, 0, {}, { deadline: false }).reply.catch(() => undefined), graceMs);
+    }
+    this.close(new EmulatorClosed('the session ended'));
+    const crash = await this.transport.end();
+    return open ? crash : null;
+  }
+
+  private openHandle(kind: 'f' | 'd', nodeid: number, fh: number): void {
+    const key = `${kind}:${nodeid}:${fh}`;
+    this.handles.set(key, (this.handles.get(key) ?? 0) + 1);
+  }
+
+  private closeHandle(kind: 'f' | 'd', nodeid: number, fh: number): void {
+    const key = `${kind}:${nodeid}:${fh}`;
+    const n = (this.handles.get(key) ?? 0) - 1;
+    if (n > 0) this.handles.set(key, n);
+    else this.handles.delete(key);
+  }
+
+  /** The transport says the server went away: every waiting request fails with that, and so does the scenario (unless the session was ending: end() says how it ended). */
+  private gone(why: string): void {
+    if (this.closedBy) return;
+    if (this.ending) {
+      this.close(new ServerGone(why));
+      return;
+    }
+    const waiting = this.waiting();
+    const e = new ServerGone(`${why}${waiting.length ? `, while waiting for ${waiting.slice(0, 3).join('; ')}` : ''}`);
+    this.opts.onProblem?.(e);
+    this.close(e);
+  }
+
+  /** The transport could not take a message whole: a violation, and the request it answers fails. */
+  private broken(why: string, unique: number | null): void {
+    const p = unique === null ? undefined : this.pending.get(unique);
+    const v = p ? `${opcodeName(p.opcode)} unique=${p.unique}: ${why}` : why;
+    this.violation(v);
+    if (!p) return;
+    this.pending.delete(p.unique);
+    if (p.timer) clearTimeout(p.timer);
+    p.timer = null;
+    p.reject(new ProtocolViolation(v));
+  }
+
   /** Settles when every request sent so far is answered, expired or rejected. */
   async settled(): Promise<void> {
     while (this.pending.size) await Promise.allSettled([...this.pending.values()].map((p) => p.reply));
@@ -517,11 +647,13 @@ export class KernelEmulator {
   }
 
   /** Registers a request awaiting its reply, with its deadline. */
-  private track(p: PendingInternal, nodeid: number, body: object): void {
+  private track(p: PendingInternal, nodeid: number, body: object, deadline = true): void {
     this.pending.set(p.unique, p);
     const ms = this.opts.timeoutFor?.(p.opcode) ?? this.limits.timeoutMs;
-    p.timer = setTimeout(() => this.expire(p, ms), ms);
-    if (!this.opts.keepAlive) p.timer.unref();
+    if (deadline) {
+      p.timer = setTimeout(() => this.expire(p, ms), ms);
+      if (!this.opts.keepAlive) p.timer.unref();
+    }
     p.nodeid = nodeid;
     p.body = body;
   }
@@ -576,6 +708,8 @@ export class KernelEmulator {
       this.names.set(id, { parent, name: n });
       this.byName.set(`${parent}/${n}`, id);
     };
+    if (r.body?.kind === 'open') this.openHandle(p.opcode === Opcode.OPENDIR ? 'd' : 'f', p.nodeid, r.body.open.fh);
+    if (r.body?.kind === 'create' && r.body.entry.nodeid !== 0) this.openHandle('f', r.body.entry.nodeid, r.body.open.fh);
     switch (r.body?.kind) {
       case 'entry':
       case 'create':
@@ -655,8 +789,21 @@ export class KernelEmulator {
     }
     this.checkReply(p, r);
     this.learn(p, r);
+    if (r.body?.kind === 'dirents') this.keepCookies(msg, p.opcode === Opcode.READDIRPLUS);
     p.resolve(r);
     return 0;
+  }
+
+  /** Notes the cookies of a READDIR(PLUS) reply that a double cannot hold (see `cookies`). */
+  private keepCookies(msg: Buffer, plus: boolean): void {
+    // Each record: [fuse_entry_out (READDIRPLUS)] fuse_dirent { ino, off, namelen, type } name, padded to 8 bytes.
+    const before = plus ? EntryOutStruct.size : 0;
+    for (let pos = 16; pos + before + 24 <= msg.length; ) {
+      const at = pos + before;
+      const off = msg.readBigUInt64LE(at + 8);
+      if (off > BigInt(Number.MAX_SAFE_INTEGER)) this.cookies.set(Number(off), off);
+      pos = at + ((24 + msg.readUInt32LE(at + 16) + 7) & ~7);
+    }
   }
 
   private checkReply(p: PendingInternal, r: DecodedReply): void {
@@ -737,6 +884,13 @@ function pendingRequest(unique: number, opcode: Opcode, size: number | undefined
   // Rejections are also recorded in `violations` (or told to onProblem); callers that await still see them.
   reply.catch(() => undefined);
   return { unique, opcode, reply, answered: false, replyBytes: null, size, resolve, reject, what, timer: null, nodeid: 0, body: {} };
+}
+
+/** Waits for `p`, or `ms`, whichever comes first. */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }
 
 function mib(n: number): number {

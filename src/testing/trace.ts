@@ -20,9 +20,8 @@ import {
   Errno, InitFlags, KERNEL_MINOR_VERSION, OPS, Opcode, ProtocolError, decodeReply, decodeRequest, errnoName, opcodeName,
   readOutHeader, readUnique, type DecodeContext, type DecodedReply, type ReplyKind,
 } from '../protocol';
-import { formatRequest } from '../server/core/debug';
+import { formatRequest, type SessionOptions } from '../server/index';
 import type { Filesystem } from '../api/filesystem';
-import type { SessionOptions } from '../server/options';
 import { KernelEmulator, sizeAsked } from './emulator';
 import type { Limits } from './limits';
 

@@ -156,6 +156,9 @@ export class Vfs {
   async rename(from: string, to: string, flags = 0): Promise<void> {
     const a = this.split(from);
     const b = this.split(to);
+    // The kernel's VFS refuses these itself (lock_rename's trap) and never sends them: a server need not expect them.
+    if (isBelow(to, from)) throw new VfsError('EINVAL', Errno.EINVAL, 'rename', `${from} → ${to} (into its own subtree: the kernel refuses it without asking the filesystem)`);
+    if (isBelow(from, to)) throw new VfsError('ENOTEMPTY', Errno.ENOTEMPTY, 'rename', `${from} → ${to} (over its own ancestor: the kernel refuses it without asking the filesystem)`);
     const r = await this.req(Opcode.RENAME2, await this.nodeid(a.parent), { arg: { newdir: await this.nodeid(b.parent), flags }, oldname: a.name, newname: b.name });
     this.ok(r, 'rename', `${from} → ${to}`);
   }
@@ -311,7 +314,7 @@ export class Vfs {
     try {
       await this.setattr(c.nodeid, { size: 0, fh: c.fh });
       for (let off = 0; off < buf.length; ) {
-        const n = await this.write(c.nodeid, c.fh, off, buf.subarray(off, off + 131072));
+        const n = await this.write(c.nodeid, c.fh, off, buf.subarray(off, off + Math.min(131072, this.k.maxWrite)));
         if (n <= 0) throw new VfsError('EIO', Errno.EIO, 'write', `${path} (WRITE answered ${n} bytes)`);
         off += n;
       }
@@ -451,4 +454,10 @@ export class Vfs {
 /** A READDIRPLUS entry carries the lookup answer for its name. */
 export interface DirEntryPlus extends DirEntry {
   entry?: EntryOut;
+}
+
+/** Whether `path` lies strictly below `dir` ("/m/n/m" below "/m"). */
+function isBelow(path: string, dir: string): boolean {
+  const d = dir.replace(/\/+$/, '');
+  return path.startsWith(`${d}/`) && path.length > d.length + 1;
 }

@@ -18,7 +18,7 @@ import { readUnique } from '../../src/protocol';
 import type { Channel } from '../../src/server/core/channel';
 import type { MemoryChannel } from '../../src/server/core/memory-channel';
 import { Session } from '../../src/server/core/session';
-import type { SessionOptions } from '../../src/server/options';
+import type { SessionOptions } from '../../src/server/options/session';
 import { formatReport, runConformance, type ConformanceTarget, type Inspect, type Report } from '../../src/testing/conformance/kit';
 import { SCENARIOS } from '../../src/testing/conformance/scenarios';
 import { readTrace, replayTrace } from '../../src/testing/trace';

@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import { serve, type ServeOptions } from '../../src/server/serve';
-import type { SessionOptions } from '../../src/server/options';
+import type { SessionOptions } from '../../src/server/options/session';
 import type { Filesystem } from '../../src/api/filesystem';
 
 async function main(): Promise<void> {
@@ -29,9 +29,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   const end = await served.ended;
-  const workers = served.session.dataWorkers;
+  const workers = served.accelerations.workers;
   if (workers) process.stderr.write(`serve-child: data workers served ${workers.served}, forwarded ${workers.forwarded}\n`);
-  const splice = served.session.spliceStats;
+  const splice = served.accelerations.splice;
   if (splice) process.stderr.write(`serve-child: spliced ${splice.writes} WRITEs, ${splice.reads} reads through the pipe\n`);
   process.stderr.write(`serve-child: session ended (${end.kind})\n`);
   process.exit(0);

@@ -5,7 +5,7 @@
  */
 import { FuseError } from '../../src/api/errors';
 import { fromPathFilesystem, type PathAdapter, type PathFilesystem, type PathOptions } from '../../src/path';
-import type { SessionOptions } from '../../src/server/options';
+import type { SessionOptions } from '../../src/server/options/session';
 import { Vfs } from '../../src/testing/vfs';
 
 export interface Recorder {

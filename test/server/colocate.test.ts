@@ -180,32 +180,36 @@ test('the real system: available as root with CAP_SYS_NICE, and the thread ends 
 });
 
 test('the real rescue: a server left SCHED_IDLE without pushing the rescue back is put back to SCHED_OTHER by the worker', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
-  const c = systemColocation();
+  // The load guard sees a quiet machine whatever this one is doing: this checks the rescue, not the guard.
+  const c = systemColocation({ runnable: () => 1 });
   if (!c) return; // no CAP_SYS_NICE here: nothing to check
   const policy = (): string | undefined => require('node:fs').readFileSync(`/proc/self/task/${process.pid}/sched`, 'utf8').match(/^policy\s*:\s*(\d+)/m)?.[1];
   try {
     // A tight exchange on the real clock (20 µs cycles, 80% of each polling) until a reply goes out as
-    // SCHED_IDLE: after the first 10 ms window, unless the load guard saw more runnable tasks than CPUs.
+    // SCHED_IDLE: after the first 10 ms window.
     const spin = (ms: number): void => {
       const end = performance.now() + ms;
       while (performance.now() < end);
     };
     const t0 = performance.now();
+    let idle = false;
     for (;;) {
       c.request(process.pid);
       spin(0.004);
       c.reply();
-      if (policy() === '5' || performance.now() - t0 > 5000) break;
+      // SCHED_IDLE now; on a loaded machine it may already have been starved and rescued.
+      idle = policy() === '5' || c.rescues > 0;
+      if (idle || performance.now() - t0 > 5000) break;
       const s = performance.now();
       spin(0.016);
       c.polled(s, performance.now(), 0.001);
     }
-    assert.equal(policy(), '5', 'SCHED_IDLE after a reply in a tight exchange');
+    assert.ok(idle, 'SCHED_IDLE after a reply in a tight exchange');
     // Nothing pushes the rescue back now: the worker (started with the first arm) must step in.
     const deadline = performance.now() + 3000;
     while (policy() === '5' && performance.now() < deadline) spin(1);
     assert.equal(policy(), '0', 'put back to SCHED_OTHER');
-    assert.equal(c.rescues, 1);
+    assert.ok(c.rescues >= 1, 'by the rescue');
   } finally {
     c.close();
     assert.equal(policy(), '0');

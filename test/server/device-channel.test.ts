@@ -1,125 +1,241 @@
 /**
- * The device channel's busy-polling (poll-window.ts), on a pipe standing in
- * for /dev/fuse: a pipe raises SIGIO under O_ASYNC and reads like the
- * device when each message is drained before the next is written. A worker
- * thread plays the client of a tight exchange: it writes a message, spins
- * until the channel has delivered it, and writes the next at once.
+ * The device channel's read loop and the busy-poll windows (polling.ts,
+ * poll-window.ts), deterministic: a fake device (DeviceIo) holds the
+ * requests a scripted client sends, a fake clock (PollClock) moves only when
+ * the poll yields the CPU or the test lets time pass, and the "signal" is a
+ * call the test makes when the channel sleeps with O_ASYNC on. The tests
+ * assert which window the channel chose, whether each request was caught by
+ * a poll or woke the channel by signal, and that polls read with O_ASYNC off.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
-import { Worker } from 'node:worker_threads';
-import { pipe as devicePipe, setPipeSize } from '../../src/server/device/device-io';
+import { O_ASYNC, O_NONBLOCK } from '../../src/linux/constants';
+import { Errno } from '../../src/protocol/errno';
+import { Opcode } from '../../src/protocol/constants';
+import { plugHooks } from '../../src/server/core/hooks';
+import type { ChannelCloseReason } from '../../src/server/core/channel';
 import { DeviceChannel } from '../../src/server/device/device-channel';
-import { resolveOptions } from '../../src/server/options';
+import { pipe as devicePipe, type DeviceIo } from '../../src/server/device/device-io';
+import { resolveOptions } from '../../src/server/options/session';
+import { BIG_WRITE, Polling, type PollClock } from '../../src/server/accel/polling';
 import { DEFAULT_BUSY_POLL, DEFAULT_STREAM_POLL, PollWindow } from '../../src/server/accel/poll-window';
 import { resolveServeOptions } from '../../src/server/serve';
 
-const MESSAGES = 300;
-
-// After each delivery the client waits gapUs (spinning) before it writes the next message.
-const CLIENT = `
-const { workerData } = require('node:worker_threads');
-const fs = require('node:fs');
-const seen = new Int32Array(workerData.seen);
-const msg = Buffer.alloc(workerData.size, 7);
-msg.writeUInt32LE(workerData.size, 0);
-msg.writeUInt32LE(workerData.opcode, 4);
-for (let i = 0; i < workerData.count; i++) {
-  fs.writeSync(workerData.fd, msg);
-  while (Atomics.load(seen, 0) <= i) {}
-  const until = process.hrtime.bigint() + BigInt(workerData.gapUs * 1000);
-  while (process.hrtime.bigint() < until) {}
+/** A clock in ms that moves by `step` µs each time the poll yields the CPU. */
+class FakeClock implements PollClock {
+  t = 0;
+  constructor(private readonly stepUs = 1) {}
+  now(): number {
+    return this.t;
+  }
+  yieldCpu(): void {
+    this.t += this.stepUs / 1000;
+  }
 }
-`;
+
+/** A device whose requests arrive at given times on the fake clock, one whole request per read. */
+class FakeDevice implements DeviceIo {
+  private readonly queue: { at: number; msg: Buffer }[] = [];
+  private err = 0;
+  flags = 0;
+  listener: (() => void) | null = null;
+  /** Set by the test while the channel polls. */
+  polling = false;
+  /** Reads made while polling, and those of them that found O_ASYNC on. */
+  pollReads = 0;
+  pollReadsWithSignal = 0;
+  constructor(private readonly clock: FakeClock) {}
+
+  send(msg: Buffer, at: number): void {
+    this.queue.push({ at, msg });
+  }
+  /** When the next request arrives (Infinity: none sent). */
+  get nextArrival(): number {
+    return this.queue[0]?.at ?? Infinity;
+  }
+  read(_fd: number, buf: Buffer): number {
+    if (this.polling) {
+      this.pollReads++;
+      if (this.flags & O_ASYNC) this.pollReadsWithSignal++;
+    }
+    const next = this.queue[0];
+    if (!next || next.at > this.clock.t) {
+      this.err = Errno.EAGAIN;
+      return -1;
+    }
+    this.queue.shift();
+    next.msg.copy(buf);
+    return next.msg.length;
+  }
+  errno(): number {
+    return this.err;
+  }
+  write(): number {
+    return 0;
+  }
+  setAsync(_fd: number, on: boolean): void {
+    this.flags = on ? this.flags | O_NONBLOCK | O_ASYNC : this.flags & ~O_ASYNC;
+  }
+  getFlags(): number {
+    return this.flags;
+  }
+  setFlags(_fd: number, flags: number): number {
+    this.flags = flags;
+    return 0;
+  }
+  onSignal(listener: () => void): void {
+    this.listener = listener;
+  }
+  offSignal(): void {
+    this.listener = null;
+  }
+}
+
+function request(opcode: number, size: number): Buffer {
+  const b = Buffer.alloc(size, 7);
+  b.writeUInt32LE(size, 0);
+  b.writeUInt32LE(opcode, 4);
+  return b;
+}
+
+const COUNT = 40;
 
 interface Exchange {
+  /** busy_poll=, µs (0: the polling acceleration is not plugged in, as serve() does). */
+  busyPoll: number;
+  streamPoll?: number;
   /** The filesystem has requests in flight throughout. */
   busy?: boolean;
-  streamPoll?: number;
-  /** µs between a delivery and the client's next message (default 0). */
-  gapUs?: number;
-  /** Messages are WRITEs of 64 KiB of data (default: 64-byte messages that are no WRITE). */
+  /** µs between a delivery and the client's next request. */
+  gapUs: number;
+  /** Big WRITEs (BIG_WRITE bytes) instead of 64-byte GETATTRs. */
   big?: boolean;
 }
 
-const WRITE = 16;
-const BIG = 64 * 1024 + 80;
-
-function pipe(): [number, number] {
-  const fds = devicePipe(0);
-  if (!fds) throw new Error('pipe() failed');
-  return fds;
+interface Outcome {
+  /**
+   * For each request, in order: the first read of a drain the signal (or
+   * start) began, an ordinary read further on in a drain, or caught by a poll.
+   */
+  how: ('signal' | 'read' | 'poll')[];
+  /** For each poll: the window it used and whether it caught the request. */
+  polls: { window: 'busy' | 'stream'; caught: boolean }[];
+  /** How long each poll that missed polled, µs of the fake clock. */
+  missedUs: number[];
 }
 
-/** Serves MESSAGES messages of a tight exchange; how many SIGIO signals it took. */
-async function exchange(busyPoll: number, x: Exchange = {}): Promise<number> {
-  const [r, w] = pipe();
-  const size = x.big ? BIG : 64;
-  // A big message must reach the channel in one piece, as a request leaves the device.
-  if (x.big && setPipeSize(w, 1 << 20) < 0) throw new Error('F_SETPIPE_SZ failed');
-  const seen = new SharedArrayBuffer(4);
-  const counter = new Int32Array(seen);
-  let signals = 0;
-  const countSignal = (): void => void signals++;
-  process.on('SIGIO', countSignal);
-  const channel = new DeviceChannel(r, { busyPoll, streamPoll: x.streamPoll ?? 0 });
-  const done = new Promise<void>((resolve) => {
-    channel.start(
-      (buf, len) => {
-        assert.equal(len, size);
-        if (Atomics.add(counter, 0, 1) + 1 === MESSAGES) resolve();
-        return false;
-      },
-      () => undefined,
-      () => x.busy ?? false,
-    );
-  });
-  const worker = new Worker(CLIENT, { eval: true, workerData: { fd: w, seen, count: MESSAGES, size, opcode: x.big ? WRITE : 3, gapUs: x.gapUs ?? 0 } });
-  try {
-    await done;
-  } finally {
-    await worker.terminate();
-    channel.close();
-    fs.closeSync(w);
-    process.removeListener('SIGIO', countSignal);
+/**
+ * A tight exchange of COUNT requests: the client sends the next `gapUs`
+ * after the channel delivered the previous one. The test plays the kernel's
+ * SIGIO: when the channel has gone to sleep, it lets time pass to the next
+ * request and signals, if O_ASYNC is on.
+ */
+async function exchange(x: Exchange): Promise<Outcome & { device: FakeDevice }> {
+  const clock = new FakeClock();
+  const device = new FakeDevice(clock);
+  const channel = new DeviceChannel(3, { io: device, ownsFd: false, mode: 'sigio' });
+  const msg = x.big ? request(Opcode.WRITE, BIG_WRITE) : request(Opcode.GETATTR, 64);
+  const out: Outcome = { how: [], polls: [], missedUs: [] };
+  let caught = false;
+  if (x.busyPoll > 0) {
+    const p = new Polling({ busyPoll: x.busyPoll, streamPoll: x.streamPoll ?? 0 }, () => x.busy ?? false, channel, null, clock);
+    const idle = p.hooks.idle!;
+    // The polling acceleration as serve() plugs it, its idle hook watched: which window, and what it caught.
+    const watched = (loop: Parameters<typeof idle>[0]): number => {
+      const window = p.current === p.streamWindow ? 'stream' : 'busy';
+      device.polling = true;
+      const reads = device.pollReads;
+      const t0 = clock.t;
+      const n = idle(loop);
+      device.polling = false;
+      caught = n >= 0;
+      if (device.pollReads > reads) out.polls.push({ window, caught });
+      if (device.pollReads > reads && !caught) out.missedUs.push((clock.t - t0) * 1000);
+      return n;
+    };
+    channel.plug(plugHooks([{ ...p.hooks, idle: watched }]));
   }
-  return signals;
+  let delivered = 0;
+  let firstOfDrain = true;
+  device.send(msg, 0);
+  channel.start(
+    (_buf, len) => {
+      assert.equal(len, msg.length);
+      out.how.push(caught ? 'poll' : firstOfDrain ? 'signal' : 'read');
+      caught = false;
+      firstOfDrain = false;
+      delivered++;
+      if (delivered < COUNT) device.send(msg, clock.t + x.gapUs / 1000);
+      return false;
+    },
+    () => undefined,
+  );
+  for (let rounds = 0; delivered < COUNT; rounds++) {
+    assert.ok(rounds < COUNT * 4, 'the exchange ends');
+    await new Promise((r) => setImmediate(r));
+    if (delivered >= COUNT || device.nextArrival === Infinity) continue;
+    // The channel sleeps: time passes until the client's request, which raises SIGIO if O_ASYNC is on.
+    assert.equal(device.flags & O_ASYNC, O_ASYNC, 'asleep with the signal on');
+    clock.t = Math.max(clock.t, device.nextArrival);
+    firstOfDrain = true;
+    device.listener!();
+  }
+  channel.close();
+  return { ...out, device };
 }
 
 describe('DeviceChannel busy-polling', () => {
-  test('off: every request of a tight exchange is a signal and a wake-up', async () => {
-    const signals = await exchange(0);
-    assert.ok(signals >= MESSAGES * 0.9, `${signals} signals for ${MESSAGES} messages`);
+  test('off: the channel sleeps as soon as the queue is empty, and every request of a tight exchange wakes it by signal', async () => {
+    const o = await exchange({ busyPoll: 0, gapUs: 5 });
+    assert.deepEqual(o.how, Array(COUNT).fill('signal'));
+    assert.deepEqual(o.polls, []);
   });
 
-  test('on: the poll catches the next request, with no signal', async () => {
-    // A generous window: the client's next write comes microseconds after the delivery, unless the machine is busy.
-    const signals = await exchange(2000);
-    assert.ok(signals < MESSAGES / 2, `${signals} signals for ${MESSAGES} messages`);
+  test('on: the poll catches the next request (no signal), reading with O_ASYNC off', async () => {
+    const o = await exchange({ busyPoll: 50, gapUs: 5 });
+    assert.deepEqual(o.how, ['signal', ...Array(COUNT - 1).fill('poll')]);
+    assert.deepEqual(o.polls.slice(0, COUNT - 1), Array(COUNT - 1).fill({ window: 'busy', caught: true }));
+    assert.ok(o.device.pollReads >= COUNT - 1);
+    assert.equal(o.device.pollReadsWithSignal, 0, 'polls read with the signal off');
   });
 
   test('never while the filesystem has requests in flight (their completions need the thread)', async () => {
-    const signals = await exchange(2000, { busy: true });
-    assert.ok(signals >= MESSAGES * 0.9, `${signals} signals for ${MESSAGES} messages`);
+    const o = await exchange({ busyPoll: 50, gapUs: 5, busy: true });
+    assert.deepEqual(o.how, Array(COUNT).fill('signal'));
+    assert.deepEqual(o.polls, []);
+  });
+
+  test('a request later than the window is missed; misses halve the window and close it, then it probes', async () => {
+    const o = await exchange({ busyPoll: 50, gapUs: 300 });
+    assert.deepEqual(o.how, Array(COUNT).fill('signal'));
+    assert.ok(o.polls.every((p) => p.window === 'busy' && !p.caught));
+    // 50 µs, 25, 12.5, then closed (below a quarter): full-window probes after 1, 2, 4, 8, 16 idle moments.
+    // (A poll ends at the first yield past its window: within a step, 1 µs, of it.)
+    const expected = [50, 25, 12.5, 50, 50, 50, 50, 50];
+    assert.equal(o.missedUs.length, expected.length, `polls that missed: ${o.missedUs.join(', ')}`);
+    o.missedUs.forEach((us, i) => assert.ok(Math.abs(us - expected[i]!) <= 1, `poll ${i}: ${us} µs, window ${expected[i]}`));
   });
 });
 
 describe('DeviceChannel busy-polling after big WRITEs (stream_poll)', () => {
   // The writer's next block comes 300 µs after our reply: past busy_poll's 50 µs, within stream_poll's 2 ms.
   test('after a big WRITE the stream window catches the next one, with no signal', async () => {
-    const signals = await exchange(50, { streamPoll: 2000, gapUs: 300, big: true });
-    assert.ok(signals < MESSAGES / 4, `${signals} signals for ${MESSAGES} messages`);
+    const o = await exchange({ busyPoll: 50, streamPoll: 2000, gapUs: 300, big: true });
+    assert.deepEqual(o.how, ['signal', ...Array(COUNT - 1).fill('poll')]);
+    assert.deepEqual(o.polls.slice(0, COUNT - 1), Array(COUNT - 1).fill({ window: 'stream', caught: true }));
   });
 
-  test('without it the channel sleeps in the gap, and each WRITE is a signal', async () => {
-    const signals = await exchange(50, { streamPoll: 0, gapUs: 300, big: true });
-    assert.ok(signals >= MESSAGES * 0.75, `${signals} signals for ${MESSAGES} messages`);
+  test('without it the channel polls the ordinary window, misses, and each WRITE wakes it by signal', async () => {
+    const o = await exchange({ busyPoll: 50, streamPoll: 0, gapUs: 300, big: true });
+    assert.deepEqual(o.how, Array(COUNT).fill('signal'));
+    assert.ok(o.polls.every((p) => p.window === 'busy' && !p.caught));
   });
 
   test('only after big WRITEs: other requests keep the ordinary window', async () => {
-    const signals = await exchange(50, { streamPoll: 2000, gapUs: 300 });
-    assert.ok(signals >= MESSAGES * 0.75, `${signals} signals for ${MESSAGES} messages`);
+    const o = await exchange({ busyPoll: 50, streamPoll: 2000, gapUs: 300 });
+    assert.deepEqual(o.how, Array(COUNT).fill('signal'));
+    assert.ok(o.polls.length > 0 && o.polls.every((p) => p.window === 'busy' && !p.caught));
   });
 });
 
@@ -176,20 +292,50 @@ test('-o busy_poll= sets the window serve() gives its channel; default 50 µs', 
   assert.equal(resolveOptions({}).streamPoll, DEFAULT_STREAM_POLL);
 });
 
-test('an exception on the read path ends the channel with an error instead of escaping the signal handler', async () => {
-  const [r, w] = pipe();
-  const channel = new DeviceChannel(r, { busyPoll: 0 });
-  const ended = new Promise<{ kind: string; error?: Error }>((resolve) =>
-    channel.start(
-      () => {
-        throw new Error('a bug in the sink');
-      },
-      resolve,
-    ),
+test('an exception on the read path ends the channel with an error instead of escaping the signal handler', () => {
+  const clock = new FakeClock();
+  const device = new FakeDevice(clock);
+  device.send(request(Opcode.GETATTR, 64), 0);
+  const channel = new DeviceChannel(3, { io: device, ownsFd: false, mode: 'sigio' });
+  let reason: ChannelCloseReason | null = null;
+  channel.start(
+    () => {
+      throw new Error('a bug in the sink');
+    },
+    (r) => (reason = r),
   );
-  fs.writeSync(w, Buffer.alloc(64, 1));
-  const reason = await ended;
-  fs.closeSync(w);
-  assert.equal(reason.kind, 'error');
-  assert.match(reason.error!.message, /a bug in the sink/);
+  const r = reason as ChannelCloseReason | null;
+  assert.equal(r?.kind, 'error');
+  assert.match(r?.kind === 'error' ? r.error.message : '', /a bug in the sink/);
+  assert.equal(device.listener, null, 'the signal listener is gone');
+});
+
+test('on a real fd: O_ASYNC and SIGIO wake the channel for a request written to it', { timeout: 10_000 }, async () => {
+  // A pipe stands in for /dev/fuse: it raises SIGIO under O_ASYNC, and reads like the device when each
+  // message is read whole before the next is written.
+  const fds = devicePipe(0);
+  if (!fds) throw new Error('pipe() failed');
+  const [r, w] = fds;
+  const channel = new DeviceChannel(r);
+  const got: Buffer[] = [];
+  let wake: () => void = () => undefined;
+  channel.start(
+    (buf, len) => {
+      got.push(Buffer.from(buf.subarray(0, len)));
+      wake();
+      return false;
+    },
+    () => undefined,
+  );
+  try {
+    for (let i = 0; i < 3; i++) {
+      const delivered = new Promise<void>((resolve) => (wake = resolve));
+      fs.writeSync(w, request(Opcode.GETATTR, 64 + i * 8));
+      await delivered;
+    }
+    assert.deepEqual(got.map((b) => b.length), [64, 72, 80]);
+  } finally {
+    channel.close();
+    fs.closeSync(w);
+  }
 });

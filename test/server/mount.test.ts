@@ -15,13 +15,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import {
-  defaultMountOptions, escapeOption, fsType, fusermountOptions, kernelMountData, mountFlags, MountOptionError,
-  parseMountOptions, splitOptions,
-} from '../../src/server/mount-options';
+import { defaultMountOptions, fsType, fusermountOptions, kernelMountData, mountFlags, MountOptionError } from '../../src/server/options/mount';
+import { parseMountOptions } from '../../src/server/options/parse';
+import { escapeOption, splitOptions } from '../../src/server/options/syntax';
 import { findFusermount3, mount, MountError, resolveMountpoint } from '../../src/server/device/mount';
 import { escapeMountInfo, readMountInfo, unescapeMountInfo, type MountInfo } from '../../src/server/device/mountinfo';
-import * as sys from '../../src/server/device/sys';
+import * as sys from '../../src/linux/sys';
 
 const SERVER_DIR = path.resolve(__dirname, '../../src/server/device');
 const isRoot = process.getuid?.() === 0;

@@ -15,7 +15,9 @@ import { describe, test } from 'node:test';
 import { pipe as devicePipe, setPipeSize } from '../../src/server/device/device-io';
 import { decodeRequest, encodeRequest, Opcode, type RequestInput } from '../../src/protocol';
 import { DeviceChannel } from '../../src/server/device/device-channel';
+import { plugHooks } from '../../src/server/core/hooks';
 import { splicePipeSize } from '../../src/server/accel/splice';
+import { Splicing } from '../../src/server/accel/splicing';
 import type { SplicedData } from '../../src/api/spliced';
 
 const DATA = 128 * 1024;
@@ -53,9 +55,11 @@ interface Delivery {
 }
 
 /** A channel on a pipe; send() writes one message and resolves with what the sink got. */
-function harness(take: (d: Delivery) => void): { send(msg: Buffer): Promise<Delivery>; channel: DeviceChannel; close(): void } {
+function harness(take: (d: Delivery) => void): { send(msg: Buffer): Promise<Delivery>; channel: DeviceChannel; splicing: Splicing; close(): void } {
   const [r, w] = pipe(1 << 20);
-  const channel = new DeviceChannel(r, { busyPoll: 0 });
+  const channel = new DeviceChannel(r);
+  const splicing = new Splicing(channel);
+  channel.plug(plugHooks([splicing.hooks]));
   let waiting: ((d: Delivery) => void) | null = null;
   channel.start(
     (buf, len, spliced) => {
@@ -67,9 +71,12 @@ function harness(take: (d: Delivery) => void): { send(msg: Buffer): Promise<Deli
     },
     () => undefined,
   );
-  if (!channel.enableSplice()) throw new Error('enableSplice failed');
+  // What the session does once INIT has agreed on the layouts (7.45) and max_write (the channel's buffer).
+  splicing.hooks.initialized!({ minor: 45, maxWrite: channel.readBufferSize - 4096, setxattrExt: false });
+  if (!splicing.stats) throw new Error('splicing could not start (no pipe)');
   return {
     channel,
+    splicing,
     send(msg) {
       const p = new Promise<Delivery>((resolve) => (waiting = resolve));
       fs.writeSync(w, msg);
@@ -106,8 +113,8 @@ describe('WRITE data by splice', () => {
       const ga = await h.send(getattrRequest(14));
       assert.equal(ga.spliced, undefined);
       assert.deepEqual(ga.buf, getattrRequest(14));
-      assert.equal(h.channel.spliceStats!.writes, 1);
-      assert.ok(h.channel.spliceStats!.reads >= 2);
+      assert.equal(h.splicing.stats!.writes, 1);
+      assert.ok(h.splicing.stats!.reads >= 2);
     } finally {
       h.close();
     }
@@ -146,14 +153,14 @@ describe('WRITE data by splice', () => {
       await h.send(writeRequest(40, Buffer.alloc(DATA, 1), 0, O_DIRECT));
       const d = await h.send(writeRequest(42, Buffer.alloc(DATA, 2), 0, O_DIRECT));
       assert.equal(d.spliced, undefined);
-      assert.equal(h.channel.spliceStats!.reads, 0);
+      assert.equal(h.splicing.stats!.reads, 0);
       // On after a page-cache WRITE; then a stream of direct ones switches it off.
       await h.send(writeRequest(44, Buffer.alloc(DATA, 3)));
       for (let i = 0; i < 20; i++) await h.send(writeRequest(46 + 2 * i, Buffer.alloc(DATA, 4), 0, O_DIRECT));
-      const reads = h.channel.spliceStats!.reads;
+      const reads = h.splicing.stats!.reads;
       const last = await h.send(writeRequest(100, Buffer.alloc(DATA, 5), 0, O_DIRECT));
       assert.equal(last.spliced, undefined);
-      assert.equal(h.channel.spliceStats!.reads, reads);
+      assert.equal(h.splicing.stats!.reads, reads);
     } finally {
       h.close();
     }
@@ -164,9 +171,9 @@ describe('WRITE data by splice', () => {
     try {
       await h.send(writeRequest(30, Buffer.alloc(DATA, 1)));
       for (let i = 0; i < 20; i++) await h.send(getattrRequest(32 + 2 * i));
-      const reads = h.channel.spliceStats!.reads;
+      const reads = h.splicing.stats!.reads;
       await h.send(getattrRequest(100));
-      assert.equal(h.channel.spliceStats!.reads, reads, 'read the ordinary way again');
+      assert.equal(h.splicing.stats!.reads, reads, 'read the ordinary way again');
     } finally {
       h.close();
     }

@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { Errno, Opcode, WriteFlags, type DecodedReply } from '../../src/protocol';
 import { CuseSession } from '../../src/cuse/session';
 import type { Filesystem } from '../../src/api/filesystem';
-import type { SessionOptions } from '../../src/server/options';
+import type { SessionOptions } from '../../src/server/options/session';
 import { SharedWriteOrder } from '../../src/server/accel/workers/shared-write-order';
 import { WriteOrder, type WriteOrdering } from '../../src/server/core/write-order';
 import { KernelEmulator } from '../../src/testing/emulator';

@@ -3,7 +3,7 @@
  * passthrough (src/linux.ts), and memfs's own limits.
  */
 
-export * from '../../linux';
+export * from '../../linux/constants';
 
 /** Kernel-internal f_flags bit set on opens for execve (fs.h); FUSE forwards it in OPEN flags. */
 export const FMODE_EXEC_FLAG = 0o40;

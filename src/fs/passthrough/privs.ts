@@ -16,7 +16,7 @@
  * kernel's flag says the caller lacked CAP_FSETID. (Run unprivileged, the
  * source already cleared the bits, and the statx finds nothing to do.)
  */
-import { killableBits } from '../../linux';
+import { killableBits } from '../../linux/constants';
 import { then, type Io, type MaybePromise } from './io';
 import { AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW, S_IFMT, S_IFREG, STATX_BASIC_STATS, type Libc } from './libc';
 

@@ -7,26 +7,23 @@
  * into the pipe rather than copies (fuse_copy_folio with pipe buffers).
  *
  * The device channel switches to it only while big WRITEs stream
- * (device-channel.ts): every other request read through the pipe costs two
- * more syscalls than a read(2).
+ * (splicing.ts plugs it in): every other request read through the pipe
+ * costs two more syscalls than a read(2). Figures: docs/design/splice.md.
  */
 import { Opcode } from '../../protocol/constants';
 import { Errno } from '../../protocol/errno';
-import { IN_HEADER_SIZE } from '../../protocol/header';
+import { IN_HEADER_SIZE, peekExtlen, peekLength, peekOpcode, peekWriteOpenFlags } from '../../protocol/header';
 import { WriteIn } from '../../protocol/structs';
 import { FuseError } from '../../api/errors';
 import type { SplicedData } from '../../api/spliced';
 import { closeFd, deviceRead, errno, pipe, setPipeSize, spliceFd } from '../device/device-io';
-import { O_CLOEXEC, O_NONBLOCK } from '../../linux';
+import { O_CLOEXEC, O_DIRECT, O_NONBLOCK, SPLICE_F_MOVE, SPLICE_F_NONBLOCK } from '../../linux/constants';
 
 /** WRITEs with at least this much data switch reads to splice; smaller ones gain nothing. */
 const SPLICE_MIN = 64 * 1024;
 /** Other requests in a row, read through the pipe, that switch splicing back off. */
 const SPLICE_OFF_AFTER = 16;
 const WRITE_HEAD = IN_HEADER_SIZE + WriteIn.size;
-/** fuse_write_in.flags (the file's open flags), and O_DIRECT among them. */
-const WRITE_OPEN_FLAGS = IN_HEADER_SIZE + 32;
-const O_DIRECT = 0o40000;
 
 /**
  * A WRITE worth splicing: big, and through the page cache. O_DIRECT writes
@@ -35,7 +32,7 @@ const O_DIRECT = 0o40000;
  * anyway, at a higher cost than read(2) + pwrite).
  */
 function spliceWorthy(buf: Buffer, dataBytes: number): boolean {
-  return dataBytes >= SPLICE_MIN && buf.readUInt32LE(4) === Opcode.WRITE && (buf.readUInt32LE(WRITE_OPEN_FLAGS) & O_DIRECT) === 0;
+  return dataBytes >= SPLICE_MIN && peekOpcode(buf) === Opcode.WRITE && (peekWriteOpenFlags(buf) & O_DIRECT) === 0;
 }
 
 const PAGE = 4096;
@@ -50,10 +47,6 @@ const PAGE = 4096;
 export function splicePipeSize(maxWrite: number): number {
   return (Math.ceil(maxWrite / PAGE) + 2) * PAGE;
 }
-
-const SPLICE_F_MOVE = 1;
-const SPLICE_F_NONBLOCK = 2;
-
 
 /** A pipe the device channel splices requests into. */
 export class SplicePipe {
@@ -200,9 +193,9 @@ export class SpliceReader {
     this.stats.reads++;
     const head = Math.min(n, IN_HEADER_SIZE);
     pipe.readExactly(buf, 0, head);
-    const len = head === IN_HEADER_SIZE ? buf.readUInt32LE(0) : n;
-    // A big WRITE without extensions (total_extlen, at 36): headers here, data left in the pipe.
-    if (head === IN_HEADER_SIZE && len === n && buf.readUInt32LE(4) === Opcode.WRITE && buf.readUInt16LE(36) === 0 && n - WRITE_HEAD >= SPLICE_MIN) {
+    const len = head === IN_HEADER_SIZE ? peekLength(buf) : n;
+    // A big WRITE without extensions: headers here, data left in the pipe.
+    if (head === IN_HEADER_SIZE && len === n && peekOpcode(buf) === Opcode.WRITE && peekExtlen(buf) === 0 && n - WRITE_HEAD >= SPLICE_MIN) {
       pipe.readExactly(buf, IN_HEADER_SIZE, WriteIn.size);
       this.pending = pipe.data(n - WRITE_HEAD);
       this.stats.writes++;

@@ -10,9 +10,10 @@ import { InvalidReplyError } from '../../protocol/errors';
 import { type Attr, type AttrOut, type EntryOut } from '../../protocol/structs';
 import type { AttrInput, AttrReplyInput, Entry, OpenResult } from '../../api/filesystem';
 import { FopenFlags } from '../../protocol/constants';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../../linux/constants';
 
-export const S_IFMT = 0o170000;
-const VALID_TYPES = new Set([0o140000, 0o120000, 0o100000, 0o060000, 0o040000, 0o020000, 0o010000]);
+export { S_IFMT } from '../../linux/constants';
+const VALID_TYPES = new Set([S_IFSOCK, S_IFLNK, S_IFREG, S_IFBLK, S_IFDIR, S_IFCHR, S_IFIFO]);
 const U32_MAX = 0xffffffff;
 
 function u64(v: unknown, field: string): number {
@@ -87,7 +88,7 @@ export function toEntryOut(e: Entry, t: Timeouts): EntryOut {
     attr_valid,
     entry_valid_nsec,
     attr_valid_nsec,
-    attr: nodeid === 0 && e.attr === undefined ? toAttr({ mode: 0o100000 }, 0) : toAttr(e.attr, nodeid),
+    attr: nodeid === 0 && e.attr === undefined ? toAttr({ mode: S_IFREG }, 0) : toAttr(e.attr, nodeid),
   };
 }
 

@@ -6,10 +6,8 @@
  * request context for its buffer (`ctx.buffer(size)`) gets one the session
  * wrote out earlier, sized to a power of two. The session owns the lifetime:
  * the buffer is the handler's until its reply is written, then back in the
- * pool, so a handler must not keep it. Measured (1 GiB dd of 1 MiB blocks
- * from the passthrough, three runs each way, fresh buffers against pooled):
- * O_DIRECT reads 1.2-2.0 against 2.4-3.0 GB/s, buffered 1.2-1.4 against
- * 1.8-2.1, server CPU 0.56-0.94 against 0.36-0.60 s per GiB.
+ * pool, so a handler must not keep it. What it was measured to save:
+ * docs/design/device-channel.md, "Reply buffers".
  *
  * Each pooled buffer has HEADROOM bytes in front of the part lent out, room
  * for the fuse_out_header: a READ answered with its lent buffer goes out as

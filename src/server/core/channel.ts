@@ -4,6 +4,10 @@
  * the same code serves a real device (device-channel.ts), a CUSE device, and
  * the in-memory channel the kernel emulator drives (memory-channel.ts).
  *
+ * Accelerations (busy-polling, splice, data workers) are not the channel's
+ * business: they plug into the device channel's read loop through the hooks
+ * of hooks.ts.
+ *
  * Buffer ownership: the channel reads each request into a buffer and hands
  * it to the sink. If the sink returns true it has kept the buffer (a WRITE
  * whose payload is a view into it is still being served) and gives it back
@@ -16,18 +20,15 @@ export interface RequestSink {
   /**
    * One whole request in buf[0, length). Returns true to keep `buf` until
    * release(buf). With `spliced`, a WRITE's headers are in buf and its data
-   * waits in a pipe (splice.ts): the sink takes it before returning.
+   * waits elsewhere (a splice pipe: accel/splice.ts): the sink takes it
+   * before returning.
    */
   (buf: Buffer, length: number, spliced?: SplicedData): boolean;
 }
 
 export interface Channel {
-  /**
-   * Starts delivering requests. `busy` says whether the sink still has
-   * requests being served asynchronously: a channel that busy-polls must not
-   * hold the thread those completions need.
-   */
-  start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void, busy?: () => boolean): void;
+  /** Starts delivering requests to `sink`; `onClose` once the channel is done. */
+  start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void): void;
   /** Raises the read buffer size once INIT has negotiated max_write. */
   setBufferSize(bytes: number): void;
   /**
@@ -46,46 +47,12 @@ export interface Channel {
    * it (in-process test channels) get their notifications written with write().
    */
   writeAsync?(data: Buffer | readonly Buffer[]): Promise<number>;
-  /**
-   * Told when the sink has just answered the last request it had in flight
-   * (asynchronously, or within a drain): a busy-polling channel polls then.
-   */
-  idle?(): void;
-  /**
-   * Writes a reply on another fd of the same connection (a data worker's
-   * clone, for a request it read and forwarded): the kernel takes a reply
-   * only on the fd its request was read from. Same result as write().
-   */
-  writeTo?(fd: number, data: Buffer | readonly Buffer[]): number;
-  /**
-   * Lets data workers share the device (data-workers.ts): `burst` is called
-   * whenever a drain finds a queue; `fence` brackets each read so the
-   * ordering rule can tell when a WRITE this thread read is recorded.
-   * False if this channel cannot share its device.
-   */
-  attachWorkers?(burst: () => void, fence: ReadFence | null): boolean;
-  /**
-   * Lets the channel splice big WRITEs into a pipe instead of reading them
-   * (splice.ts), for a sink whose filesystem can move pipe data to a file.
-   * False if it cannot (no pipe of that size, another read mode, workers).
-   */
-  enableSplice?(): boolean;
-  /** Requests read through the splice pipe, and WRITEs whose data stayed in it. */
-  readonly spliceStats?: { readonly reads: number; readonly writes: number };
-  /** -o colocate's counters (colocate.ts), when it is on. */
-  readonly colocateStats?: { readonly moves: number; readonly stalls: number; readonly rescues: number };
   /** Gives back a buffer the sink kept. */
   release(buf: Buffer): void;
   /** Stops reading and closes the device (the kernel then aborts the connection). */
   close(): void;
   /** The /dev/fuse fd, for ioctls (FUSE_DEV_IOC_*); -1 for channels without one. */
   readonly fd: number;
-}
-
-/** Opened before each device read; closed once the request read is recorded by the ordering rule (or is no WRITE). */
-export interface ReadFence {
-  openWindow(): void;
-  closeWindow(): void;
 }
 
 export type ChannelCloseReason =

@@ -6,7 +6,7 @@
  *   ← 14 GETATTR ENOENT (12 µs)
  *   → 20 READ nodeid=2 direct cuse fh=0 offset=0 size=4096
  */
-import { errnoName, opcodeName, type Request } from '../../protocol';
+import { errnoName, opcodeName, readOutHeader, type Request } from '../../protocol';
 
 function show(v: unknown): string {
   if (Buffer.isBuffer(v)) return `<${v.length} bytes>`;
@@ -36,8 +36,7 @@ export function formatRequest(req: Request, flags: { direct?: boolean; cuse?: bo
 /** A reply line: the error name or OK, what the reply carried, the latency. */
 export function formatReply(unique: number, opcode: number, bytes: Buffer | readonly Buffer[], startedNs: bigint): string {
   const first = Buffer.isBuffer(bytes) ? bytes : bytes[0]!;
-  const error = first.readInt32LE(4);
-  const len = first.readUInt32LE(0);
+  const { error, len } = readOutHeader(first);
   const us = Number(process.hrtime.bigint() - startedNs) / 1000;
   const status = error === 0 ? `OK ${len - 16} bytes` : errnoName(-error);
   return `← ${unique} ${opcodeName(opcode)} ${status} (${us.toFixed(0)} µs)`;

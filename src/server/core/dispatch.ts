@@ -2,7 +2,8 @@
  * The dispatch table: for each opcode, how the decoded request becomes a
  * call on the Filesystem and how its result becomes reply bytes. Together
  * with src/protocol/ops/<opcode>.ts (decode) and replies.ts (encode), this
- * is the one place to read what devfuse does with an opcode.
+ * is the one place to read what devfuse does with an opcode. READ and WRITE
+ * are served by data.ts, which the data workers share.
  *
  * Session-level opcodes (INIT, FORGET, BATCH_FORGET, INTERRUPT, DESTROY,
  * NOTIFY_REPLY, CUSE_INIT) are handled in session.ts, not here.
@@ -14,90 +15,66 @@
 // From the defining modules, not '../protocol': see the note in session.ts.
 import { DirentBuffer } from '../../protocol/dirent';
 import { Errno } from '../../protocol/errno';
-import { FattrFlags, GetattrFlags, IoctlFlags, LkFlags, Opcode, PollFlags, ReleaseFlags, WriteFlags, FsyncFlags, OpenInFlags } from '../../protocol/constants';
+import { FattrFlags, GetattrFlags, IoctlFlags, LkFlags, Opcode, PollFlags, ReleaseFlags, FsyncFlags, OpenInFlags } from '../../protocol/constants';
+import { S_IFDIR } from '../../linux/constants';
 import { InvalidReplyError } from '../../protocol/errors';
 import { encodeName } from '../../protocol/names';
-import { writeOutHeader } from '../../protocol/header';
 import {
-  replyAttr, replyBmap, replyCopy, replyCreate, replyData, replyEmpty, replyError, replyIoctl, replyIoctlRetry, replyLk,
+  replyAttr, replyBmap, replyCopy, replyCreate, replyData, replyEmpty, replyEntry, replyError, replyIoctl, replyIoctlRetry, replyLk,
   replyLseek, replyOpen, replyPoll, replyReadlink, replyStatfs, replyStatx, replyWrite, replyXattrSize, type ReplyBytes,
 } from '../../protocol/replies';
-import { type EntryOut } from '../../protocol/structs';
 import { type Request } from '../../protocol/ops';
 import { openFlags, S_IFMT, splitTimeout, toAttrOut, toEntryOut, type Timeouts } from './attr';
 import type { Context } from './context';
 import { FuseError } from '../../api/errors';
 import type { Entry, Filesystem, IoctlResult, Lock, OpenResult, PollHandle, SetattrChanges, StatfsResult } from '../../api/filesystem';
-import type { WriteOrdering } from './write-order';
-import type { SplicedData } from '../../api/spliced';
+import type { DirectIo, WriteOrdering } from './write-order';
+import { countResult, serveRead, serveWrite, type Handled } from './data';
+import { then } from './maybe';
 
-export type MaybePromise<T> = T | Promise<T>;
+export type { Handled } from './data';
 
 /** What the dispatcher needs from the session. */
 export interface DispatchHost {
   readonly fs: Filesystem;
   readonly timeouts: Timeouts;
   readonly minor: number;
-  /** -o direct_io */
-  readonly forceDirectIo: boolean;
+  /** Which opens are direct (the ordering rule's and -o direct_io's concern). */
+  readonly directIo: DirectIo;
+  /** The ordering rule's writes in flight; null with -o no_write_ordering. */
   readonly writeOrder: WriteOrdering | null;
-  /** The data of the WRITE being dispatched, when the channel left it in its pipe (splice.ts). */
-  readonly spliced: SplicedData | null;
-  /** An entry reply that counts as one lookup of `entry.nodeid` once delivered. */
-  entryReply(unique: number, entry: EntryOut): Buffer;
-  /** Counts readdirplus entries (delivered with the reply). */
-  countLookups(unique: number, nodeids: number[]): void;
-  /** Remembers opens with FOPEN_DIRECT_IO, so their READ/WRITE count as direct IO. */
-  openedDirect(ino: number, fh: number, direct: boolean): void;
-  isDirect(ino: number, fh: number, openFlags: number): boolean;
-  closed(ino: number, fh: number): void;
   pollHandle(kh: number): PollHandle;
 }
 
-/** A handler's bytes, or a FuseError the filesystem returned (the session answers it as the error). */
-export type Handled = MaybePromise<ReplyBytes | FuseError>;
 type Handler<R> = (h: DispatchHost, req: R, ctx: Context) => Handled;
 type Table = { [O in Opcode]?: Handler<Extract<Request, { opcode: O }>> };
-
-function isPromise<T>(v: MaybePromise<T>): v is Promise<T> {
-  return typeof (v as Promise<T> | null)?.then === 'function';
-}
-
-/**
- * Applies `f` now if `v` is a value, after it resolves if it is a promise.
- * A FuseError the filesystem returned as its value passes through untouched.
- */
-export function then<T, R>(v: MaybePromise<T | FuseError>, f: (t: T) => MaybePromise<R | FuseError>): MaybePromise<R | FuseError> {
-  if (isPromise(v)) return v.then((x) => (x instanceof FuseError ? x : f(x)));
-  return v instanceof FuseError ? v : f(v);
-}
 
 function enosys(): never {
   throw new FuseError(Errno.ENOSYS);
 }
 
-const O_DIRECT = 0o40000;
-const S_IFDIR = 0o040000;
-
 function openReply(h: DispatchHost, unique: number, ino: number, o: OpenResult | undefined): Buffer {
-  const open_flags = openFlags(o, h.forceDirectIo);
+  const open_flags = openFlags(o, h.directIo.forced);
   const fh = o?.fh ?? 0;
-  h.openedDirect(ino, fh, (open_flags & 1) !== 0);
+  h.directIo.opened(ino, fh, open_flags);
   return replyOpen(unique, { fh, open_flags, backing_id: o?.backingId ?? 0 });
 }
 
-function entry(h: DispatchHost, unique: number, e: Entry): Buffer {
-  return h.entryReply(unique, toEntryOut(e, h.timeouts));
+/** An entry reply; a nonzero node id counts as one lookup once the reply is delivered. */
+function entry(h: DispatchHost, ctx: Context, e: Entry): Buffer {
+  const out = toEntryOut(e, h.timeouts);
+  if (out.nodeid !== 0) ctx.countLookups([out.nodeid]);
+  return replyEntry(ctx.unique, out, h.minor);
 }
 
-function created(h: DispatchHost, unique: number, r: { entry: Entry; open: OpenResult }): Buffer {
+function created(h: DispatchHost, ctx: Context, r: { entry: Entry; open: OpenResult }): Buffer {
   const e = toEntryOut(r.entry, h.timeouts);
   if (e.nodeid === 0) throw new InvalidReplyError('create/tmpfile returned an entry with ino 0');
-  const open_flags = openFlags(r.open, h.forceDirectIo);
+  const open_flags = openFlags(r.open, h.directIo.forced);
   const fh = r.open?.fh ?? 0;
-  h.openedDirect(e.nodeid, fh, (open_flags & 1) !== 0);
-  h.countLookups(unique, [e.nodeid]);
-  return replyCreate(unique, e, { fh, open_flags, backing_id: r.open?.backingId ?? 0 });
+  h.directIo.opened(e.nodeid, fh, open_flags);
+  ctx.countLookups([e.nodeid]);
+  return replyCreate(ctx.unique, e, { fh, open_flags, backing_id: r.open?.backingId ?? 0 });
 }
 
 function statfsReply(unique: number, minor: number, st: StatfsResult): Buffer {
@@ -139,40 +116,15 @@ function flockOp(type: number, sleep: boolean): number {
   return op === 8 || sleep ? op : op | 4;
 }
 
-function checkReadSize(data: Buffer | Buffer[], size: number): Buffer | Buffer[] {
-  let n = 0;
-  if (Buffer.isBuffer(data)) n = data.length;
-  else if (Array.isArray(data)) for (const b of data) n += b.length;
-  else throw new InvalidReplyError(`read returned ${typeof data}, not a Buffer or Buffer[]`);
-  if (n > size) throw new InvalidReplyError(`read returned ${n} bytes, the request asked for at most ${size}`);
-  return data;
-}
-
-function countResult(n: number, max: number, what: string): number {
-  if (!Number.isInteger(n) || n < 0 || n > max) throw new InvalidReplyError(`${what} returned ${String(n)}; expected an integer from 0 to ${max}`);
-  return n;
-}
-
 function lockOf(l: Lock): Lock {
   return { start: l.start, end: l.end, type: l.type, pid: l.pid };
-}
-
-/** The wait for older overlapping in-flight writes a direct READ/WRITE owes, when the rule applies; null: go on now. */
-function orderWait(h: DispatchHost, ctx: Context, ino: number, offset: number, size: number): Promise<void> | null {
-  return h.writeOrder && ctx.directIo && !ctx.cuse ? h.writeOrder.waitFor(ino, offset, size, () => ctx.signal, ctx.unique) : null;
-}
-
-/** Runs `go` once the request's orderWait is over. */
-function ordered<T>(h: DispatchHost, ctx: Context, ino: number, offset: number, size: number, go: () => MaybePromise<T>): MaybePromise<T> {
-  const wait = orderWait(h, ctx, ino, offset, size);
-  return wait ? wait.then(go) : go();
 }
 
 export const DISPATCH: Table = {
   [Opcode.LOOKUP]: (h, r, ctx) => {
     const { lookup } = h.fs;
     if (!lookup) return enosys();
-    return then(lookup.call(h.fs, ctx, r.header.nodeid, r.name), (e) => entry(h, r.header.unique, e));
+    return then(lookup.call(h.fs, ctx, r.header.nodeid, r.name), (e) => entry(h, ctx, e));
   },
 
   [Opcode.GETATTR]: (h, r, ctx) => {
@@ -203,7 +155,7 @@ export const DISPATCH: Table = {
   [Opcode.MKNOD]: (h, r, ctx) => {
     const { mknod } = h.fs;
     if (!mknod) return enosys();
-    return then(mknod.call(h.fs, ctx, r.header.nodeid, r.name, r.arg.mode, r.arg.rdev), (e) => entry(h, r.header.unique, e));
+    return then(mknod.call(h.fs, ctx, r.header.nodeid, r.name, r.arg.mode, r.arg.rdev), (e) => entry(h, ctx, e));
   },
 
   [Opcode.MKDIR]: (h, r, ctx) => {
@@ -211,7 +163,7 @@ export const DISPATCH: Table = {
     if (!mkdir) return enosys();
     // The kernel sends permission bits only; filesystems get a whole mode.
     const mode = (r.arg.mode & 0o7777) | S_IFDIR;
-    return then(mkdir.call(h.fs, ctx, r.header.nodeid, r.name, mode), (e) => entry(h, r.header.unique, e));
+    return then(mkdir.call(h.fs, ctx, r.header.nodeid, r.name, mode), (e) => entry(h, ctx, e));
   },
 
   [Opcode.UNLINK]: (h, r, ctx) => {
@@ -229,7 +181,7 @@ export const DISPATCH: Table = {
   [Opcode.SYMLINK]: (h, r, ctx) => {
     const { symlink } = h.fs;
     if (!symlink) return enosys();
-    return then(symlink.call(h.fs, ctx, r.header.nodeid, r.name, r.linkname), (e) => entry(h, r.header.unique, e));
+    return then(symlink.call(h.fs, ctx, r.header.nodeid, r.name, r.linkname), (e) => entry(h, ctx, e));
   },
 
   [Opcode.RENAME]: (h, r, ctx) => {
@@ -247,7 +199,7 @@ export const DISPATCH: Table = {
   [Opcode.LINK]: (h, r, ctx) => {
     const { link } = h.fs;
     if (!link) return enosys();
-    return then(link.call(h.fs, ctx, r.arg.oldnodeid, r.header.nodeid, r.name), (e) => entry(h, r.header.unique, e));
+    return then(link.call(h.fs, ctx, r.arg.oldnodeid, r.header.nodeid, r.name), (e) => entry(h, ctx, e));
   },
 
   [Opcode.OPEN]: (h, r, ctx) => {
@@ -258,83 +210,9 @@ export const DISPATCH: Table = {
     return then(open.call(h.fs, ctx, r.header.nodeid, r.arg.flags, info), (o) => openReply(h, r.header.unique, r.header.nodeid, o));
   },
 
-  [Opcode.READ]: (h, r, ctx) => {
-    const { read } = h.fs;
-    if (!read) return enosys();
-    const ino = r.header.nodeid;
-    const { fh, offset, size } = r.arg;
-    const info = { flags: r.arg.flags, lockOwner: r.arg.read_flags & 2 ? r.arg.lock_owner : undefined };
-    return ordered(h, ctx, ino, offset, size, () =>
-      then(read.call(h.fs, ctx, ino, fh, offset, size, info), (data) => {
-        checkReadSize(data, size);
-        // Data in a buffer the context lent: the header goes in its headroom, one buffer, one write.
-        const whole = Buffer.isBuffer(data) ? ctx.withHeadroom(data) : null;
-        if (!whole) return replyData(r.header.unique, data);
-        writeOutHeader(whole, whole.length, 0, r.header.unique);
-        return whole;
-      }),
-    );
-  },
+  [Opcode.READ]: (h, r, ctx) => (h.fs.read ? serveRead(h.fs, h.writeOrder, r, ctx) : enosys()),
 
-  [Opcode.WRITE]: (h, r, ctx) => {
-    const { write } = h.fs;
-    if (!write) return enosys();
-    const ino = r.header.nodeid;
-    const { fh, offset, size, write_flags } = r.arg;
-    const info = {
-      flags: r.arg.flags,
-      lockOwner: write_flags & WriteFlags.LOCKOWNER ? r.arg.lock_owner : undefined,
-      writeback: (write_flags & WriteFlags.CACHE) !== 0,
-      killSuidgid: (write_flags & WriteFlags.KILL_SUIDGID) !== 0,
-    };
-    // Recorded as in flight at once, before it waits for anything: a direct request queued after it
-    // (a higher unique, read by this thread or another) waits for it (write-order.ts).
-    const order = h.writeOrder;
-    const rec = order ? order.begin(ino, offset, size, r.header.unique) : null;
-    const endRec = (): void => {
-      if (rec) order!.end(ino, rec);
-    };
-    let res: MaybePromise<Buffer | FuseError>;
-    try {
-      const wait = orderWait(h, ctx, ino, offset, size);
-      // Data still in the channel's pipe leaves it before this returns: to the filesystem's
-      // writeSpliced when the write can go at once, otherwise into a Buffer for write().
-      const sp = h.spliced;
-      const { writeSpliced } = h.fs;
-      const spliceNow = sp !== null && writeSpliced !== undefined && wait === null;
-      const data = sp !== null && !spliceNow ? sp.read() : r.data;
-      const go = (): MaybePromise<Buffer | FuseError> => {
-        let n: MaybePromise<number | FuseError>;
-        if (spliceNow) {
-          n = writeSpliced!.call(h.fs, ctx, ino, fh, offset, sp!, info);
-          // A failure may leave the data (the channel drains the pipe); a success must have taken it.
-          if (!sp!.consumed && !(n instanceof FuseError)) throw new InvalidReplyError('writeSpliced returned without taking the data (spliceTo or read) before returning');
-        } else {
-          n = write.call(h.fs, ctx, ino, fh, offset, data, info);
-        }
-        const done = (v: number | FuseError): Buffer | FuseError => (v instanceof FuseError ? v : replyWrite(r.header.unique, countResult(v, size, 'write')));
-        return isPromise(n) ? n.then(done) : done(n);
-      };
-      res = wait ? wait.then(go) : go();
-    } catch (e) {
-      endRec();
-      throw e;
-    }
-    if (!isPromise(res)) {
-      endRec();
-      return res;
-    }
-    return res.then(
-      (v) => {
-        endRec();
-        return v;
-      },
-      (e: unknown) => {
-        endRec();
-        throw e;
-      },
-    );
-  },
+  [Opcode.WRITE]: (h, r, ctx) => (h.fs.write ? serveWrite(h.fs, h.writeOrder, r, ctx) : enosys()),
 
   [Opcode.STATFS]: (h, r, ctx) => {
     const { statfs } = h.fs;
@@ -344,7 +222,7 @@ export const DISPATCH: Table = {
 
   [Opcode.RELEASE]: (h, r, ctx) => {
     const ino = r.header.nodeid;
-    h.closed(ino, r.arg.fh);
+    h.directIo.closed(ino, r.arg.fh);
     const { release } = h.fs;
     if (!release) return replyEmpty(r.header.unique);
     const info = {
@@ -440,7 +318,7 @@ export const DISPATCH: Table = {
       },
     };
     return then(readdirplus.call(h.fs, ctx, r.header.nodeid, r.arg.fh, r.arg.offset, sink), () => {
-      h.countLookups(r.header.unique, counted);
+      ctx.countLookups(counted);
       return replyData(r.header.unique, out.finish());
     });
   },
@@ -476,13 +354,13 @@ export const DISPATCH: Table = {
     const { create } = h.fs;
     if (!create) return enosys();
     const info = { killSuidgid: (r.arg.open_flags & OpenInFlags.KILL_SUIDGID) !== 0 };
-    return then(create.call(h.fs, ctx, r.header.nodeid, r.name, r.arg.mode, r.arg.flags, info), (res) => created(h, r.header.unique, res));
+    return then(create.call(h.fs, ctx, r.header.nodeid, r.name, r.arg.mode, r.arg.flags, info), (res) => created(h, ctx, res));
   },
 
   [Opcode.TMPFILE]: (h, r, ctx) => {
     const { tmpfile } = h.fs;
     if (!tmpfile) return enosys();
-    return then(tmpfile.call(h.fs, ctx, r.header.nodeid, r.arg.mode, r.arg.flags), (res) => created(h, r.header.unique, res));
+    return then(tmpfile.call(h.fs, ctx, r.header.nodeid, r.arg.mode, r.arg.flags), (res) => created(h, ctx, res));
   },
 
   [Opcode.BMAP]: (h, r, ctx) => {
@@ -567,9 +445,4 @@ function copyRange(h: DispatchHost, r: Extract<Request, { opcode: Opcode.COPY_FI
     const count = countResult(n, len, 'copyFileRange');
     return wide ? replyCopy(r.header.unique, count) : replyWrite(r.header.unique, count);
   });
-}
-
-/** O_DIRECT in the open flags, or an open the filesystem answered with FOPEN_DIRECT_IO. */
-export function isDirectFlags(flags: number): boolean {
-  return (flags & O_DIRECT) !== 0;
 }

@@ -2,7 +2,9 @@
  * A channel wrapper that appends every message crossing it to a trace file
  * (the format is described in src/testing/trace.ts, which reads, prints and
  * replays traces). Writes are synchronous appends: tracing is for debugging
- * and conformance work, not for speed.
+ * and conformance work, not for speed. It sees every message, so the
+ * accelerations that would read or answer requests past it (splice, data
+ * workers) stay off behind it (accel/index.ts).
  */
 import fs from 'node:fs';
 import type { Channel, ChannelCloseReason, RequestSink } from './channel';
@@ -30,7 +32,7 @@ export class RecordingChannel implements Channel {
     fs.writeSync(this.out, JSON.stringify(line) + '\n');
   }
 
-  start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void, busy?: () => boolean): void {
+  start(sink: RequestSink, onClose: (reason: ChannelCloseReason) => void): void {
     this.inner.start(
       (buf, len) => {
         this.record('in', buf.subarray(0, len));
@@ -40,12 +42,7 @@ export class RecordingChannel implements Channel {
         fs.closeSync(this.out);
         onClose(reason);
       },
-      busy,
     );
-  }
-
-  idle(): void {
-    this.inner.idle?.();
   }
 
   setBufferSize(bytes: number): void {

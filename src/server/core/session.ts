@@ -16,6 +16,8 @@
  *   request was gone) is forgotten right away so the filesystem does not
  *   leak it;
  * - the writeback/direct-IO ordering rule (write-order.ts);
+ * - the accelerations' hooks (hooks.ts), called at INIT, when nothing is in
+ *   flight any more, and for an INTERRUPT it has not seen the request of;
  * - errors: a handler's FuseError or errno-coded error becomes that errno;
  *   anything else thrown, and any value the protocol cannot carry, is logged
  *   with the request and answered EIO, and the session goes on.
@@ -29,41 +31,25 @@ import { InvalidReplyError, ProtocolError } from '../../protocol/errors';
 import { decodeRequest, describeHeader } from '../../protocol/request';
 import { initFlagNames, negotiateInit } from '../../protocol/init';
 import { notifyDelete, notifyInvalEntry, notifyInvalInode, notifyPoll, notifyRetrieve, notifyStore } from '../../protocol/notify';
-import { replyEntry, replyError, replyInit, type ReplyBytes } from '../../protocol/replies';
-import { BackingMap, type EntryOut } from '../../protocol/structs';
+import { replyError, replyInit, type ReplyBytes } from '../../protocol/replies';
+import { BackingMap } from '../../protocol/structs';
 import { type DecodeContext } from '../../protocol/body';
 import { type Request } from '../../protocol/ops';
 import type { Timeouts } from './attr';
 import { readBufferSize, type Channel, type ChannelCloseReason } from './channel';
 import { BufferPool } from './buffer-pool';
-import { Context } from './context';
+import { Context, type ReplyWriter } from './context';
 import { formatReply, formatRequest } from './debug';
-import { DISPATCH, isDirectFlags, type DispatchHost, type Handled } from './dispatch';
+import { DISPATCH, type DispatchHost, type Handled } from './dispatch';
+import { NO_HOOKS, type Hooks } from './hooks';
 import { errnoOf, FuseError } from '../../api/errors';
-import { FUSE_DEV_IOC_BACKING_CLOSE, FUSE_DEV_IOC_BACKING_OPEN, ioctlBuffer } from '../device/sys';
+import { FUSE_DEV_IOC_BACKING_CLOSE, FUSE_DEV_IOC_BACKING_OPEN } from '../../linux/constants';
+import { ioctlBuffer } from '../../linux/sys';
 import type { Filesystem, PollHandle, SessionApi } from '../../api/filesystem';
-import { resolveOptions, wantedInitFlags, type ResolvedOptions, type SessionOptions } from '../options';
-import { WriteOrder, type WriteOrdering } from './write-order';
-import { SharedWriteOrder } from '../accel/workers/shared-write-order';
-import { DataWorkers } from '../accel/workers/data-workers';
+import { resolveOptions, type ResolvedOptions, type SessionOptions } from '../options/session';
+import { wantedInitFlags } from '../options/init-policy';
+import { DirectIo, WriteOrder, type WriteOrdering } from './write-order';
 import type { SplicedData } from '../../api/spliced';
-
-interface InFlight {
-  readonly unique: number;
-  readonly opcode: number;
-  readonly ctx: Context;
-  /** The request buffer, when the request holds views into it (WRITE, SETXATTR, IOCTL). */
-  buf: Buffer | null;
-  /** The fd to answer on: -1 for the channel's own, else the data worker's that read it. */
-  readonly out: number;
-  /** Node ids this reply hands to the kernel (entry replies, readdirplus). */
-  lookups: number[] | null;
-  readonly started: bigint;
-  /** In `inflight` (its handler went asynchronous). */
-  registered: boolean;
-  /** Answered. */
-  done: boolean;
-}
 
 /** How a session ended. */
 export type SessionEnd = ChannelCloseReason;
@@ -81,7 +67,10 @@ const HOLDS_BUFFER = new Set<number>([Opcode.WRITE, Opcode.SETXATTR, Opcode.IOCT
 export class Session implements SessionApi, DispatchHost {
   readonly options: ResolvedOptions;
   readonly timeouts: Timeouts;
-  readonly writeOrder: WriteOrdering | null;
+  /** The ordering rule's writes in flight (null with -o no_write_ordering). */
+  writeOrder: WriteOrdering | null;
+  /** Which opens are direct. */
+  readonly directIo: DirectIo;
   /** Negotiated at INIT. */
   minor: number = KERNEL_MINOR_VERSION;
   flags = 0n;
@@ -99,12 +88,10 @@ export class Session implements SessionApi, DispatchHost {
    * gained and lost an entry per request spent ~5% of the server's CPU at
    * fio QD16 growing and shrinking its table.
    */
-  private readonly inflight = new Map<number, InFlight>();
-  /** The request whose handler is running synchronously right now. */
-  private current: InFlight | null = null;
+  private readonly inflight = new Map<number, Context>();
   private readonly pool = new BufferPool();
   private highestUnique = 0;
-  private readonly directOpens = new Map<number, Set<number>>();
+  private hooks: Hooks = NO_HOOKS;
   private readonly retrieves = new Map<number, { resolve: (b: Buffer) => void }>();
   private nextRetrieve = 1;
   private endResolve!: (r: SessionEnd) => void;
@@ -112,12 +99,6 @@ export class Session implements SessionApi, DispatchHost {
   readonly ended: Promise<SessionEnd>;
   private initWaiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
   private destroyed = false;
-  /** READ/WRITE on other threads (option workers), once INIT is done. */
-  private workers: DataWorkers | null = null;
-  /** While a WRITE read through the channel's pipe is dispatched: its data (dispatch.ts takes it). */
-  spliced: SplicedData | null = null;
-  /** While a forwarded request is being handled synchronously: the fd its answer goes to. */
-  private replyFd = -1;
 
   constructor(
     readonly fs: Filesystem,
@@ -129,76 +110,36 @@ export class Session implements SessionApi, DispatchHost {
     this.options = resolveOptions(options);
     const o = this.options;
     this.timeouts = { entry: o.entryTimeout, attr: o.attrTimeout, negative: o.negativeTimeout };
-    this.writeOrder = o.writeOrdering ? (this.wantsWorkers() ? SharedWriteOrder.create() : new WriteOrder()) : null;
+    this.writeOrder = o.writeOrdering ? new WriteOrder() : null;
+    this.directIo = new DirectIo(o.directIo);
     this.ended = new Promise((resolve) => (this.endResolve = resolve));
   }
 
-  /** Data workers apply: asked for, a filesystem with a data path, and nothing that needs one thread (debug, CUSE). */
-  private wantsWorkers(): boolean {
-    return this.options.workers > 0 && this.fs.dataPath !== undefined && !this.cuse && !this.options.debug;
-  }
-
-  /** The channel's splice counters (splice.ts), or null when it cannot splice. */
-  get spliceStats(): { reads: number; writes: number } | null {
-    const s = this.channel.spliceStats;
-    return s ? { reads: s.reads, writes: s.writes } : null;
-  }
-
-  /** -o colocate's counters: moves to a client's CPU, stalls that turned it off for a while, rescues from a starved SCHED_IDLE; null when off. */
-  get colocateStats(): { moves: number; stalls: number; rescues: number } | null {
-    const s = this.channel.colocateStats;
-    return s ? { moves: s.moves, stalls: s.stalls, rescues: s.rescues } : null;
-  }
-
-  /** The data workers' counters, or null when this session has none. */
-  get dataWorkers(): { started: boolean; served: number; forwarded: number } | null {
-    return this.workers?.stats() ?? null;
-  }
-
-  private startWorkers(): void {
-    const spec = this.fs.dataPath;
-    if (!spec || !this.wantsWorkers() || !this.channel.attachWorkers || !this.channel.writeTo || this.channel.fd < 0) return;
-    const order = this.writeOrder instanceof SharedWriteOrder ? this.writeOrder : null;
-    const workers = new DataWorkers({
-      count: this.options.workers, spec, device: this.channel.fd, order, minor: this.minor, setxattrExt: this.decodeCtx.setxattrExt,
-      bufferSize: readBufferSize(this.maxWrite), idle: this.options.busyPoll > 0 ? this.options.busyPoll : 50,
-      forward: (buf, fd) => this.injectForwarded(buf, fd), log: this.options.log,
-    });
-    if (this.channel.attachWorkers(() => workers.wake(), order)) this.workers = workers;
+  /**
+   * Plugs in accelerations (serve() does, through accel/index.ts), before
+   * start(). `order` replaces where the ordering rule keeps writes in flight
+   * (the table data workers share), when the rule is on.
+   */
+  plug(hooks: Hooks, order?: WriteOrdering): void {
+    this.hooks = hooks;
+    if (order && this.writeOrder) this.writeOrder = order;
   }
 
   /**
-   * Big WRITEs by splice (splice.ts) for a filesystem that can take pipe
-   * data: not with data workers (their own reads), debug (whose trace
-   * shows the data), CUSE, or the layouts before 7.9.
+   * A request read on another fd of this connection (a data worker's clone)
+   * and handed over: served here, its reply written with `out` (the kernel
+   * takes a reply only on the fd its request was read from).
    */
-  private startSplice(): void {
-    const fs = this.fs;
-    if (!fs.writeSpliced || !fs.write || this.workers || this.cuse || this.options.debug || this.minor < 9 || !this.options.splice) return;
-    this.channel.enableSplice?.();
-  }
-
-  /** A request a data worker read and cannot serve: handled here, answered on the worker's fd. */
-  private injectForwarded(buf: Buffer, fd: number): void {
-    this.replyFd = fd;
-    try {
-      // Forwarded requests are never READ/WRITE, so nothing keeps `buf`.
-      this.onRequest(buf, buf.length);
-    } finally {
-      this.replyFd = -1;
-    }
-  }
-
-  get forceDirectIo(): boolean {
-    return this.options.directIo;
+  receive(buf: Buffer, out: ReplyWriter): void {
+    // Handed-over requests are never READ/WRITE, so nothing keeps `buf`.
+    this.onRequest(buf, buf.length, undefined, out);
   }
 
   /** Starts reading requests. */
   start(): this {
     this.channel.start(
-      (buf, len, spliced) => this.onRequest(buf, len, spliced),
+      (buf, len, spliced) => this.onRequest(buf, len, spliced, null),
       (reason) => this.onClosed(reason),
-      () => this.inflight.size > 0,
     );
     return this;
   }
@@ -210,9 +151,7 @@ export class Session implements SessionApi, DispatchHost {
   }
 
   private onClosed(reason: ChannelCloseReason): void {
-    // The channel refuses writes from now on, so the workers' fds may close.
-    void this.workers?.stop();
-    for (const f of this.inflight.values()) f.ctx.interrupt();
+    for (const ctx of this.inflight.values()) ctx.interrupt();
     for (const w of this.initWaiters) w.reject(new Error(`session ended before INIT (${reason.kind})`));
     this.initWaiters = [];
     for (const r of this.retrieves.values()) r.resolve(Buffer.alloc(0));
@@ -231,11 +170,15 @@ export class Session implements SessionApi, DispatchHost {
 
   // ---- requests -------------------------------------------------------------
 
-  /** The channel's sink: one request in buf[0, len). Returns true to keep the buffer. */
-  private onRequest(buf: Buffer, len: number, spliced?: SplicedData): boolean {
+  /**
+   * The channel's sink: one request in buf[0, len), its WRITE data maybe
+   * left outside (`spliced`), answered through `out` (null: the channel).
+   * Returns true to keep the buffer.
+   */
+  private onRequest(buf: Buffer, len: number, spliced: SplicedData | undefined, out: ReplyWriter | null): boolean {
     const req = decodeRequest(buf, len, spliced ? { ...this.decodeCtx, payloadOutside: spliced.size } : this.decodeCtx);
     if (req instanceof ProtocolError) {
-      this.protocolError(req);
+      this.protocolError(req, out);
       return false;
     }
     // An INTERRUPT's own unique is its target's plus one: it says nothing about which requests were sent.
@@ -251,139 +194,127 @@ export class Session implements SessionApi, DispatchHost {
         for (const n of req.nodes) this.forget(n.nodeid, n.nlookup);
         return false;
       case Opcode.INTERRUPT:
-        this.interrupt(req.header.unique, req.arg.unique);
+        this.interrupt(req.header.unique, req.arg.unique, out);
         return false;
       case Opcode.NOTIFY_REPLY:
         this.retrieved(req.header.unique, req.data);
         return false;
       case Opcode.DESTROY:
-        this.destroy(req.header.unique);
+        this.destroy(req.header.unique, out);
         return false;
       case Opcode.CUSE_INIT:
         this.cuseInit(req);
         return false;
     }
     if (!this.initialized) {
-      this.write(req.header.unique, replyError(req.header.unique, Errno.EIO));
+      this.write(req.header.unique, replyError(req.header.unique, Errno.EIO), out);
       this.options.log(`${describeHeader(req.header)} arrived before INIT; answered EIO`);
       return false;
     }
     const allow = this.options.allowUids;
     if (allow && !allow.has(req.header.uid) && !ANY_UID.has(req.opcode)) {
-      this.write(req.header.unique, replyError(req.header.unique, Errno.EACCES));
+      this.write(req.header.unique, replyError(req.header.unique, Errno.EACCES), out);
       return false;
     }
-    if (!spliced) return this.dispatch(req, buf);
-    this.spliced = spliced;
-    try {
-      return this.dispatch(req, buf);
-    } finally {
-      this.spliced = null;
-    }
+    return this.dispatch(req, buf, spliced, out);
   }
 
-  private dispatch(req: Request, buf: Buffer): boolean {
+  private dispatch(req: Request, buf: Buffer, spliced: SplicedData | undefined, out: ReplyWriter | null): boolean {
     const h = req.header;
     const ext = req.ext;
     const umask = 'arg' in req && typeof req.arg === 'object' && req.arg !== null && 'umask' in req.arg ? (req.arg.umask as number) : 0;
-    const ctx = new Context(h, umask, ext?.groups, this.cuse, this.pool);
-    if (req.opcode === Opcode.READ || req.opcode === Opcode.WRITE) ctx.directIo = this.isDirect(h.nodeid, req.arg.fh, req.arg.flags);
-    const f: InFlight = {
-      unique: h.unique, opcode: h.opcode, ctx, buf: null, out: this.replyFd, lookups: null,
-      started: this.options.debug ? process.hrtime.bigint() : 0n, registered: false, done: false,
-    };
+    const ctx = new Context(h, umask, ext?.groups, this.cuse, this.pool, out, spliced ?? null);
+    if (req.opcode === Opcode.READ || req.opcode === Opcode.WRITE) ctx.directIo = this.directIo.isDirect(h.nodeid, req.arg.fh, req.arg.flags);
+    if (this.options.debug) ctx.started = process.hrtime.bigint();
     if (this.inflight.has(h.unique)) {
       this.options.log(`${describeHeader(h)}: a request with this unique is already in flight; answered EIO`);
-      this.write(h.unique, replyError(h.unique, Errno.EIO));
+      this.write(h.unique, replyError(h.unique, Errno.EIO), out);
       return false;
     }
     this.options.debug?.(formatRequest(req, { direct: ctx.directIo, cuse: this.cuse }));
     const handler = DISPATCH[req.opcode as Opcode] as ((h: DispatchHost, r: Request, c: Context) => Handled) | undefined;
     let result: Handled;
-    this.current = f;
     try {
       if (!handler) throw new FuseError(Errno.ENOSYS);
       result = handler(this, req, ctx);
     } catch (e) {
-      this.current = null;
-      this.fail(f, e);
+      this.fail(ctx, e);
       return false;
     }
-    this.current = null;
     if (typeof (result as Promise<ReplyBytes | FuseError>).then === 'function') {
-      f.registered = true;
-      this.inflight.set(h.unique, f);
+      ctx.registered = true;
+      this.inflight.set(h.unique, ctx);
       (result as Promise<ReplyBytes | FuseError>).then(
-        (bytes) => (bytes instanceof FuseError ? this.fail(f, bytes) : this.finish(f, bytes)),
-        (e: unknown) => this.fail(f, e),
+        (bytes) => (bytes instanceof FuseError ? this.fail(ctx, bytes) : this.finish(ctx, bytes)),
+        (e: unknown) => this.fail(ctx, e),
       );
       if (HOLDS_BUFFER.has(req.opcode)) {
-        f.buf = buf;
+        ctx.buf = buf;
         return true;
       }
       return false;
     }
-    if (result instanceof FuseError) this.fail(f, result);
-    else this.finish(f, result as ReplyBytes);
+    if (result instanceof FuseError) this.fail(ctx, result);
+    else this.finish(ctx, result as ReplyBytes);
     return false;
   }
 
   /** Answers a request once; later answers are bugs and are dropped. */
-  private finish(f: InFlight, bytes: ReplyBytes): void {
-    if (f.done) {
-      this.options.log(`${opcodeName(f.opcode)} unique=${f.unique}: answered twice; the second answer was dropped`);
+  private finish(ctx: Context, bytes: ReplyBytes): void {
+    if (ctx.done) {
+      this.options.log(`${opcodeName(ctx.opcode)} unique=${ctx.unique}: answered twice; the second answer was dropped`);
       return;
     }
-    f.done = true;
-    if (f.registered) {
-      this.inflight.delete(f.unique);
-      if (this.inflight.size === 0) this.channel.idle?.();
+    ctx.done = true;
+    if (ctx.registered) {
+      this.inflight.delete(ctx.unique);
+      if (this.inflight.size === 0 && this.hooks.settled !== undefined) this.hooks.settled();
     }
-    if (f.buf) {
-      this.channel.release(f.buf);
-      f.buf = null;
+    if (ctx.buf) {
+      this.channel.release(ctx.buf);
+      ctx.buf = null;
     }
-    let err = this.write(f.unique, bytes, f.out);
+    let err = this.write(ctx.unique, bytes, ctx.out);
     // Written (or refused): the reply's buffers may serve the next request.
-    f.ctx.returnBuffers();
-    if (this.options.debug) this.options.debug(formatReply(f.unique, f.opcode, bytes, f.started) + (err ? ` [write: ${errnoName(err)}]` : ''));
+    ctx.returnBuffers();
+    if (this.options.debug) this.options.debug(formatReply(ctx.unique, ctx.opcode, bytes, ctx.started) + (err ? ` [write: ${errnoName(err)}]` : ''));
     if (err !== 0 && err !== Errno.ENOENT && err !== Errno.ENODEV) {
       // The kernel refused the reply (logged by write()): answer EIO so the caller is not left waiting forever.
-      err = this.write(f.unique, replyError(f.unique, Errno.EIO), f.out);
+      err = this.write(ctx.unique, replyError(ctx.unique, Errno.EIO), ctx.out);
     }
-    if (f.lookups) {
-      if (err === 0) for (const id of f.lookups) this.lookups.set(id, (this.lookups.get(id) ?? 0) + 1);
+    if (ctx.lookups) {
+      if (err === 0) for (const id of ctx.lookups) this.lookups.set(id, (this.lookups.get(id) ?? 0) + 1);
       // The kernel never saw these entries (the request was interrupted and is gone): give them back.
-      else for (const id of f.lookups) this.fs.forget?.(id, 1);
+      else for (const id of ctx.lookups) this.fs.forget?.(id, 1);
     }
   }
 
-  private fail(f: InFlight, e: unknown): void {
+  private fail(ctx: Context, e: unknown): void {
     let errno = errnoOf(e);
     if (errno === undefined || errno <= 0 || errno > 511) {
       const what = e instanceof InvalidReplyError ? 'returned a value the protocol cannot carry' : 'threw';
-      this.options.log(`${opcodeName(f.opcode)} unique=${f.unique} nodeid=${f.ctx.nodeid}: handler ${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)} — answered EIO`);
+      this.options.log(`${opcodeName(ctx.opcode)} unique=${ctx.unique} nodeid=${ctx.nodeid}: handler ${what}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)} — answered EIO`);
       errno = Errno.EIO;
     }
-    f.lookups = null;
-    this.finish(f, replyError(f.unique, errno));
+    ctx.lookups = null;
+    this.finish(ctx, replyError(ctx.unique, errno));
   }
 
-  /** Writes a reply; returns 0 or the errno of the write (ENOENT: the kernel no longer waits for it). */
-  protected write(unique: number, bytes: ReplyBytes, fd = this.replyFd): number {
-    const err = fd >= 0 && this.channel.writeTo ? this.channel.writeTo(fd, bytes) : this.channel.write(bytes);
+  /** Writes a reply (through `out`, or the channel); returns 0 or the errno of the write (ENOENT: the kernel no longer waits for it). */
+  protected write(unique: number, bytes: ReplyBytes, out: ReplyWriter | null = null): number {
+    const err = out === null ? this.channel.write(bytes) : out(bytes);
     if (err !== 0 && err !== Errno.ENOENT && err !== Errno.ENODEV) {
       this.options.log(`writing the reply to unique=${unique} failed: ${errnoName(err)} — a malformed reply (a devfuse bug)`);
     }
     return err;
   }
 
-  private protocolError(e: ProtocolError): void {
+  private protocolError(e: ProtocolError, out: ReplyWriter | null): void {
     const what = e.opcode === undefined ? 'request' : opcodeName(e.opcode);
     this.options.log(`malformed ${what} from the kernel: ${e.message} (${e.code})`);
     // Requests that take no answer get none; others are answered with the error's errno so the caller is not left waiting.
     const silent = e.opcode === Opcode.FORGET || e.opcode === Opcode.BATCH_FORGET || e.opcode === Opcode.NOTIFY_REPLY || e.opcode === Opcode.INTERRUPT;
-    if (e.unique !== undefined && e.unique !== 0 && !silent) this.write(e.unique, replyError(e.unique, e.errno));
+    if (e.unique !== undefined && e.unique !== 0 && !silent) this.write(e.unique, replyError(e.unique, e.errno), out);
   }
 
   // ---- session-level opcodes -----------------------------------------------
@@ -431,8 +362,7 @@ export class Session implements SessionApi, DispatchHost {
     const done = (): void => {
       this.initialized = true;
       this.write(u, reply());
-      this.startWorkers();
-      this.startSplice();
+      this.hooks.initialized?.({ minor: this.minor, maxWrite: this.maxWrite, setxattrExt: this.decodeCtx.setxattrExt });
       for (const w of this.initWaiters) w.resolve();
       this.initWaiters = [];
     };
@@ -474,23 +404,23 @@ export class Session implements SessionApi, DispatchHost {
     }
   }
 
-  private interrupt(ownUnique: number, target: number): void {
-    const f = this.inflight.get(target);
-    if (f) {
-      this.options.debug?.(`INTERRUPT ${target} (${opcodeName(f.opcode)})`);
-      f.ctx.interrupt();
+  private interrupt(ownUnique: number, target: number, out: ReplyWriter | null): void {
+    const ctx = this.inflight.get(target);
+    if (ctx) {
+      this.options.debug?.(`INTERRUPT ${target} (${opcodeName(ctx.opcode)})`);
+      ctx.interrupt();
       return;
     }
     // Not seen yet: the kernel sends INTERRUPT ahead of the request it names. EAGAIN makes it try again later.
-    // Requests a data worker holds are not in `inflight`: it answers them without interruption.
-    const seen = this.workers ? Math.max(this.highestUnique, this.workers.highestUnique()) : this.highestUnique;
-    if (target > seen) this.write(ownUnique, replyError(ownUnique, Errno.EAGAIN));
+    // Requests read on other fds (data workers) are not in `inflight`: their readers answer them without interruption.
+    const elsewhere = this.hooks.highestUnique;
+    const seen = elsewhere !== undefined ? Math.max(this.highestUnique, elsewhere()) : this.highestUnique;
+    if (target > seen) this.write(ownUnique, replyError(ownUnique, Errno.EAGAIN), out);
   }
 
-  private destroy(unique: number): void {
+  private destroy(unique: number, out: ReplyWriter | null): void {
     this.options.debug?.('DESTROY');
-    const fd = this.replyFd;
-    const done = (): void => void this.write(unique, replyError(unique, 0), fd);
+    const done = (): void => void this.write(unique, replyError(unique, 0), out);
     if (this.fs.destroy && !this.destroyed) {
       this.destroyed = true;
       Promise.resolve()
@@ -501,35 +431,6 @@ export class Session implements SessionApi, DispatchHost {
   }
 
   // ---- dispatch host --------------------------------------------------------
-
-  entryReply(unique: number, entry: EntryOut): Buffer {
-    if (entry.nodeid !== 0) this.countLookups(unique, [entry.nodeid]);
-    return replyEntry(unique, entry, this.minor);
-  }
-
-  countLookups(unique: number, nodeids: number[]): void {
-    if (nodeids.length === 0) return;
-    const f = this.current !== null && this.current.unique === unique ? this.current : this.inflight.get(unique);
-    if (!f) return;
-    (f.lookups ??= []).push(...nodeids);
-  }
-
-  openedDirect(ino: number, fh: number, direct: boolean): void {
-    if (!direct) return;
-    let s = this.directOpens.get(ino);
-    if (!s) this.directOpens.set(ino, (s = new Set()));
-    s.add(fh);
-  }
-
-  isDirect(ino: number, fh: number, openFlags: number): boolean {
-    if (this.options.directIo || isDirectFlags(openFlags)) return true;
-    return this.directOpens.size !== 0 && this.directOpens.get(ino)?.has(fh) === true;
-  }
-
-  closed(ino: number, fh: number): void {
-    const s = this.directOpens.get(ino);
-    if (s && s.delete(fh) && s.size === 0) this.directOpens.delete(ino);
-  }
 
   pollHandle(kh: number): PollHandle {
     return {
@@ -586,12 +487,18 @@ export class Session implements SessionApi, DispatchHost {
     r.resolve(Buffer.from(data));
   }
 
-  get passthrough(): boolean {
+  /** Backing files (FUSE_PASSTHROUGH) were agreed at INIT: openBacking() may be used. */
+  get backingFiles(): boolean {
     return (this.flags & InitFlags.PASSTHROUGH) !== 0n;
   }
 
+  /** SessionApi's name for backingFiles. */
+  get passthrough(): boolean {
+    return this.backingFiles;
+  }
+
   openBacking(fd: number): number {
-    if (!this.passthrough) throw new FuseError(Errno.EOPNOTSUPP, 'FUSE_PASSTHROUGH was not negotiated');
+    if (!this.backingFiles) throw new FuseError(Errno.EOPNOTSUPP, 'FUSE_PASSTHROUGH was not negotiated');
     const map = BackingMap.encode({ fd, flags: 0 });
     try {
       return ioctlBuffer(this.channel.fd, FUSE_DEV_IOC_BACKING_OPEN, map);

@@ -1,5 +1,11 @@
 /**
- * The writeback/direct-IO ordering rule, on the server side.
+ * The writeback/direct-IO ordering rule, on the server side: the one module
+ * that says which READ/WRITE is direct, records WRITEs in flight and makes
+ * a direct request wait for older overlapping ones. The session keeps a
+ * DirectIo; READ/WRITE serving (data.ts), on the main thread and in data
+ * workers alike, goes through directWait and recordedWrite. Where the
+ * writes in flight are kept is a WriteOrdering: WriteOrder below for one
+ * thread, the shared table of accel/workers for several.
  *
  * The kernel fix "fuse: Fix O_DIRECT operations vs cached writeback
  * misorder" made direct IO wait for in-flight writeback on the overlapping
@@ -15,6 +21,8 @@
  * kernel's FUSE_DIO_CUSE) skip the check: a character device has no inode
  * cache behind it.
  *
+ * Why the rule: docs/design/ordering-rule.md.
+ *
  * The kernel walked a list of writes for this check and said in its own
  * comment that this "can be pretty inefficient". Here each inode has an
  * interval treap (keyed by start, each node carrying the largest end in its
@@ -22,8 +30,13 @@
  * O(log n) and collecting the k overlaps O(k + log n).
  */
 
+import { FopenFlags } from '../../protocol/constants';
+import { O_DIRECT } from '../../linux/constants';
+import type { Context } from './context';
+import { isPromise, type MaybePromise } from './maybe';
+
 /**
- * What dispatch needs of the rule: WriteOrder below when one thread serves
+ * Where the writes in flight are kept: WriteOrder below when one thread serves
  * every request, SharedWriteOrder (shared-write-order.ts) when data workers
  * serve READ and WRITE on other threads too.
  *
@@ -236,4 +249,82 @@ export class WriteOrder implements WriteOrdering {
   inflight(ino: number): number {
     return this.inodes.get(ino)?.size ?? 0;
   }
+}
+
+// ---- which requests are direct ----------------------------------------------
+
+/**
+ * Which READ/WRITE bypass the page cache: O_DIRECT in the open flags, an
+ * open the filesystem answered with FOPEN_DIRECT_IO (remembered here until
+ * its RELEASE), or every one under -o direct_io (`forced`).
+ */
+export class DirectIo {
+  private readonly opens = new Map<number, Set<number>>();
+
+  constructor(readonly forced: boolean) {}
+
+  /** An open of `ino` answered with handle `fh` and FOPEN_* flags `openFlags`. */
+  opened(ino: number, fh: number, openFlags: number): void {
+    if ((openFlags & FopenFlags.DIRECT_IO) === 0) return;
+    let s = this.opens.get(ino);
+    if (!s) this.opens.set(ino, (s = new Set()));
+    s.add(fh);
+  }
+
+  /** Handle `fh` of `ino` was released. */
+  closed(ino: number, fh: number): void {
+    const s = this.opens.get(ino);
+    if (s && s.delete(fh) && s.size === 0) this.opens.delete(ino);
+  }
+
+  /** A READ/WRITE on handle `fh` of `ino` whose file was opened with `flags` (O_*). */
+  isDirect(ino: number, fh: number, flags: number): boolean {
+    if (this.forced || (flags & O_DIRECT) !== 0) return true;
+    return this.opens.size !== 0 && this.opens.get(ino)?.has(fh) === true;
+  }
+}
+
+// ---- the rule, applied to one READ or WRITE ---------------------------------
+
+/**
+ * The wait a READ or WRITE owes: null (go on now) unless it is direct, not
+ * from CUSE, and an older write in flight overlaps its range.
+ */
+export function directWait(order: WriteOrdering | null, ctx: Context, ino: number, offset: number, size: number): Promise<void> | null {
+  return order !== null && ctx.directIo && !ctx.cuse ? order.waitFor(ino, offset, size, () => ctx.signal, ctx.unique) : null;
+}
+
+/**
+ * Serves a WRITE as the rule wants it: recorded as in flight at once, before
+ * it waits for anything (a direct request queued after it, a higher unique
+ * read by this thread or another, then waits for it), handed the wait it
+ * owes itself, and ended however it ends: value, promise, throw, rejection.
+ */
+export function recordedWrite<R>(
+  order: WriteOrdering | null, ctx: Context, ino: number, offset: number, size: number,
+  serve: (wait: Promise<void> | null) => MaybePromise<R>,
+): MaybePromise<R> {
+  if (order === null) return serve(null);
+  const rec = order.begin(ino, offset, size, ctx.unique);
+  let res: MaybePromise<R>;
+  try {
+    res = serve(directWait(order, ctx, ino, offset, size));
+  } catch (e) {
+    order.end(ino, rec);
+    throw e;
+  }
+  if (!isPromise(res)) {
+    order.end(ino, rec);
+    return res;
+  }
+  return res.then(
+    (v) => {
+      order.end(ino, rec);
+      return v;
+    },
+    (e: unknown) => {
+      order.end(ino, rec);
+      throw e;
+    },
+  );
 }

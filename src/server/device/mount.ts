@@ -31,11 +31,11 @@ import path from 'node:path';
 import {
   AF_UNIX, F_GETFL, F_SETFL, MNT_DETACH, MSG_CMSG_CLOEXEC, O_CLOEXEC, O_NONBLOCK, POLLHUP, POLLIN, SOCK_CLOEXEC,
   SOCK_STREAM, SysError, fcntl, getgid, getuid, mount as sysMount, pipe2, poll, recvmsg, socketpair, umount2,
-} from './sys';
+} from '../../linux/sys';
 import {
   MountOptionError, ROOTMODE_DIR, defaultMountOptions, fsType, fusermountOptions, kernelMountData, mountFlags,
   type MountOptions,
-} from '../mount-options';
+} from '../options/mount';
 import { escapeMountInfo, readMountInfo, topMountAt, type MountInfo } from './mountinfo';
 
 export type MountMethod = 'mount' | 'fusermount3';

@@ -55,7 +55,7 @@ export function unmetNeed(s: Scenario, caps: ReadonlyMap<Capability, string | nu
 
 /** The capabilities the scenarios need, or none to probe. */
 export function wantedBy(scenarios: readonly Scenario[]): Set<Capability> {
-  return new Set(scenarios.flatMap((s) => s.needs ?? []));
+  return new Set(scenarios.flatMap((s) => [...(s.needs ?? []), ...(s.uses ?? [])]));
 }
 
 interface Env {

@@ -9,11 +9,20 @@
  */
 import type { Filesystem } from '../../api/filesystem';
 import { opcodeName, type Opcode } from '../../protocol';
-import type { SessionOptions } from '../../server/options';
-import { KernelEmulator, RequestTimeout, type InitParams, type Pending } from '../emulator';
+import type { SessionOptions } from '../../server/index';
+import { KernelEmulator, RequestTimeout, ServerGone, type InitParams, type Pending } from '../emulator';
 import { LimitExceeded, type Limits } from '../limits';
+import type { ServerTransport } from '../transport';
 import { Vfs, VfsError } from '../vfs';
 import { SkipScenario, type Capability, type ConformanceTarget, type Failure, type Inspect } from './kit';
+
+/** A server the kit reaches through a transport (another process: docs/exec.md), a fresh one per start(). */
+export interface ExternalTarget {
+  connect: () => ServerTransport;
+}
+
+/** What a context starts its servers from: a devfuse filesystem made here, or an external server. */
+export type ContextTarget = Pick<ConformanceTarget, 'make' | 'inspect' | 'session' | 'makeSession'> | ExternalTarget;
 
 /** What the runner hands each scenario's context. */
 export interface ContextSettings {
@@ -46,16 +55,18 @@ export class ScenarioContext {
   readonly ops: number | undefined;
   /** Opcodes that went unanswered past their deadline in this scenario. */
   readonly hung = new Set<Opcode>();
-  private current: { vfs: Vfs; fs: Filesystem } | null = null;
+  private current: { vfs: Vfs; fs: Filesystem | null } | null = null;
   private readonly unfinished = new Set<KernelEmulator>();
   private readonly all: KernelEmulator[] = [];
   private currentStep: string | undefined;
   private abortedBy: ScenarioAborted | null = null;
   private abortListener: ((e: ScenarioAborted) => void) | null = null;
+  /** Servers in other processes being ended (DESTROY, close, exit): each resolves with a crash on the way out, or null. */
+  private readonly ending: Promise<string | null>[] = [];
   private dropped = 0;
 
   constructor(
-    private readonly target: Pick<ConformanceTarget, 'make' | 'inspect' | 'session' | 'makeSession'>,
+    private readonly target: ContextTarget,
     private readonly settings: ContextSettings,
   ) {
     this.limits = settings.limits;
@@ -67,18 +78,13 @@ export class ScenarioContext {
   async start(opts: { session?: SessionOptions; init?: InitParams; wrap?: (fs: Filesystem) => Filesystem } = {}): Promise<Vfs> {
     if (this.abortedBy) throw this.abortedBy;
     if (this.current) this.finish();
-    const raw = this.target.make();
-    const fs = opts.wrap ? opts.wrap(raw) : raw;
-    const k = new KernelEmulator(fs, {
-      session: { ...this.target.session, ...opts.session },
-      makeSession: this.target.makeSession,
-      limits: this.limits,
-      timeoutFor: this.settings.timeoutFor,
-      step: () => this.currentStep,
-      onProblem: (e) => this.problem(e),
-      onSend: this.settings.onSend,
-      keepAlive: true,
-    });
+    const common = { limits: this.limits, timeoutFor: this.settings.timeoutFor, step: () => this.currentStep, onProblem: (e: RequestTimeout | LimitExceeded | ServerGone) => this.problem(e), onSend: this.settings.onSend, keepAlive: true };
+    // An external server takes no session options and cannot be wrapped: scenarios that wrap are `internal`, and skipped for it.
+    const tg = this.target;
+    const raw = 'connect' in tg ? null : tg.make();
+    const k = 'connect' in tg
+      ? new KernelEmulator(tg.connect(), common)
+      : new KernelEmulator(opts.wrap ? opts.wrap(raw!) : raw!, { ...common, session: { ...tg.session, ...opts.session }, makeSession: tg.makeSession });
     this.all.push(k);
     this.unfinished.add(k);
     await k.init(opts.init);
@@ -88,7 +94,8 @@ export class ScenarioContext {
   }
 
   get inspect(): Inspect | undefined {
-    return this.current && this.target.inspect ? this.target.inspect(this.current.fs) : undefined;
+    const tg = this.target;
+    return this.current?.fs && 'inspect' in tg && tg.inspect ? tg.inspect(this.current.fs) : undefined;
   }
 
   /** Names what the next requests are for: deadline and crash messages say "(step: ...)". */
@@ -153,6 +160,26 @@ export class ScenarioContext {
     // Done with, nothing in flight: let it go (a randomized scenario starts hundreds).
     if (k.inFlight === 0) this.all.splice(this.all.indexOf(k), 1);
     this.current = null;
+    // A server in another process is ended now, not at the scenario's end: one per minor would otherwise pile up.
+    if (!this.abortedBy) this.ending.push(k.end());
+  }
+
+  /** Ends every server in another process (DESTROY, close, its exit) and waits until each is gone; a crash on the way out is a failure. */
+  async release(): Promise<void> {
+    const ends = await Promise.all([...this.ending, ...this.all.map((k) => k.end())].map((p) => p.catch(() => null)));
+    for (const crash of ends) if (crash) this.fail('server process at the end of the session', 'the server exits after the releases, DESTROY and the close (any status)', crash);
+  }
+
+  /** Who each server in another process was and the tail of its output, for the report; undefined for in-process ones. */
+  serverOutput(): string | undefined {
+    const parts: string[] = [];
+    for (const [i, k] of this.all.entries()) {
+      const d = k.transport.describe?.();
+      if (!d) continue;
+      const head = this.all.length > 1 ? `server ${i + 1} of ${this.all.length}: ${d.who}` : `server: ${d.who}`;
+      parts.push(d.output ? `${head}\n${tail(d.output, 40)}` : `${head} (wrote nothing to stderr or stdout)`);
+    }
+    return parts.length ? parts.join('\n') : undefined;
   }
 
   // ---- for the runner ---------------------------------------------------------
@@ -218,15 +245,25 @@ export class ScenarioContext {
     for (const l of k.log) if (/handler threw|cannot carry/.test(l)) this.fail('server log', 'no handler crash', l);
   }
 
-  private problem(e: RequestTimeout | LimitExceeded): void {
-    if (e instanceof RequestTimeout) {
+  private problem(e: RequestTimeout | LimitExceeded | ServerGone): void {
+    if (e instanceof ServerGone) {
+      const step = this.currentStep && !e.message.includes('(step: ') ? ` (step: ${this.currentStep})` : '';
+      this.abort({ step: 'server process', expected: 'the server runs and answers until the kit ends the session (DESTROY, then close)', got: `${e.message}${step}` });
+    } else if (e instanceof RequestTimeout) {
       this.hung.add(e.opcode);
       const short = e.ms < this.limits.timeoutMs ? ` (a deadline shortened from ${this.limits.timeoutMs} ms: ${opcodeName(e.opcode)} already went unanswered earlier in this run)` : '';
-      this.abort({ step: 'deadline', expected: `every request answered within ${e.ms} ms`, got: `${e.message}${short}` });
+      const link = this.all.map((k) => k.transport.explain?.()).filter(Boolean).join('; ');
+      this.abort({ step: 'deadline', expected: `every request answered within ${e.ms} ms`, got: `${e.message}${short}${link ? `; ${link}` : ''}` });
     } else {
       this.abort({ step: `limit ${e.limit}`, expected: `at most ${this.limits[e.limit]}`, got: e.message });
     }
   }
+}
+
+/** The last `n` lines of `s`. */
+function tail(s: string, n: number): string {
+  const lines = s.split('\n');
+  return lines.length > n ? ['…', ...lines.slice(-n)].join('\n') : s;
 }
 
 const MAX_FAILURES = 100;

@@ -8,7 +8,7 @@
 import type { Opcode } from '../../protocol';
 import { DEFAULT_LIMITS, resolveLimits, type Limits } from '../limits';
 import { probeCapabilities, unmetNeed, wantedBy } from './capabilities';
-import type { ContextSettings } from './context';
+import type { ContextSettings, ExternalTarget } from './context';
 import { UsageError, type Capability, type ConformanceTarget, type Failure, type Report, type RunOptions, type Scenario, type ScenarioResult } from './kit';
 import { makeReport } from './report';
 import { catchUncaught, runScenario, skippedResult } from './run-scenario';
@@ -41,7 +41,12 @@ export function probeErrors(r: ScenarioResult): Failure[] {
   return r.failures.map((f) => ({ ...f, step: `capability probe: ${f.step}` }));
 }
 
-export async function runInProcess(target: ConformanceTarget): Promise<Report> {
+/** An external server's run (exec/run.ts): the same loop, its servers reached through `connect`. */
+export type ExternalRun = ExternalTarget & RunOptions & { scenarios?: readonly Scenario[] };
+
+/** Runs the scenarios one after another in this process (an external server's internal scenarios are skipped: unmetNeed). */
+export async function runInProcess(target: ConformanceTarget | ExternalRun): Promise<Report> {
+  const reach = { filesystemObject: !('connect' in target) };
   const { limits, seed, scenarios } = resolveRun(target, target.scenarios ?? SCENARIOS);
   const errors: Failure[] = [];
   const release = catchUncaught((f) => void (errors.length < 1000 && errors.push(f)));
@@ -50,7 +55,7 @@ export async function runInProcess(target: ConformanceTarget): Promise<Report> {
   const results: ScenarioResult[] = [];
   const settings = (): ContextSettings => ({ limits, seed, ops: target.ops, capabilities: caps, timeoutFor: deadlines(limits, hung) });
   try {
-    const wanted = wantedBy(scenarios);
+    const wanted = wantedBy(scenarios.filter((s) => reach.filesystemObject || !s.internal));
     if (wanted.size) {
       const probe: Scenario = { name: 'capability probes', description: 'what the filesystem implements', run: (t) => probeCapabilities(t, wanted, caps) };
       const o = await runScenario(probe, target, settings());
@@ -58,7 +63,7 @@ export async function runInProcess(target: ConformanceTarget): Promise<Report> {
       for (const op of o.hung) hung.set(op, probe.name);
     }
     for (const s of scenarios) {
-      const reason = unmetNeed(s, caps);
+      const reason = unmetNeed(s, caps, reach);
       const o = reason ? { result: skippedResult(s, reason), hung: [] } : await runScenario(s, target, settings());
       for (const op of o.hung) if (!hung.has(op)) hung.set(op, s.name);
       results.push(o.result);

@@ -3,7 +3,7 @@
  * to each other over IPC: a task each way, progress and outcomes back.
  */
 import type { Opcode } from '../../protocol';
-import type { SessionOptions } from '../../server/options';
+import type { SessionOptions } from '../../server/index';
 import type { Limits } from '../limits';
 import type { Capability, Failure, ScenarioResult } from './kit';
 

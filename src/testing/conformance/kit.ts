@@ -19,13 +19,13 @@
  * and the run goes on.
  */
 import type { Filesystem } from '../../api/filesystem';
-import type { SessionOptions } from '../../server/options';
-import type { Session } from '../../server/core/session';
-import type { MemoryChannel } from '../../server/core/memory-channel';
+import type { MemoryChannel, Session, SessionOptions } from '../../server/index';
 import type { Limits } from '../limits';
 import type { ScenarioContext } from './context';
+import type { ExecTarget } from '../exec/run';
 
 export { ScenarioContext } from './context';
+export type { ExecTarget } from '../exec/run';
 export { formatReport, formatResultLine, formatFailures, formatSummary } from './report';
 export { DEFAULT_LIMITS, LimitExceeded, type Limits } from '../limits';
 
@@ -50,6 +50,8 @@ export interface Scenario {
   description: string;
   /** Capabilities the scenario requires; unmet, it is skipped with the probe's answer as the reason. */
   needs?: readonly Capability[];
+  /** Capabilities it adapts to through t.has() (probed with the needs: an unprobed one would read as present). */
+  uses?: readonly Capability[];
   /** It must see inside a devfuse Filesystem object (inspect(), or wrapping it): skipped for servers that are not one. */
   internal?: boolean;
   run(t: ScenarioContext): Promise<void>;
@@ -148,8 +150,9 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Runs the scenarios against the target; see ConformanceTarget and ModuleTarget. */
-export async function runConformance(target: ConformanceTarget | ModuleTarget): Promise<Report> {
+/** Runs the scenarios against the target; see ConformanceTarget, ModuleTarget and ExecTarget (a server in any language: docs/exec.md). */
+export async function runConformance(target: ConformanceTarget | ModuleTarget | ExecTarget): Promise<Report> {
+  if ('exec' in target) return (require('../exec/run') as typeof import('../exec/run')).runExec(target);
   if ('module' in target) return (require('./pool') as typeof import('./pool')).runInChildren(target);
   return (require('./in-process') as typeof import('./in-process')).runInProcess(target);
 }

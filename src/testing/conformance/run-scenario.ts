@@ -16,8 +16,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Opcode } from '../../protocol';
 import { EmulatorClosed, RequestTimeout } from '../emulator';
-import { ScenarioAborted, ScenarioContext, describeError, type ContextSettings } from './context';
-import { ConformanceFailure, SkipScenario, type ConformanceTarget, type Failure, type Scenario, type ScenarioResult } from './kit';
+import { ScenarioAborted, ScenarioContext, describeError, type ContextSettings, type ContextTarget } from './context';
+import { ConformanceFailure, SkipScenario, type Failure, type Scenario, type ScenarioResult } from './kit';
 
 interface Running {
   t: ScenarioContext;
@@ -78,7 +78,7 @@ export interface Outcome {
   hung: Opcode[];
 }
 
-type InProcessTarget = Pick<ConformanceTarget, 'make' | 'inspect' | 'session' | 'makeSession'>;
+type InProcessTarget = ContextTarget;
 
 /** Runs `s` to its end, abort or skip; never throws. */
 export async function runScenario(s: Scenario, target: InProcessTarget, settings: ContextSettings, observe?: (t: ScenarioContext) => void): Promise<Outcome> {
@@ -110,11 +110,14 @@ export async function runScenario(s: Scenario, target: InProcessTarget, settings
   await new Promise((r) => setTimeout(r, SETTLE_MS));
   await new Promise((r) => setImmediate(r));
   clearTimeout(wall);
+  // Servers in other processes end here (DESTROY, close, exit; signals after a grace period), within the scenario's time.
+  await t.release();
   running.splice(running.indexOf(me), 1);
   const failures = t.reported();
   const status = failures.length ? 'failed' : skipped !== undefined ? 'skipped' : 'passed';
+  const output = status === 'failed' ? t.serverOutput() : undefined;
   return {
-    result: { name: s.name, description: s.description, status, passed: status === 'passed', skipped: status === 'skipped' ? skipped : undefined, failures, ms: performance.now() - started },
+    result: { name: s.name, description: s.description, status, passed: status === 'passed', skipped: status === 'skipped' ? skipped : undefined, failures, ms: performance.now() - started, ...(output ? { output } : {}) },
     hung: [...t.hung],
   };
 }

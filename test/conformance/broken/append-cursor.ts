@@ -1,5 +1,5 @@
 /** O_APPEND kept as a cursor per handle, set at open and the WRITE offset ignored: two appenders overwrite each other (a stream-backed filesystem). */
-import { O_APPEND } from '../../../src/linux';
+import { O_APPEND } from '../../../src/linux/constants';
 import { memfsWith, sync } from './base';
 export { inspect } from './base';
 

@@ -1,5 +1,5 @@
 /** CREATE of a name that appeared since the kernel's LOOKUP truncates it (create implemented as open(O_CREAT|O_TRUNC)): another client's data is lost. */
-import { O_TRUNC } from '../../../src/linux';
+import { O_TRUNC } from '../../../src/linux/constants';
 import { memfsWith } from './base';
 export { inspect } from './base';
 

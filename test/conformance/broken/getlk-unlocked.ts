@@ -1,5 +1,5 @@
 /** GETLK always answers F_UNLCK (a filesystem that implements SETLK and stubs GETLK): lockf(F_TEST) and fcntl(F_GETLK) say free when it is not. */
-import { F_UNLCK } from '../../../src/linux';
+import { F_UNLCK } from '../../../src/linux/constants';
 import { memfsWith } from './base';
 export { inspect } from './base';
 

@@ -1,5 +1,5 @@
 /** MKNOD makes a regular file whatever type was asked (an object store with no special files): FIFOs and devices come out as files. */
-import { S_IFREG } from '../../../src/linux';
+import { S_IFREG } from '../../../src/linux/constants';
 import { memfsWith } from './base';
 export { inspect } from './base';
 

@@ -1,5 +1,5 @@
 /** FALLOCATE PUNCH_HOLE answers success and changes nothing (a filesystem that acknowledges modes it does not do, instead of EOPNOTSUPP). */
-import { FALLOC_FL_PUNCH_HOLE } from '../../../src/linux';
+import { FALLOC_FL_PUNCH_HOLE } from '../../../src/linux/constants';
 import { memfsWith } from './base';
 export { inspect } from './base';
 

@@ -1,5 +1,5 @@
 /** READDIR says DT_REG for every entry (DT_UNKNOWN would be honest): find and ls -F treat directories as files. */
-import { S_IFDIR, S_IFREG } from '../../../src/linux';
+import { S_IFDIR, S_IFREG } from '../../../src/linux/constants';
 import { memfsWith } from './base';
 export { inspect } from './base';
 

@@ -1,5 +1,5 @@
 /** LSEEK SEEK_DATA/SEEK_HOLE at or past the end answer the offset instead of ENXIO: cp --sparse and tar loop or copy garbage. */
-import { SEEK_DATA } from '../../../src/linux';
+import { SEEK_DATA } from '../../../src/linux/constants';
 import { memfsWith } from './base';
 export { inspect } from './base';
 

@@ -1,5 +1,5 @@
 /** O_TMPFILE emulated with a hidden-looking name (".tmp<n>"): the "unnamed" file shows up in listings and outlives its last close. */
-import { O_CREAT, O_EXCL } from '../../../src/linux';
+import { O_CREAT, O_EXCL } from '../../../src/linux/constants';
 import { memfsWith } from './base';
 export { inspect } from './base';
 

@@ -1,84 +1,24 @@
 /**
  * `-o colocate` (off by default): in a tight exchange, let the client run
- * on the server's CPU instead of waking it on another one.
+ * on the server's CPU instead of waking it on another (halted) one. The
+ * server writes each reply as SCHED_IDLE, so the CPU counts as idle and the
+ * client it wakes is placed here; it is back at normal priority for the
+ * next request, which its poll picks up.
  *
- * Why: busy-polling (poll-window.ts) spares the server its wake-up, but
- * each reply still wakes the client, and when the client sleeps on another
- * CPU that is an inter-processor interrupt to a halted CPU: on the 2-CPU
- * VM this was built on, most of a 38 µs statx round trip. The scheduler
- * wakes a task on its previous CPU when that CPU is idle, so the pair stays
- * apart for good. A CPU whose only runnable task is SCHED_IDLE counts as
- * idle for that choice (sched_idle_cpu), so: the server writes the reply
- * as SCHED_IDLE, the client is woken on the server's CPU, preempts it at
- * once, sends its next request and sleeps, and the server, back at normal
- * priority for the request, polls it up. Once, the server moves to the
- * client's CPU (sched_setaffinity to it, the mask restored at once: a
- * nudge, not a pin) so that the client's previous CPU is ours.
- *
- * Measured (passthrough, this VM, unpinned): statx round trip 38-45 →
- * 22 µs; fio 4 KiB O_DIRECT random reads at queue depth 1 43-44k → 68-69k
- * IOPS; `ls -l` of 10,000 entries 0.56-0.69 → 0.36-0.46 s; queue depth 16
- * 182-184k → 172-176k (-5%).
- *
- * The danger, and the guards. A SCHED_IDLE task beside a CPU-bound one
- * gets a sliver of the CPU: an earlier prototype that pinned the server
- * and polled as SCHED_IDLE took 3.2 ms per statx beside two busy loops.
- * Here:
- * - SCHED_IDLE only for the reply and the poll after it, only in an
- *   exchange (over the last 10 ms the server spent at least 30% of its
- *   time polling: at queue depth 16 it does not, and the client keeps its
- *   own CPU), and never while asleep (a SCHED_IDLE sleeper woken beside a
- *   busy task would wait for it).
- * - Not while the machine is busy: every 10 ms, /proc/loadavg's count of
- *   runnable tasks must not exceed the CPUs (two busy loops on two CPUs:
- *   23 µs per statx, as without colocation, against 2.5 ms unguarded).
- * - A poll that was held off the CPU for more than STALL_MS (a busy task
- *   arrived between checks) turns colocation off for a second, doubling
- *   up to a minute while it recurs (back to a second after five minutes
- *   without one).
- * - Only with CAP_SYS_NICE: without it a thread may enter SCHED_IDLE but
- *   not leave it (RLIMIT_NICE), and would stay starved.
- * Those guards alone: under flickering load (two busy loops on for 50 ms,
- * off for 50 ms, 100,000 statx calls) the mean was 38 against 78 µs
- * without colocation and p99.9 7.8 against 8.0 ms, but the worst call took
- * 52 ms against 12: a stall the guards notice only once it is over.
- * - Hence the rescue, a dead man's switch: while SCHED_IDLE the server
- *   keeps pushing back a timerfd RESCUE_MS ahead (at most every
- *   HEARTBEAT_MS, so not a syscall per request); a worker thread at normal
- *   priority sleeps on it (colocate-rescue.ts) and, if it ever fires, puts
- *   the starved server back to SCHED_OTHER. In a healthy exchange it never
- *   wakes. Started the first time colocation engages (a worker costs about
- *   10 MiB), stopped with the session. Under the same flicker, four runs
- *   each way: worst calls 9.5-12.0 ms against 9.1-16.2 without
- *   colocation, means alike (run-to-run noise), while quiet it keeps its
- *   gain (24-30 against 38-40 µs); it fired 3-9 times per run. Beside two
- *   constant busy loops 51 against 81 µs. A rescue is not counted as a
- *   stall: it also fires a few times per run on a quiet machine (something
- *   holds the CPU past 2 ms: a kernel worker or one of V8's threads, not
- *   pinned down), and counting those backed off enough to matter (one
- *   bench run's round trip 36.5 µs against 24-28; a statx loop 24-36 with
- *   3 stalls against 24-30 with 1 uncounted).
- * Off by default: it changes the scheduling policy of the caller's main
- * thread, and its gain is what waking a halted vCPU costs on this VM,
- * which boots with guest halt polling off. Where idle CPUs poll it loses
- * (bench --halt-poll 200000, one full run: round trip 14.3 against 11.5
- * µs, QD1 92.6k against 103.8k IOPS, metadata 0.53 against 0.48 s): for
- * VMs whose idle vCPUs halt at once.
- * Tried before it: a watchdog worker that looked every millisecond and put
- * a stalled server back to SCHED_OTHER by its tid. It bounded the worst
- * call (12 ms under the same flicker, as without colocation) but undid the
- * gain (statx 54 µs): its own wake-ups took the CPU the client should be
- * woken on, and it fired on V8's helper threads running there. Also tried:
- * SCHED_IDLE only from the reply's write until this thread runs again
- * (normal priority while polling), a stall being a return later than 2 ms:
- * worst calls under the same flicker 26 and 12 ms in two runs, not clearly
- * better, and false stalls in quiet periods kept turning it off.
+ * Invariants, because a SCHED_IDLE thread beside a CPU-bound one barely
+ * runs: SCHED_IDLE only for the reply and the poll after it, only in an
+ * exchange (30% of the last 10 ms polling), never while asleep, never
+ * while more tasks are runnable than CPUs, off for a while after a poll
+ * was held off the CPU (a stall), only with CAP_SYS_NICE (the way back),
+ * and a rescue thread on a timer puts a starved server back to SCHED_OTHER
+ * within RESCUE_MS. Why each guard, and the figures: docs/design/colocate.md.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isMainThread, Worker } from 'node:worker_threads';
-import koffi from 'koffi';
+import { CAP_SYS_NICE, CLOCK_MONOTONIC, SCHED_IDLE, SCHED_OTHER, TFD_CLOEXEC } from '../../../linux/constants';
+import { libc, type Libc } from '../../../linux/libc';
 import type { RescueInit } from './rescue';
 
 /** What colocation asks of the system; a fake in tests. */
@@ -224,26 +164,17 @@ export class Colocation {
   }
 }
 
-const SCHED_OTHER = 0;
-const SCHED_IDLE = 5;
-const CAP_SYS_NICE = 23;
-const CLOCK_MONOTONIC = 1;
-const TFD_CLOEXEC = 0o2000000;
-
 /** The rescue's timer and its worker (colocate-rescue.ts), the worker started on the first arm. */
 class Rescue {
   private readonly fd: number;
-  private readonly settime: (fd: number, flags: number, value: Buffer, old: null) => number;
   private readonly spec = Buffer.alloc(32); // struct itimerspec: it_interval, it_value
   private readonly shared = new SharedArrayBuffer(8);
   private readonly flags = new Int32Array(this.shared);
   private worker: Worker | null = null;
   private stopped = false;
 
-  constructor(libc: ReturnType<typeof koffi.load>) {
-    const create = libc.func('int timerfd_create(int clockid, int flags)') as (c: number, f: number) => number;
-    this.settime = libc.func('int timerfd_settime(int fd, int flags, void *value, void *old)') as Rescue['settime'];
-    this.fd = create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+  constructor(private readonly L: Libc) {
+    this.fd = L.timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
   }
 
   ready(): boolean {
@@ -264,7 +195,7 @@ class Rescue {
   private set(ns: number): void {
     this.spec.writeBigInt64LE(BigInt(Math.floor(ns / 1e9)), 16);
     this.spec.writeBigInt64LE(BigInt(ns % 1e9), 24);
-    this.settime(this.fd, 0, this.spec, null);
+    this.L.timerfd_settime(this.fd, 0, this.spec, null);
   }
 
   stop(): void {
@@ -294,18 +225,20 @@ function hasCapability(bit: number): boolean {
   return m !== null && ((BigInt(`0x${m[1]}`) >> BigInt(bit)) & 1n) === 1n;
 }
 
-/** The real system calls, through koffi; null where colocation cannot be used (see the file comment). */
-export function systemColocation(): Colocation | null {
+/**
+ * The real system calls, through koffi; null where colocation cannot be
+ * used (see the file comment). `runnable` stands in for /proc/loadavg's
+ * count (a test of the rescue on a loaded machine, where the load guard
+ * would keep colocation off).
+ */
+export function systemColocation(o: { runnable?: () => number } = {}): Colocation | null {
   if (!isMainThread || process.platform !== 'linux') return null;
   try {
     if (!hasCapability(CAP_SYS_NICE)) return null;
-    const libc = koffi.load('libc.so.6');
-    const getcpu = libc.func('int sched_getcpu(void)') as () => number;
-    const setscheduler = libc.func('int sched_setscheduler(int pid, int policy, void *param)') as (pid: number, policy: number, param: Buffer) => number;
-    const getaffinity = libc.func('int sched_getaffinity(int pid, size_t size, void *mask)') as (pid: number, size: number, mask: Buffer) => number;
-    const setaffinity = libc.func('int sched_setaffinity(int pid, size_t size, void *mask)') as (pid: number, size: number, mask: Buffer) => number;
+    const L = libc();
+    const { sched_getcpu: getcpu, sched_setscheduler: setscheduler, sched_getaffinity: getaffinity, sched_setaffinity: setaffinity } = L;
     const param = Buffer.alloc(8);
-    const rescue = new Rescue(libc);
+    const rescue = new Rescue(L);
     const statBuf = Buffer.alloc(1024);
     const loadFd = fs.openSync('/proc/loadavg', 'r');
     const readAt = (fd: number): string => statBuf.toString('latin1', 0, fs.readSync(fd, statBuf, 0, statBuf.length, 0));
@@ -334,7 +267,7 @@ export function systemColocation(): Colocation | null {
         if (setaffinity(0, one.length, one) === 0) setaffinity(0, mask.length, mask);
       },
       // "0.52 0.58 0.59 3/456 1234": runnable/total in the fourth field.
-      runnable: () => Number(readAt(loadFd).split(' ')[3]?.split('/')[0] ?? Infinity),
+      runnable: o.runnable ?? (() => Number(readAt(loadFd).split(' ')[3]?.split('/')[0] ?? Infinity)),
       rescueIn: (ms) => rescue.arm(ms),
       get rescues() {
         return rescue.count;

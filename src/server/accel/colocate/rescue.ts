@@ -7,7 +7,9 @@
  * healthy exchange it never wakes.
  */
 import { workerData } from 'node:worker_threads';
-import koffi from 'koffi';
+import { Errno } from '../../../protocol/errno';
+import { SCHED_OTHER } from '../../../linux/constants';
+import { errno, libc } from '../../../linux/libc';
 
 export interface RescueInit {
   timerFd: number;
@@ -17,21 +19,16 @@ export interface RescueInit {
   shared: SharedArrayBuffer;
 }
 
-const SCHED_OTHER = 0;
-const EINTR = 4;
-
 function main(): void {
   const { timerFd, tid, shared } = workerData as RescueInit;
   const flags = new Int32Array(shared);
-  const libc = koffi.load('libc.so.6');
-  const read = libc.func('long read(int fd, void *buf, size_t n)') as (fd: number, b: Buffer, n: number) => number;
-  const setscheduler = libc.func('int sched_setscheduler(int pid, int policy, void *param)') as (pid: number, policy: number, p: Buffer) => number;
+  const { read, sched_setscheduler: setscheduler } = libc();
   const expirations = Buffer.alloc(8);
   const param = Buffer.alloc(8);
   for (;;) {
     const n = read(timerFd, expirations, 8);
     if (Atomics.load(flags, 0) === 1) return;
-    if (n < 0 && koffi.errno() !== EINTR) return;
+    if (n < 0 && errno() !== Errno.EINTR) return;
     if (n === 8 && setscheduler(tid, SCHED_OTHER, param) === 0) Atomics.add(flags, 1, 1);
   }
 }

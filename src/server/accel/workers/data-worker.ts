@@ -1,29 +1,36 @@
 /**
  * One data worker thread (data-workers.ts explains the design): reads its
  * clone of the session's fd while the main thread lets it run, serves READ
- * and WRITE through the filesystem's data path, forwards the rest.
+ * and WRITE with the main thread's own functions (core/data.ts) through the
+ * filesystem's data path, forwards the rest.
  *
  * The loop is synchronous: the thread has no event loop work of its own,
  * parks on Atomics.wait when there is nothing to read, and answers each
  * request before reading the next.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { Opcode, WriteFlags } from '../../../protocol/constants';
+import { Opcode } from '../../../protocol/constants';
 import { Errno } from '../../../protocol/errno';
-import { ProtocolError } from '../../../protocol/errors';
-import { OUT_HEADER_SIZE, writeOutHeader } from '../../../protocol/header';
-import { replyError } from '../../../protocol/replies';
+import { InvalidReplyError, ProtocolError } from '../../../protocol/errors';
+import { IN_HEADER_SIZE, peekOpcode } from '../../../protocol/header';
+import { replyError, type ReplyBytes } from '../../../protocol/replies';
 import { decodeRequest } from '../../../protocol/request';
+import { FuseError } from '../../../api/errors';
 import type { DataPath, DataPathFactory } from '../../../api/data-path';
+import { BufferPool } from '../../core/buffer-pool';
+import { Context } from '../../core/context';
+import { serveRead, serveWrite, type DataCalls, type Handled } from '../../core/data';
+import { isPromise } from '../../core/maybe';
+import type { WriteOrdering, WriteRecord } from '../../core/write-order';
 import { FORWARDED, HIGHEST_BYTE_OFFSET, PARKED, RUN, RUNNING, SERVED, STOPPED, type DataWorkerInit, type DataWorkerMessage } from './data-workers';
-import { deviceRead, deviceWrite, errno, yieldCpu } from '../../device/device-io';
+import { deviceRead, errno, writeMessage, yieldCpu } from '../../device/device-io';
 import { SharedWriteOrder } from './shared-write-order';
 
 const d = workerData as DataWorkerInit;
 const me = d.thread;
 const ctl = new Int32Array(d.control, 0, HIGHEST_BYTE_OFFSET / 4);
 const highest = new BigInt64Array(d.control, HIGHEST_BYTE_OFFSET, 64);
-const order = d.order ? new SharedWriteOrder(d.order, me) : null;
+const shared = d.order ? new SharedWriteOrder(d.order, me) : null;
 const decodeCtx = { minor: d.minor, setxattrExt: d.setxattrExt };
 
 function post(m: DataWorkerMessage, transfer: ArrayBuffer[] = []): void {
@@ -38,25 +45,63 @@ function loadDataPath(): DataPath {
   return p;
 }
 
-/** The data path's result as a count in [0, max], or a positive errno (EIO for a value it should not return). */
-function checked(n: number, max: number, what: string): { count: number; errno: number } {
-  if (Number.isInteger(n) && n >= 0 && n <= max) return { count: n, errno: 0 };
-  if (Number.isInteger(n) && n < 0 && n >= -4095) return { count: 0, errno: -n };
-  post({ kind: 'log', message: `${what} returned ${String(n)}; expected a count from 0 to ${max} or a negative errno — answered EIO` });
-  return { count: 0, errno: Errno.EIO };
+/**
+ * The shared table as this thread uses it: recording a WRITE also closes
+ * the read window (it is recorded: other threads' direct requests may look
+ * now), and a wait blocks the thread, whose loop is synchronous, instead of
+ * returning a promise.
+ */
+class BlockingOrder implements WriteOrdering {
+  constructor(private readonly t: SharedWriteOrder) {}
+  get waits(): number {
+    return this.t.waits;
+  }
+  begin(ino: number, offset: number, size: number, unique?: number): WriteRecord {
+    const r = this.t.begin(ino, offset, size, unique);
+    this.t.closeWindow();
+    return r;
+  }
+  end(ino: number, w: WriteRecord): void {
+    this.t.end(ino, w);
+  }
+  waitFor(ino: number, offset: number, size: number, _signal?: () => AbortSignal, before = Infinity): null {
+    this.t.waitSync(ino, offset, size, before);
+    return null;
+  }
+}
+
+/** A data path's result: a count in [0, max], or a negative errno answered as that error. */
+function counted(n: number, max: number, what: string): number | FuseError {
+  if (Number.isInteger(n) && n >= 0 && n <= max) return n;
+  if (Number.isInteger(n) && n < 0 && n >= -4095) return new FuseError(-n);
+  throw new InvalidReplyError(`${what} returned ${String(n)}; expected a count from 0 to ${max} or a negative errno`);
+}
+
+/** The data path behind the Filesystem calls READ/WRITE serving makes (core/data.ts). */
+function dataCalls(p: DataPath): DataCalls {
+  return {
+    read: (ctx, _ino, fh, offset, size) => {
+      // Into a pooled buffer with room for the reply header in front: one buffer, one write.
+      const into = ctx.buffer(size);
+      const n = counted(p.read(fh, offset, into), size, 'the data path\'s read');
+      return n instanceof FuseError ? n : into.subarray(0, n);
+    },
+    write: (_ctx, _ino, fh, offset, data, info) => counted(p.write(fh, offset, data, info.killSuidgid), data.length, 'the data path\'s write'),
+  };
 }
 
 class Worker {
-  private buf: Buffer;
-  private out: Buffer;
-  private readonly small = Buffer.alloc(OUT_HEADER_SIZE + 8);
+  private readonly buf: Buffer;
+  private readonly pool = new BufferPool();
+  private readonly order = shared ? new BlockingOrder(shared) : null;
+  private readonly calls: DataCalls;
 
   constructor(
     private readonly fd: number,
-    private readonly data: DataPath,
+    data: DataPath,
   ) {
     this.buf = Buffer.allocUnsafe(d.bufferSize);
-    this.out = Buffer.allocUnsafe(d.bufferSize);
+    this.calls = dataCalls(data);
   }
 
   run(): void {
@@ -70,10 +115,10 @@ class Worker {
         last = performance.now();
         continue;
       }
-      order?.openWindow();
+      shared?.openWindow();
       const n = deviceRead(this.fd, this.buf);
       if (n < 0) {
-        order?.closeWindow();
+        shared?.closeWindow();
         const e = errno();
         if (e === Errno.EAGAIN) {
           // Nothing queued: poll a little longer (the main thread may be between bursts), then park.
@@ -90,73 +135,42 @@ class Worker {
     }
   }
 
+  /** READ and WRITE here, as the main thread serves them (core/data.ts); anything else goes to the main thread. */
   private serve(n: number): void {
     const buf = this.buf;
-    const opcode = n >= 8 ? buf.readUInt32LE(4) : -1;
-    if (opcode !== Opcode.READ && opcode !== Opcode.WRITE) {
-      order?.closeWindow();
-      this.forward(n);
-      return;
-    }
-    const req = decodeRequest(buf, n, decodeCtx);
-    if (req instanceof ProtocolError || (req.opcode !== Opcode.READ && req.opcode !== Opcode.WRITE)) {
-      order?.closeWindow();
+    const opcode = n >= IN_HEADER_SIZE ? peekOpcode(buf) : -1;
+    const req = opcode === Opcode.READ || opcode === Opcode.WRITE ? decodeRequest(buf, n, decodeCtx) : null;
+    if (req === null || req instanceof ProtocolError || (req.opcode !== Opcode.READ && req.opcode !== Opcode.WRITE)) {
+      shared?.closeWindow();
       this.forward(n);
       return;
     }
     const unique = req.header.unique;
-    const ino = req.header.nodeid;
     const u = BigInt(unique);
     if (Atomics.load(highest, me) < u) Atomics.store(highest, me, u);
-    const { fh, offset, size } = req.arg;
-    if (req.opcode === Opcode.READ) {
-      order?.closeWindow();
-      order?.waitSync(ino, offset, size, unique);
-      if (this.out.length < OUT_HEADER_SIZE + size) this.out = Buffer.allocUnsafe(OUT_HEADER_SIZE + size);
-      const r = this.call(() => this.data.read(fh, offset, this.out.subarray(OUT_HEADER_SIZE, OUT_HEADER_SIZE + size)), size, 'read');
-      if (r.errno) this.reply(replyError(unique, r.errno));
-      else {
-        writeOutHeader(this.out, OUT_HEADER_SIZE + r.count, 0, unique);
-        this.reply(this.out, OUT_HEADER_SIZE + r.count);
-      }
-    } else {
-      // Recorded before the window closes: a direct request queued after it, on any thread, waits for it.
-      const rec = order ? order.begin(ino, offset, size, unique) : null;
-      order?.closeWindow();
-      let r: { count: number; errno: number };
-      try {
-        order?.waitSync(ino, offset, size, unique);
-        const kill = (req.arg.write_flags & WriteFlags.KILL_SUIDGID) !== 0;
-        r = this.call(() => this.data.write(fh, offset, req.data, kill), size, 'write');
-      } finally {
-        if (rec) order!.end(ino, rec);
-      }
-      if (r.errno) this.reply(replyError(unique, r.errno));
-      else {
-        const b = this.small;
-        writeOutHeader(b, b.length, 0, unique);
-        b.writeUInt32LE(r.count, OUT_HEADER_SIZE);
-        b.writeUInt32LE(0, OUT_HEADER_SIZE + 4);
-        this.reply(b, b.length);
-      }
+    // A READ is recorded nowhere: its window closes now. A WRITE's closes once recorded (BlockingOrder.begin).
+    if (req.opcode === Opcode.READ) shared?.closeWindow();
+    // A worker cannot see which handles were opened with FOPEN_DIRECT_IO: every READ and WRITE is checked as direct.
+    const ctx = new Context(req.header, 0, undefined, false, this.pool);
+    ctx.directIo = true;
+    let res: Handled;
+    try {
+      res = req.opcode === Opcode.READ ? serveRead(this.calls, this.order, req, ctx) : serveWrite(this.calls, this.order, req, ctx);
+      if (isPromise(res)) throw new Error('serving went asynchronous, which a data worker cannot wait for');
+    } catch (e) {
+      const what = e instanceof InvalidReplyError ? e.message : `the data path threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+      post({ kind: 'log', message: `${Opcode[req.opcode]} unique=${unique}: ${what} — answered EIO` });
+      res = replyError(unique, Errno.EIO);
     }
+    this.reply(res instanceof FuseError ? replyError(unique, res.errno) : (res as ReplyBytes));
+    ctx.returnBuffers();
     Atomics.add(ctl, SERVED + me, 1);
   }
 
-  private call(f: () => number, max: number, what: string): { count: number; errno: number } {
-    try {
-      return checked(f(), max, what);
-    } catch (e) {
-      post({ kind: 'log', message: `${what} threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)} — answered EIO` });
-      return { count: 0, errno: Errno.EIO };
-    }
-  }
-
-  private reply(b: Buffer, len = b.length): void {
-    if (deviceWrite(this.fd, b, len) >= 0) return;
-    const e = errno();
+  private reply(b: ReplyBytes): void {
+    const e = writeMessage(this.fd, b);
     // ENOENT: the request was interrupted and is gone; ENODEV: unmounted. Anything else is a devfuse bug.
-    if (e !== Errno.ENOENT && e !== Errno.ENODEV) post({ kind: 'log', message: `writing a reply failed: errno ${e}` });
+    if (e !== 0 && e !== Errno.ENOENT && e !== Errno.ENODEV) post({ kind: 'log', message: `writing a reply failed: errno ${e}` });
   }
 
   private forward(n: number): void {
@@ -175,7 +189,7 @@ function main(): void {
   } finally {
     // The fd stays open: the main thread may still answer requests this worker forwarded, and closes it last.
     Atomics.store(ctl, RUN + me, STOPPED);
-    order?.releaseWindow();
+    shared?.releaseWindow();
   }
 }
 

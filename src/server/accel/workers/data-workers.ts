@@ -1,7 +1,8 @@
 /**
  * Data workers: READ and WRITE served on other threads, each reading its
  * own clone of the session's /dev/fuse fd (FUSE_DEV_IOC_CLONE), for
- * filesystems that provide a data path (data-path.ts). This is what lets a
+ * filesystems that provide a data path (src/api/data-path.ts). The
+ * acceleration that plugs them into a session is workers.ts. This is what lets a
  * Node server use a second CPU for data: one JavaScript thread tops out
  * near 130k 4 KiB reads/s here, with most of its time in the kernel's
  * copies and wake-ups, which another thread can run beside it.
@@ -33,22 +34,10 @@
  * - Not with --debug (every request would have to be traced from several
  *   threads), CUSE, or channels other than the device (the emulator).
  *
- * Measured on the 2-vCPU VM this was built on (passthrough over tmpfs, fio
- * 4 KiB O_DIRECT random reads, 4 s runs, server CPU from /proc): queue
- * depth 16, 138k IOPS without workers (the main thread busy all the time,
- * 7.2 µs of server CPU per request) against 118-127k with one worker
- * (9.6 µs per request: two threads contending for the connection's locks,
- * and for two CPUs that fio and the kernel's side of each request need as
- * well); queue depth 1 unchanged (the worker stays parked); buffered 1 GiB
- * sequential reads 1.5-1.8 GB/s either way. The C passthrough_ll served
- * 192k at depth 16 on the same machine with 1.17 CPUs (6.1 µs per request).
- * In the full bench (other servers mounted, workloads interleaved) it was
- * worse still: QD1 12.5k against 37k and QD16 36k against 126k, not yet
- * understood (suspected: the worker and the main thread steal requests
- * from each other, so the main thread's poll window closes and it sleeps).
- * So workers are off by default (workers=0): with two CPUs a second server
- * thread takes time the client needs. They are for machines with CPUs to
- * spare; `npm run bench` has a `devfuse workers` column to check yours.
+ * Off by default (workers=0): on the 2-CPU machine it was built on, a
+ * second server thread takes time the client needs; figures and what is not
+ * yet understood: docs/design/workers.md. `npm run bench` has a `devfuse
+ * workers` column to check a machine with CPUs to spare.
  */
 import fs from 'node:fs';
 import path from 'node:path';

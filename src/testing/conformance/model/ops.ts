@@ -6,7 +6,7 @@
  * emulated kernel on the filesystem under test (subject.ts).
  */
 import type * as FastCheck from 'fast-check';
-import { O_APPEND, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../../../linux';
+import { O_APPEND, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY } from '../../../linux/constants';
 
 /** Paths the operations use: a few names at the root and two levels down. */
 export const PATHS = ['/a', '/b', '/d', '/d/a', '/d/b', '/d/e', '/d/e/a', '/e', '/e/a'] as const;

@@ -6,7 +6,7 @@
  * inode" renames), O_TRUNC as a SETATTR after OPEN, O_APPEND as a WRITE at
  * the size GETATTR gives. What comes back is what a program would see.
  */
-import { O_APPEND, O_CREAT, O_EXCL, O_TRUNC, O_WRONLY, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../../linux';
+import { O_APPEND, O_CREAT, O_EXCL, O_TRUNC, O_WRONLY, RENAME_EXCHANGE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from '../../../linux/constants';
 import { errnoName, Opcode, ROOT_ID, type Attr, type DecodedReply } from '../../../protocol';
 import { VfsError, type Vfs } from '../../vfs';
 import { describeAttr, describeBytes, SLOTS, type Op, type Outcome } from './ops';

@@ -11,7 +11,7 @@ export {
   RENAME_NOREPLACE, RENAME_EXCHANGE, XATTR_CREATE, XATTR_REPLACE,
   FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, FALLOC_FL_ZERO_RANGE, SEEK_DATA, SEEK_HOLE,
   F_RDLCK, F_WRLCK, F_UNLCK, R_OK, W_OK, X_OK,
-} from '../../../linux';
+} from '../../../linux/constants';
 
 /** The errno name of a failure, or the error's text. */
 export function code(e: unknown): string {

@@ -12,6 +12,7 @@ import { O_CREAT, O_EXCL, O_RDWR, S_IFIFO } from './common';
 
 export const errnos: Scenario = {
   name: 'errnos',
+  uses: ['symlink', 'mknod', 'link'],
   description: 'the errors only the filesystem can give, and nothing changed by a refused request: ENOENT for names that are gone, EEXIST for names that are taken, ENOTEMPTY, ENAMETOOLONG',
   needs: ['write'],
   async run(t) {

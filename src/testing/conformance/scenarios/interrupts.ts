@@ -7,6 +7,7 @@ import { O_CREAT, O_EXCL, O_RDWR } from './common';
 
 export const interrupts: Scenario = {
   name: 'interrupts',
+  uses: ['write'],
   description: 'an INTERRUPT at any moment leaves every request answered exactly once',
   async run(t) {
     const v = await t.start();
@@ -123,6 +124,7 @@ const CASES: Case[] = [
 
 export const interruptEffects: Scenario = {
   name: 'interrupt-effects',
+  uses: ['symlink', 'xattr'],
   description: 'a request interrupted at once, a tick later or 2 ms later: answered EINTR it had no effect at all, answered with success it had all of it (MKDIR, CREATE, UNLINK, RMDIR, RENAME, WRITE, SETATTR, SYMLINK, SETXATTR)',
   needs: ['write'],
   async run(t) {

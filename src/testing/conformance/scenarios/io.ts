@@ -154,7 +154,7 @@ export const writePatterns: Scenario = {
   async run(t) {
     const v = await t.start();
     const f = await v.create('/w', 0o644, O_RDWR | O_CREAT);
-    const maxWrite = v.k.init_out?.max_write ?? 131072;
+    const maxWrite = v.k.maxWrite;
     let model = Buffer.alloc(0);
     const writes: [number, number][] = [[0, 1], [4095, 2], [8191, 4098], [100, 50], [0, 10000], [65536 * 3 + 7, 65536], [12345, maxWrite], [5, 3], [1 << 20, 1]];
     for (const [i, [off, len]] of writes.entries()) {

@@ -3,6 +3,7 @@ import type { Scenario } from '../kit';
 
 export const oldMinors: Scenario = {
   name: 'old-minors',
+  uses: ['write'],
   description: 'INIT at protocol 7.26 to 7.45: the same operations work and every reply has the size that minor expects',
   async run(t) {
     for (const minor of [26, 28, 31, 34, 36, 38, 40, 43, 45]) {

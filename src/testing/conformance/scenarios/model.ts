@@ -6,6 +6,7 @@ import type { Scenario } from '../kit';
 
 export const model: Scenario = {
   name: 'model',
+  uses: ['symlink', 'link', 'xattr', 'rename2'],
   description: 'seeded random sequences of system calls (create, write, truncate, mkdir, rmdir, unlink, renameat2, link, symlink, xattrs, chmod, open files...) give what they give on a directory of the host, outcome by outcome and tree by tree; the shortest failing sequence is reported with a trace (--seed reproduces, --ops goes deeper)',
   needs: ['write', 'rename', 'setattr'],
   async run(t) {

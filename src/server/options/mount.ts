@@ -1,15 +1,7 @@
 /**
- * mount(8)/libfuse-style `-o` option strings: "ro,fsname=my\,fs,attr_timeout=1".
- *
- * Options are separated by commas; a backslash escapes the next character
- * (so "\," is a comma inside a value and "\\" a backslash) or, as in libfuse,
- * starts a three-digit octal escape ("\040" is a space). Each option is `key`
- * or `key=value`.
- *
- * The mount-level options (what mount(2) or fusermount3 consume) become a
- * typed MountOptions; everything else, known to the session (attr_timeout=,
- * writeback_cache, ...) or unknown, is handed on untouched in `rest`, where
- * the session rejects what nobody knows.
+ * The mount-level options (what mount(2) or fusermount3 consume) as a typed
+ * MountOptions, and what each mount path is given of them. Their `-o`
+ * names are in table.ts, with every other option's.
  *
  * Defaults are libfuse's: nosuid and nodev unless `suid`/`dev` is asked for.
  * One difference: auto_unmount is on by default (`noauto_unmount` turns it
@@ -18,8 +10,9 @@
  */
 import {
   MS_DIRSYNC, MS_LAZYTIME, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_STRICTATIME,
-  MS_SYNCHRONOUS,
-} from './device/sys';
+  MS_SYNCHRONOUS, S_IFDIR,
+} from '../../linux/constants';
+import { escapeOption } from './syntax';
 
 export interface MountOptions {
   /** The mount's source as mount(8) and /proc/mounts show it (`fsname=`); default "devfuse". */
@@ -71,12 +64,6 @@ export interface MountOptions {
   auto_unmount: boolean;
 }
 
-export interface ParsedOptions {
-  mount: MountOptions;
-  /** The options that are not mount-level, in order of appearance (a later repeat wins). */
-  rest: Map<string, string | true>;
-}
-
 export class MountOptionError extends Error {
   override readonly name = 'MountOptionError';
   readonly code = 'EINVAL';
@@ -105,129 +92,6 @@ export function defaultMountOptions(): MountOptions {
   };
 }
 
-/** Boolean options: key → [field, value it sets]. */
-const FLAGS: Record<string, [keyof MountOptions, boolean | MountOptions['atime']]> = {
-  ro: ['ro', true], rw: ['ro', false],
-  nosuid: ['nosuid', true], suid: ['nosuid', false],
-  nodev: ['nodev', true], dev: ['nodev', false],
-  noexec: ['noexec', true], exec: ['noexec', false],
-  sync: ['sync', true], async: ['sync', false],
-  dirsync: ['dirsync', true],
-  noatime: ['atime', 'noatime'], atime: ['atime', 'relatime'],
-  relatime: ['atime', 'relatime'], norelatime: ['atime', 'relatime'],
-  strictatime: ['atime', 'strictatime'], nostrictatime: ['atime', 'relatime'],
-  nodiratime: ['nodiratime', true], diratime: ['nodiratime', false],
-  lazytime: ['lazytime', true], nolazytime: ['lazytime', false],
-  allow_other: ['allow_other', true],
-  allow_root: ['allow_root', true],
-  default_permissions: ['default_permissions', true],
-  auto_unmount: ['auto_unmount', true], noauto_unmount: ['auto_unmount', false],
-};
-
-/** Accepted for compatibility and ignored: libfuse 3 mounts over non-empty directories anyway. */
-const IGNORED = new Set(['nonempty']);
-
-/** Set by devfuse itself; a user-supplied value would only confuse the kernel. */
-const RESERVED = new Set(['fd', 'user_id', 'group_id']);
-
-/**
- * Splits an option string at unescaped commas and resolves the escapes.
- * Empty items (",,") are dropped.
- */
-export function splitOptions(s: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === '\\' && i + 1 < s.length) {
-      const oct = /^[0-3][0-7]{2}/.exec(s.slice(i + 1, i + 4));
-      if (oct) {
-        cur += String.fromCharCode(parseInt(oct[0], 8));
-        i += 3;
-      } else {
-        cur += s[++i]!;
-      }
-    } else if (c === ',') {
-      if (cur !== '') out.push(cur);
-      cur = '';
-    } else {
-      cur += c;
-    }
-  }
-  if (cur !== '') out.push(cur);
-  return out;
-}
-
-/** Escapes a value so that splitOptions gives it back whole. */
-export function escapeOption(s: string): string {
-  return s.replace(/[\\,]/g, (c) => '\\' + c);
-}
-
-/**
- * Parses one or more `-o` strings (later ones override earlier ones) on top
- * of `base` (default: defaultMountOptions()). Throws MountOptionError for a
- * malformed mount-level option; never for the rest.
- */
-export function parseMountOptions(opts: string | readonly string[], base: MountOptions = defaultMountOptions()): ParsedOptions {
-  const mount: MountOptions = { ...base };
-  const rest = new Map<string, string | true>();
-  const list = typeof opts === 'string' ? [opts] : opts;
-  for (const item of list.flatMap(splitOptions)) {
-    const eq = item.indexOf('=');
-    const key = eq < 0 ? item : item.slice(0, eq);
-    const value: string | true = eq < 0 ? true : item.slice(eq + 1);
-    const flag = FLAGS[key];
-    if (flag) {
-      if (value !== true) throw new MountOptionError(`-o ${key} takes no value (got "${item}")`);
-      (mount as unknown as Record<string, unknown>)[flag[0]] = flag[1];
-      continue;
-    }
-    switch (key) {
-      case 'fsname':
-        mount.fsname = str(key, value);
-        break;
-      case 'subtype': {
-        const v = str(key, value);
-        if (/[\s,/]/.test(v)) throw new MountOptionError(`-o subtype=${v}: the subtype becomes part of the type "fuse.${v}" and may not contain spaces, commas or slashes`);
-        mount.subtype = v;
-        break;
-      }
-      case 'max_read':
-        mount.max_read = uint(key, value, 10);
-        break;
-      case 'blksize':
-        mount.blksize = uint(key, value, 10);
-        break;
-      case 'rootmode':
-        mount.rootmode = uint(key, value, 8);
-        break;
-      case 'blkdev':
-        throw new MountOptionError('-o blkdev: fuseblk mounts (a filesystem backed by a block device) are not supported by devfuse');
-      default:
-        if (IGNORED.has(key)) break;
-        if (RESERVED.has(key)) throw new MountOptionError(`-o ${key}= is set by devfuse itself and may not be given`);
-        rest.delete(key); // a later repeat moves to the end, as if given once, last
-        rest.set(key, value);
-    }
-  }
-  return { mount, rest };
-}
-
-function str(key: string, value: string | true): string {
-  if (value === true || value === '') throw new MountOptionError(`-o ${key}= needs a value`);
-  return value;
-}
-
-function uint(key: string, value: string | true, radix: 8 | 10): number {
-  const v = str(key, value);
-  const ok = radix === 8 ? /^[0-7]+$/.test(v) : /^[0-9]+$/.test(v);
-  const n = ok ? parseInt(v, radix) : NaN;
-  if (!Number.isSafeInteger(n) || n > 0xffffffff) {
-    throw new MountOptionError(`-o ${key}=${v}: expected ${radix === 8 ? 'an octal' : 'a decimal'} number below 2^32`);
-  }
-  return n;
-}
-
 /** The MS_* flags of mount(2). */
 export function mountFlags(o: MountOptions): number {
   let f = 0;
@@ -250,7 +114,7 @@ export function fsType(o: MountOptions): string {
 }
 
 /** S_IFDIR: a directory root, what a mountpoint directory needs. */
-export const ROOTMODE_DIR = 0o40000;
+export const ROOTMODE_DIR = S_IFDIR;
 
 /**
  * The data string of mount(2) for a plain fuse mount. The kernel rejects

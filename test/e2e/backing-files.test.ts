@@ -1,5 +1,5 @@
 /**
- * FUSE passthrough (FUSE_PASSTHROUGH, kernel 6.9+): the passthrough
+ * Backing files (-o passthrough; the kernel's FUSE_PASSTHROUGH, 6.9+): the passthrough
  * filesystem hands its open descriptors to the kernel as backing files, and
  * the kernel does reads and writes on them without asking the server.
  */

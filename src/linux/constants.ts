@@ -1,8 +1,12 @@
 /**
  * Linux ABI constants, named as the C headers name them, one copy for the
- * server (src/server/device/sys.ts re-exports the ones it uses) and the
- * filesystems. Kept here rather than taken from node:fs: the values are the
+ * server and the filesystems (src/fs may import src/linux, never
+ * src/server). Kept here rather than taken from node:fs: the values are the
  * kernel's own (the wire carries Linux values whatever the host libc says).
+ * The generic values (x86-64, arm64, riscv64).
+ *
+ * The syscalls themselves: libc.ts (bindings, raw results) and sys.ts
+ * (wrappers that throw a SysError).
  */
 
 // <sys/stat.h> file types and mode bits
@@ -105,3 +109,79 @@ export const UTIME_OMIT = (1 << 30) - 2;
 
 // statx masks
 export const STATX_BASIC_STATS = 0x7ff;
+
+// <fcntl.h> commands
+export const F_DUPFD_CLOEXEC = 1030;
+export const F_GETFD = 1;
+export const F_SETFD = 2;
+export const F_GETFL = 3;
+export const F_SETFL = 4;
+export const F_SETOWN = 8;
+export const F_GETOWN = 9;
+export const F_SETSIG = 10;
+export const F_GETSIG = 11;
+export const F_SETPIPE_SZ = 1031;
+export const FD_CLOEXEC = 1;
+
+// mount(2) flags
+export const MS_RDONLY = 1;
+export const MS_NOSUID = 2;
+export const MS_NODEV = 4;
+export const MS_NOEXEC = 8;
+export const MS_SYNCHRONOUS = 16;
+export const MS_DIRSYNC = 128;
+export const MS_NOATIME = 1024;
+export const MS_NODIRATIME = 2048;
+export const MS_RELATIME = 1 << 21;
+export const MS_STRICTATIME = 1 << 24;
+export const MS_LAZYTIME = 1 << 25;
+
+// umount2(2) flags
+export const MNT_FORCE = 1;
+export const MNT_DETACH = 2;
+export const MNT_EXPIRE = 4;
+export const UMOUNT_NOFOLLOW = 8;
+
+// sockets
+export const AF_UNIX = 1;
+export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
+export const SOCK_SEQPACKET = 5;
+export const SOCK_NONBLOCK = O_NONBLOCK;
+export const SOCK_CLOEXEC = O_CLOEXEC;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_CMSG_CLOEXEC = 0x40000000;
+/** In RecvResult.flags: the control buffer was too small, some fds were dropped (closed). */
+export const MSG_CTRUNC = 0x8;
+export const SOL_SOCKET = 1;
+export const SCM_RIGHTS = 1;
+
+// poll(2) events
+export const POLLIN = 0x1;
+export const POLLPRI = 0x2;
+export const POLLOUT = 0x4;
+export const POLLERR = 0x8;
+export const POLLHUP = 0x10;
+export const POLLNVAL = 0x20;
+
+// splice(2) flags
+export const SPLICE_F_MOVE = 1;
+export const SPLICE_F_NONBLOCK = 2;
+
+// scheduling policies, clocks, timerfd
+export const SCHED_OTHER = 0;
+export const SCHED_IDLE = 5;
+export const CLOCK_MONOTONIC = 1;
+export const TFD_CLOEXEC = O_CLOEXEC;
+/** capability bit of CAP_SYS_NICE (<linux/capability.h>) */
+export const CAP_SYS_NICE = 23;
+
+// <linux/fuse.h> device ioctls (magic 229)
+/** _IOR(229, 0, uint32_t): a new fd on the same FUSE connection (per-thread queues). */
+export const FUSE_DEV_IOC_CLONE = 0x8004e500;
+/** _IOW(229, 1, struct fuse_backing_map): register a backing file (FUSE_PASSTHROUGH); returns a backing id. */
+export const FUSE_DEV_IOC_BACKING_OPEN = 0x4010e501;
+/** _IOW(229, 2, uint32_t): drop a backing id. */
+export const FUSE_DEV_IOC_BACKING_CLOSE = 0x4004e502;
+/** _IO(229, 3): process INIT synchronously (before mount(2) returns); 6.18+. */
+export const FUSE_DEV_IOC_SYNC_INIT = 0xe503;
