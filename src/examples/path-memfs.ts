@@ -15,11 +15,14 @@
  * not of storing bytes).
  */
 import { FuseError } from '../api/errors';
-import type { RequestContext, StatfsResult, Timespec } from '../api/filesystem';
+import type { RequestContext, StatfsResult, StatxResult, Timespec } from '../api/filesystem';
+import { splitDev } from '../fs/memfs/attrs';
 import { FileData } from '../fs/memfs/data';
+import { LockTable } from '../fs/memfs/locks';
+import { permits } from '../fs/memfs/perm';
 import { nameByteLength } from '../protocol';
-import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, O_ACCMODE, O_EXCL, O_TRUNC, SEEK_DATA, SEEK_HOLE } from '../linux/constants';
-import type { PathFilesystem, PathStat } from '../path/types';
+import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISGID, O_ACCMODE, O_EXCL, O_TRUNC, SEEK_DATA, SEEK_HOLE, STATX_BASIC_STATS } from '../linux/constants';
+import { F_GETLK, F_SETLKW, type PathFilesystem, type PathStat } from '../path/types';
 
 const BLOCK = 4096;
 const NAME_MAX = 255;
@@ -30,6 +33,7 @@ const FALLOC_FL_PUNCH_HOLE = 2;
 const FALLOC_FL_ZERO_RANGE = 0x10;
 const RENAME_NOREPLACE = 1;
 const RENAME_EXCHANGE = 2;
+const STATX_BTIME = 0x800;
 
 function now(): Timespec {
   const ms = performance.timeOrigin + performance.now();
@@ -43,6 +47,7 @@ class Inode {
   atime: Timespec;
   mtime: Timespec;
   ctime: Timespec;
+  readonly btime: Timespec;
   data: FileData | null = null;
   target = '';
   children: Map<string, Inode> | null = null;
@@ -57,23 +62,40 @@ class Inode {
     public uid: number,
     public gid: number,
   ) {
-    this.atime = this.mtime = this.ctime = now();
+    this.atime = this.mtime = this.ctime = this.btime = now();
   }
 
   get isDir(): boolean {
     return (this.mode & S_IFMT) === S_IFDIR;
   }
 
+  /** A symlink's size is its target's length in bytes (not in UTF-16 units, not as Buffer.byteLength counts escaped bytes). */
+  get size(): number {
+    return this.data ? this.data.size : this.isDir ? BLOCK : (this.mode & S_IFMT) === S_IFLNK ? nameByteLength(this.target) : 0;
+  }
+
   stat(): PathStat {
-    const size = this.data ? this.data.size : this.isDir ? BLOCK : (this.mode & S_IFMT) === S_IFLNK ? Buffer.byteLength(this.target) : 0;
     return {
-      ino: this.ino, mode: this.mode, nlink: this.nlink, uid: this.uid, gid: this.gid, rdev: this.rdev, size,
+      ino: this.ino, mode: this.mode, nlink: this.nlink, uid: this.uid, gid: this.gid, rdev: this.rdev, size: this.size,
       blocks: this.data ? this.data.stBlocks : 0, blksize: BLOCK, atime: this.atime, mtime: this.mtime, ctime: this.ctime,
     };
   }
 
   touch(): void {
     this.mtime = this.ctime = now();
+  }
+
+  /** statx: what stat() gives, and the birth time. */
+  statx(): StatxResult {
+    const t = (x: Timespec): { tv_sec: number; tv_nsec: number } => ({ tv_sec: x.sec, tv_nsec: x.nsec });
+    const { major, minor } = splitDev(this.rdev);
+    return {
+      stat: {
+        mask: STATX_BASIC_STATS | STATX_BTIME, blksize: BLOCK, attributes: 0, attributes_mask: 0, nlink: this.nlink, uid: this.uid, gid: this.gid,
+        mode: this.mode, ino: this.ino, size: this.size, blocks: this.data ? this.data.stBlocks : 0, atime: t(this.atime), btime: t(this.btime), ctime: t(this.ctime), mtime: t(this.mtime),
+        rdev_major: major, rdev_minor: minor, dev_major: 0, dev_minor: 0,
+      },
+    };
   }
 }
 
@@ -123,6 +145,13 @@ export function pathMemfs(options: PathMemfsOptions = {}): PathMemfs {
 
   const handles = new Map<number, Inode>();
   let nextFh = 1;
+  // POSIX record locks and flock, kept here (the kit's lock scenarios), as memfs keeps them.
+  const locks = new LockTable();
+  const opened = (fh: number): Inode => {
+    const i = handles.get(fh);
+    if (!i) throw new FuseError('EBADF');
+    return i;
+  };
 
   const parts = (path: string): string[] => path.split('/').filter((p) => p !== '');
   const walk = (path: string): Inode => {
@@ -153,6 +182,7 @@ export function pathMemfs(options: PathMemfsOptions = {}): PathMemfs {
     maybeFree(i);
   };
   const maybeFree = (i: Inode): void => {
+    if (i.opens === 0) locks.clear(i.ino);
     if (i.nlink > 0 || i.opens > 0) return;
     i.data?.free();
     inodes--;
@@ -185,7 +215,7 @@ export function pathMemfs(options: PathMemfsOptions = {}): PathMemfs {
   const xattrs = (i: Inode): Map<string, Buffer> => (i.xattrs ??= new Map());
   const checkXattrName = (name: string): void => {
     if (!/^(user|trusted|security)\./.test(name)) throw new FuseError('EOPNOTSUPP');
-    if (Buffer.byteLength(name) > 255) throw new FuseError('ERANGE');
+    if (nameByteLength(name) > 255) throw new FuseError('ERANGE');
   };
 
   return {
@@ -340,8 +370,24 @@ export function pathMemfs(options: PathMemfsOptions = {}): PathMemfs {
       if (!i) return;
       handles.delete(fh);
       i.opens--;
+      locks.releaseHandle(i.ino, fh);
       maybeFree(i);
     },
+    flush(_path, fh, lockOwner) {
+      // close(2) of any descriptor drops its owner's record locks.
+      const i = handles.get(fh);
+      if (i) locks.releaseOwner(i.ino, lockOwner);
+    },
+    access(path, mask, ctx) {
+      if (mask & 7 && !permits(ctx, walk(path), mask & 7)) throw new FuseError('EACCES');
+    },
+    statx: (path, _flags, _mask, fh) => inodeOf(path, fh).statx(),
+    lock(_path, fh, cmd, lock, owner, ctx) {
+      const ino = opened(fh).ino;
+      if (cmd === F_GETLK) return locks.getlk(ino, owner, lock);
+      return locks.setlk(ino, owner, lock, cmd === F_SETLKW, cmd === F_SETLKW ? ctx.signal : null);
+    },
+    flock: (_path, fh, op, ctx) => locks.flock(opened(fh).ino, fh, op, ctx.signal),
     statfs(): StatfsResult {
       return { bsize: BLOCK, frsize: BLOCK, blocks: totalBlocks, bfree: totalBlocks - usedBlocks, bavail: totalBlocks - usedBlocks, files: 1 << 20, ffree: (1 << 20) - inodes, namelen: NAME_MAX };
     },

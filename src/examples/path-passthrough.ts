@@ -10,19 +10,22 @@
  *
  * The calls are synchronous (a local source answers in microseconds, less
  * than a thread-pool hop costs). Attributes are returned as fuse_attr,
- * exact to the nanosecond; names that are not UTF-8 reach the source as the
- * bytes they are. The server acts as itself: serving other users, mount
+ * exact to the nanosecond. Names, symlink targets and xattr names that are
+ * not UTF-8 reach the source as the bytes they are: cPath for libc, fsPath
+ * for Node's fs, pathFromBytes for what the source answers. The server acts as itself: serving other users, mount
  * with default_permissions.
  */
 import fs from 'node:fs';
 import koffi from 'koffi';
 import { FuseError } from '../api/errors';
+import { Errno, decodeNameList } from '../protocol';
 import type { Timespec } from '../api/filesystem';
-import { decodeName } from '../protocol';
-import { cPath, errno, lib } from '../fs/passthrough/libc';
+import { cPath, errno, lib, type CPath } from '../fs/passthrough/libc';
+import { permits } from '../fs/passthrough/attrs';
 import { sysError } from '../fs/passthrough/io';
 import { readStatx, statxDev, STATX_SIZE } from '../fs/passthrough/stat';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, STATX_BASIC_STATS, UTIME_OMIT } from '../linux/constants';
+import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_NOFOLLOW, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_PATH, STATX_BASIC_STATS, UTIME_OMIT } from '../linux/constants';
+import { fsPath, pathFromBytes } from '../path/bytes';
 import type { PathFilesystem, PathStat } from '../path/types';
 
 /** The kernel's FMODE_EXEC bit, which FUSE forwards in open flags and open(2) must not see. */
@@ -31,10 +34,10 @@ const NOFOLLOW = AT_SYMLINK_NOFOLLOW;
 
 /** The l*xattr calls: a path-based passthrough must not follow a symlink at the end of the path. */
 function xattrCalls(): {
-  get: (p: string | Buffer, n: string, b: Buffer | null, s: number) => number;
-  list: (p: string | Buffer, b: Buffer | null, s: number) => number;
-  set: (p: string | Buffer, n: string, v: Buffer, s: number, f: number) => number;
-  remove: (p: string | Buffer, n: string) => number;
+  get: (p: CPath, n: CPath, b: Buffer | null, s: number) => number;
+  list: (p: CPath, b: Buffer | null, s: number) => number;
+  set: (p: CPath, n: CPath, v: Buffer, s: number, f: number) => number;
+  remove: (p: CPath, n: CPath) => number;
 } {
   const l = koffi.load('libc.so.6');
   return {
@@ -71,18 +74,21 @@ export function pathPassthrough(source: string): PathFilesystem {
   const fstat = (fd: number): PathStat | FuseError => (L.statx(fd, '', AT_EMPTY_PATH | NOFOLLOW, STATX_BASIC_STATS, sx) < 0 ? fail() : attr());
   const made = (r: number, path: string): PathStat | FuseError => (r < 0 ? fail() : stat(path));
   const times = Buffer.alloc(32);
+  const offs = Buffer.alloc(16);
   const timespec = (t: Timespec | undefined, off: number): void => {
     times.writeBigInt64LE(BigInt(t ? t.sec : 0), off);
     times.writeBigInt64LE(BigInt(t ? t.nsec : UTIME_OMIT), off + 8);
   };
   const fd = (r: number): number | FuseError => (r < 0 ? fail() : r);
+  const euid = process.geteuid?.() ?? -1;
+  const asRoot = euid === 0;
 
   return {
     destroy: () => void L.close(dfd),
     getattr: (path, fh) => (fh !== undefined ? fstat(fh) : stat(path)),
     readlink(path) {
       const n = L.readlinkat(dfd, rel(path), big, big.length);
-      return n < 0 ? fail() : decodeName(big, 0, n);
+      return n < 0 ? fail() : pathFromBytes(big.subarray(0, n));
     },
     mknod: (path, mode, rdev) => made(L.mknodat(dfd, rel(path), mode, rdev), path),
     mkdir: (path, mode) => made(L.mkdirat(dfd, rel(path), mode & 0o7777), path),
@@ -107,31 +113,41 @@ export function pathPassthrough(source: string): PathFilesystem {
     release: (_path, fh) => done(L.close(fh)),
     fsync: (_path, fh, datasync) => done(datasync ? L.fdatasync(fh) : L.fsync(fh)),
     statfs(path) {
-      const s = fs.statfsSync(root + path);
+      const s = fs.statfsSync(fsPath(root + path));
       return { bsize: s.bsize, frsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree, namelen: 255 };
     },
     readdir(path) {
-      const dir = root + path;
       // With attributes, the listing answers READDIRPLUS: `ls -l` needs no lookup per entry.
-      return fs.readdirSync(cPath(dir), { encoding: 'buffer' }).map((raw) => {
-        const name = decodeName(raw, 0, raw.length);
+      return fs.readdirSync(fsPath(root + path), { encoding: 'buffer' }).map((raw) => {
+        const name = pathFromBytes(raw);
         const st = stat(path === '/' ? `/${name}` : `${path}/${name}`);
         return st instanceof FuseError ? name : { name, stat: st };
       });
     },
-    access: (path, mask) => done(L.faccessat(dfd, rel(path), mask, 0)),
+    access(path, mask, ctx) {
+      // As the inode passthrough: faccessat answers for the server, so for
+      // someone else served as root the mode bits are checked for the caller.
+      if (!asRoot || ctx.uid === euid) return done(L.faccessat(dfd, rel(path), mask, AT_EACCESS | NOFOLLOW));
+      if (L.statx(dfd, rel(path), NOFOLLOW, STATX_BASIC_STATS, sx) < 0) return fail();
+      return permits(readStatx(sx, rootDev), ctx, mask) ? undefined : sysError(Errno.EACCES);
+    },
     getxattr(path, name) {
-      const n = X.get(abs(path), name, big, big.length);
+      const n = X.get(abs(path), cPath(name), big, big.length);
       return n < 0 ? fail() : Buffer.from(big.subarray(0, n));
     },
     listxattr(path) {
       const n = X.list(abs(path), big, big.length);
-      return n < 0 ? fail() : big.toString('latin1', 0, n).split('\0').filter((s) => s !== '');
+      return n < 0 ? fail() : decodeNameList(big.subarray(0, n));
     },
-    setxattr: (path, name, value, flags) => done(X.set(abs(path), name, value, value.length, flags)),
-    removexattr: (path, name) => done(X.remove(abs(path), name)),
+    setxattr: (path, name, value, flags) => done(X.set(abs(path), cPath(name), value, value.length, flags)),
+    removexattr: (path, name) => done(X.remove(abs(path), cPath(name))),
     fallocate: (_path, fh, mode, offset, length) => done(L.fallocate(fh, mode, offset, length)),
     lseek: (_path, fh, offset, whence) => fd(L.lseek(fh, offset, whence)),
+    copyFileRange(_pathIn, fhIn, offIn, _pathOut, fhOut, offOut, length, flags) {
+      offs.writeBigInt64LE(BigInt(offIn), 0);
+      offs.writeBigInt64LE(BigInt(offOut), 8);
+      return fd(L.copyFileRange(fhIn, offs.subarray(0, 8), fhOut, offs.subarray(8), length, flags));
+    },
     flock: (_path, fh, op) => done(L.flock(fh, op)),
   };
 }

@@ -8,17 +8,16 @@
  *   fuse.mount(err => { ... })
  *
  * The operations run on the path layer (src/path), served by devfuse's
- * session: ops.ts maps fuse-native's callbacks, options.ts its options,
+ * session (filesystem.ts): ops.ts maps fuse-native's callbacks, options.ts its options,
  * system.ts its mountpoint checks and static helpers. The lifecycle is
  * fuse-native's (nanoresource's): mount() once, a second mount() after an
  * unmount() fails, unmount() before mount() closes for good.
  */
 import path from 'node:path';
 import { Errno } from '../protocol';
-import { fromPathFilesystem } from '../path/adapter';
 import { serve, type Served } from '../server/index';
-import { Deadlines, opsToPathFs } from './ops';
-import { timeoutOf, translate } from './options';
+import { fuseNativeFilesystem, type FuseNativeFilesystem } from './filesystem';
+import { Deadlines } from './ops';
 import { checkMountpoint, clearDeadMount, configure, isConfigured, nothing, unconfigure, unmountPath, type ErrorCallback } from './system';
 import type * as T from './types';
 
@@ -120,17 +119,16 @@ class Fuse {
   }
 
   private start(done: Cb): void {
-    let t: ReturnType<typeof translate>;
+    let f: FuseNativeFilesystem;
     try {
-      t = translate(this.opts, process.env.DEBUG);
+      f = fuseNativeFilesystem(this.ops, this.opts, this.deadlines, process.env.DEBUG);
     } catch (e) {
       return void process.nextTick(done, e as Error);
     }
     const go = (): void =>
       checkMountpoint(this.mnt, !!this.opts.mkdir, (err) => {
         if (err) return done(err);
-        const pathFs = opsToPathFs(this.ops, timeoutOf(this.opts.timeout), this.deadlines);
-        serve(fromPathFilesystem(pathFs, t.path), this.mnt, t.serve).then(
+        serve(f.fs, this.mnt, f.serve).then(
           (served) => {
             this.served = served;
             done(null);

@@ -20,6 +20,7 @@ import type { PathDirEntry, PathFilesystem, StatLike } from '../path/types';
 import type { Callback, CountCallback, Operations, Stat, StatFs } from './types';
 
 const S_IFDIR = 0o040000;
+const O_EXCL = 0o200;
 
 /** One FuseError per errno: answers returned, not thrown, so none needs its own stack trace (a few µs each). */
 const ERRORS: FuseError[] = [];
@@ -176,6 +177,12 @@ export function opsToPathFs(ops: Operations, timeoutOf: TimeoutOf, deadlines: De
     if (e !== 0) return fail(e);
     return fromStat(args[1] as Stat | undefined);
   };
+  /** true when getattr says ENOENT; its other errors pass on. */
+  const absent = (path: string): Result<boolean> => {
+    const seen = (r: StatLike | FuseError): boolean | FuseError => (r instanceof FuseError ? (r.errno === Errno.ENOENT ? true : r) : false);
+    const r = statOf(path, undefined);
+    return r instanceof Promise ? r.then(seen) : seen(r as StatLike | FuseError);
+  };
   const fs: PathFilesystem = {
     getattr: (path, fh) => statOf(path, fh),
   };
@@ -210,7 +217,11 @@ export function opsToPathFs(ops: Operations, timeoutOf: TimeoutOf, deadlines: De
     };
   }
   if (ops.open) fs.open = (path, flags) => call('open', (cb) => ops.open!(path, flags, cb as Callback<number>), (args) => openFd(args));
-  if (ops.create) fs.create = (path, mode) => call('create', (cb) => ops.create!(path, mode, cb as Callback<number>), (args) => openFd(args));
+  if (ops.create) {
+    const create = (path: string, mode: number): Result<number> => call('create', (cb) => ops.create!(path, mode, cb as Callback<number>), (args) => openFd(args));
+    // fuse-native's create gets no flags (libfuse 2 had them in fi->flags; the binding dropped them): O_EXCL is checked here.
+    fs.create = (path, mode, flags) => (flags & O_EXCL ? thenDo(absent(path), (yes) => (yes ? create(path, mode) : fail(Errno.EEXIST))) : create(path, mode));
+  }
   if (ops.opendir) fs.opendir = (path, flags) => call('opendir', (cb) => ops.opendir!(path, flags, cb as Callback<number>), (args) => openFd(args));
   if (ops.read) {
     fs.read = (path, fh, buffer, offset) =>

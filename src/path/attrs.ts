@@ -9,6 +9,7 @@ import { decodeName } from '../protocol/names';
 import { InvalidReplyError } from '../protocol/errors';
 import { recover, then, type PathCore, type Settled } from './core';
 import type { PathNode } from './nodes';
+import { num } from './stat';
 
 /**
  * The handle to ask through: the one the kernel named, else for a node
@@ -114,7 +115,18 @@ export function statx(c: PathCore, ctx: RequestContext, ino: number, fh: number 
   const node = c.table.get(ino);
   const h = handleFor(c, node, fh);
   needsHandle(node, h);
-  return c.withNode(ctx, node, (path) => c.fs.statx!(path, flags, mask, h, ctx));
+  return c.withNode(ctx, node, (path) => then(c.fs.statx!(path, flags, mask, h, ctx), (r) => statxReply(c, node, r)));
+}
+
+/** The filesystem's statx as GETATTR would show it: the inode number the layer shows, the uid/gid/umask options applied. */
+function statxReply(c: PathCore, node: PathNode, r: StatxResult): StatxResult {
+  if (typeof r !== 'object' || r === null || typeof r.stat !== 'object' || r.stat === null) throw new InvalidReplyError(`statx answered ${String(r)}, not { stat }`);
+  const { uid, gid, umask } = c.opts;
+  const st = { ...r.stat, ino: c.displayIno(node, num(r.stat.ino, 0)) };
+  if (uid !== undefined) st.uid = uid;
+  if (gid !== undefined) st.gid = gid;
+  if (umask !== undefined) st.mode &= ~(umask & 0o777);
+  return { ...r, stat: st };
 }
 
 export function syncfs(c: PathCore, ctx: RequestContext, ino: number): Settled<void> {

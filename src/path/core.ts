@@ -116,6 +116,8 @@ export class PathCore {
   readonly dirs = new DirHandles();
   session: SessionApi | null = null;
   private readonly negative: Entry;
+  /** The root's inode number was asked for (askRootIno). */
+  private rootAsked = false;
 
   constructor(
     readonly fs: PathFilesystem,
@@ -188,7 +190,13 @@ export class PathCore {
   /** Attributes of `node` as a reply; notes what auto_cache needs. */
   attr(node: PathNode, st: PathStat): AttrInput {
     if (typeof st !== 'object' || st === null) throw new FuseError('EIO', `the filesystem answered attributes ${String(st)}`);
-    const a = toAttr(st, this.displayIno(node, num(st.ino, 0)), this.opts);
+    const fsIno = num(st.ino, 0);
+    const a = toAttr(st, this.displayIno(node, fsIno), this.opts);
+    // Other nodes get theirs when made (NodeTable.resolve); the root's is known from its attributes.
+    if (node === this.table.root && this.opts.useIno) node.ino = fsIno;
+    // The kernel removed its last name: no link is left, whatever the filesystem counts
+    // (fuse-native programs say 1, as fuse-native turned a 0 into 1).
+    if (node.nameless) a.nlink = 0;
     node.type = a.mode & S_IFMT;
     node.attr = a;
     if (this.opts.autoCache) this.seen(node, a);
@@ -231,6 +239,22 @@ export class PathCore {
     // libfuse would answer ENOSYS, which leaves the mount unusable: the root at least is a directory.
     if (path === '/') return { mode: 0o040755, nlink: 2 };
     throw new FuseError('ENOSYS');
+  }
+
+  /**
+   * With useIno, "." and ".." show the filesystem's inode numbers, and the
+   * root's is known only from a GETATTR of "/", which the kernel need not
+   * have sent before listing the root or a directory in it: asked once,
+   * then. A failure leaves the node id in its place.
+   */
+  askRootIno(ctx: RequestContext): Settled<void> {
+    const root = this.table.root;
+    if (!this.opts.useIno || root.ino !== 0 || this.rootAsked) return undefined;
+    this.rootAsked = true;
+    return recover(
+      () => then(this.stat('/', undefined, ctx), (st) => void this.attr(root, st)),
+      () => undefined,
+    );
   }
 
   /** The attributes after a create-like operation: what it returned, else a getattr. */

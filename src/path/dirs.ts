@@ -35,7 +35,9 @@ const isDot = (n: string): boolean => n === '.' || n === '..';
 /** Takes a fresh listing from the filesystem into `h`. */
 function load(c: PathCore, h: DirHandle, path: string, ctx: RequestContext): Settled<void> {
   const fs = c.fs;
-  return then(fs.readdir!(path, h.fsFh, ctx), (listing: PathDirListing) => {
+  const root = c.table.root;
+  const first = h.node === root || h.node.parent === root ? c.askRootIno(ctx) : undefined;
+  return then(first, () => then(fs.readdir!(path, h.fsFh, ctx), (listing: PathDirListing) => {
     h.close();
     h.base = 0;
     h.stale = false;
@@ -53,7 +55,7 @@ function load(c: PathCore, h: DirHandle, path: string, ctx: RequestContext): Set
     if (async) h.pull = async.call(l) as AsyncIterator<PathDirEntry>;
     else if (sync) h.pull = sync.call(l) as Iterator<PathDirEntry>;
     else throw new InvalidReplyError('readdir answered neither an array nor an iterable');
-  });
+  }));
 }
 
 /**

@@ -9,7 +9,9 @@
  * nodes.ts    the node table (ids, lookup counts, hard links, generations)
  * locks.ts    path locks: renames and unlinks against requests in flight
  * names.ts, attrs.ts, io.ts, dirs.ts   the operations
+ * bytes.ts    paths as bytes: fsPath, pathBytes, pathFromBytes, pathByteLength
  */
 export { fromPathFilesystem, type PathAdapter } from './adapter';
+export { fsPath, pathBytes, pathByteLength, pathFromBytes } from './bytes';
 export { F_GETLK, F_SETLK, F_SETLKW } from './types';
 export type { PathFilesystem, PathOptions, PathStat, StatLike, PathOpenResult, PathDirEntry, PathDirListing, TimeInput } from './types';

@@ -35,9 +35,10 @@ function fromNs(ns: bigint): number {
  * land in nsecOut. The Date form is read last: fs.Stats makes its Dates
  * lazily, and reading one costs more than the whole conversion.
  */
-function seconds(ns: bigint | undefined, ms: number | undefined, st: PathStat, key: 'atime' | 'mtime' | 'ctime'): number {
+function seconds(ns: bigint | undefined, ms: number | bigint | undefined, st: PathStat, key: 'atime' | 'mtime' | 'ctime'): number {
   if (typeof ns === 'bigint') return fromNs(ns);
   if (typeof ms === 'number') return fromMs(ms);
+  if (typeof ms === 'bigint') return fromNs(ms * 1_000_000n);
   const t = st[key];
   if (t === undefined || t === null) {
     nsecOut = 0;

@@ -58,10 +58,10 @@ export interface StatLike {
   atime?: TimeInput;
   mtime?: TimeInput;
   ctime?: TimeInput;
-  /** As fs.Stats has them; preferred over atime/mtime/ctime when present. */
-  atimeMs?: number;
-  mtimeMs?: number;
-  ctimeMs?: number;
+  /** As fs.Stats (numbers) and fs.BigIntStats (bigints) have them; preferred over atime/mtime/ctime when present. */
+  atimeMs?: number | bigint;
+  mtimeMs?: number | bigint;
+  ctimeMs?: number | bigint;
   /** As fs.BigIntStats has them: exact to the nanosecond; preferred over everything else. */
   atimeNs?: bigint;
   mtimeNs?: bigint;

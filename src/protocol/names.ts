@@ -67,9 +67,14 @@ function decodeEscaped(buf: Buffer, start: number, end: number): string {
 /** A lone low surrogate in the escape range, i.e. a string that needs the slow path. */
 const ESCAPE = /[\udc80-\udcff]/;
 
+/** Whether `name` holds a byte that is not UTF-8 (escaped as U+DC80..U+DCFF): its bytes are not its UTF-8. */
+export function hasEscapedBytes(name: string): boolean {
+  return ESCAPE.test(name);
+}
+
 /** Bytes of a name as decodeName would have read them. */
 export function encodeName(name: string): Buffer {
-  if (!ESCAPE.test(name)) return Buffer.from(name, 'utf8');
+  if (!hasEscapedBytes(name)) return Buffer.from(name, 'utf8');
   const bytes: number[] = [];
   for (const ch of name) {
     const cp = ch.codePointAt(0)!;
@@ -94,4 +99,16 @@ export function writeName(buf: Buffer, offset: number, name: string): number {
   const bytes = encodeName(name);
   bytes.copy(buf, offset);
   return bytes.length;
+}
+
+/** Names in a NUL-separated list (listxattr's answer), each decoded as decodeName; empty ones skipped. */
+export function decodeNameList(list: Buffer): string[] {
+  const names: string[] = [];
+  for (let s = 0; s < list.length; ) {
+    let e = list.indexOf(0, s);
+    if (e < 0) e = list.length;
+    if (e > s) names.push(decodeName(list, s, e));
+    s = e + 1;
+  }
+  return names;
 }

@@ -14,7 +14,7 @@
  * filesystem that never says "end" fails by name instead of running forever.
  */
 import {
-  Errno, FattrFlags, FsyncFlags, GetattrFlags, LkFlags, Opcode, ROOT_ID, decodeName, errnoName,
+  Errno, FattrFlags, FsyncFlags, GetattrFlags, LkFlags, Opcode, ROOT_ID, decodeName, decodeNameList, errnoName,
   type Attr, type DecodedReply, type EntryOut, type FileLock, type ReplyBody, type Statx,
 } from '../protocol';
 import type { Filesystem } from '../api/filesystem';
@@ -443,7 +443,7 @@ export class Vfs {
     const probe = this.expect(await this.listxattrRaw(path, 0), 'xattr_size', 'listxattr', String(path));
     if (probe.size === 0) return [];
     const d = this.expect(await this.listxattrRaw(path, probe.size), 'data', 'listxattr', String(path)).data;
-    return d.toString('latin1').split('\0').filter(Boolean);
+    return decodeNameList(d);
   }
 
   async removexattr(path: string | number, name: string): Promise<void> {

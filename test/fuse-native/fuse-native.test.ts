@@ -100,6 +100,24 @@ describe('devfuse/fuse-native on a real mount', { skip, timeout: 120_000 }, () =
     });
   });
 
+  test('names and link targets that are not UTF-8 reach the program as escaped strings and come back byte for byte', async () => {
+    await withProgram({}, ({ dir, calls }) => {
+      const raw = Buffer.from([0x6f, 0xff, 0xfe, 0x2d, 0xc3, 0xbc]); // "o", two bytes that are not UTF-8, "-ü"
+      const other = Buffer.from([0x6f, 0xfe, 0xff, 0x2d, 0xc3, 0xbc]); // the same with the two bytes swapped
+      const at = (name: Buffer): Buffer => Buffer.concat([Buffer.from(`${dir}/`), name]);
+      fs.writeFileSync(at(raw), 'one');
+      fs.writeFileSync(at(other), 'two');
+      // fuse-native gave "/o\ufffd\ufffd-ü" for both (one file), and listed it as ef bf bd ef bf bd.
+      assert.deepEqual(calls('create').map((c) => c.path), ['/o\udcff\udcfe-ü', '/o\udcfe\udcff-ü']);
+      const listed = fs.readdirSync(dir, { encoding: 'buffer' }).map((b) => b.toString('hex'));
+      assert.ok(listed.includes(raw.toString('hex')) && listed.includes(other.toString('hex')), JSON.stringify(listed));
+      assert.deepEqual([fs.readFileSync(at(raw), 'utf8'), fs.readFileSync(at(other), 'utf8')], ['one', 'two']);
+      fs.symlinkSync(raw, path.join(dir, 'l'));
+      assert.equal(calls('symlink')[0]!.target, 'o\udcff\udcfe-ü');
+      assert.ok(fs.readlinkSync(path.join(dir, 'l'), { encoding: 'buffer' }).equals(raw));
+    });
+  });
+
   test('a GETATTR through an open file calls fgetattr with its fd; fsync gets (path, datasync, fd); ftruncate gets the fd', async () => {
     await withProgram({ attrTimeout: 0 }, ({ dir, calls }) => {
       const f = path.join(dir, 'f');

@@ -75,6 +75,7 @@ function program(): Fuse.Operations {
       cb(0, fd);
     },
     create(p, mode, cb) {
+      log({ op: 'create', path: p });
       const fd = nextFd++;
       const n: Node = { mode, data: Buffer.alloc(0), nlink: 1, uid: 0, gid: 0, atime: now(), mtime: now(), ctime: now() };
       nodes.set(p, n);
@@ -160,6 +161,7 @@ function program(): Fuse.Operations {
       cb(0);
     },
     symlink(src, dest, cb) {
+      log({ op: 'symlink', target: src, path: dest });
       nodes.set(dest, { mode: 0o120777, data: Buffer.alloc(0), nlink: 1, uid: 0, gid: 0, atime: now(), mtime: now(), ctime: now(), target: src });
       cb(0);
     },

@@ -77,6 +77,25 @@ describe('path layer: open files', { timeout: 60_000 }, () => {
     assert.equal(fs.inodeCount, 2, 'root and the new /u: the old inode freed at release');
   });
 
+  test('a file with no name left shows nlink 0 even when the filesystem says otherwise (fuse-native turned 0 into 1)', async () => {
+    const m = pathMemfs();
+    // nlink as fuse-native programs passed it: `nlink || 1`.
+    const sloppy: PathFilesystem = { ...m, getattr: (p, fh, ctx) => ({ ...(m.getattr!(p, fh, ctx) as object), nlink: 1 }) as never };
+    const { v } = await start(sloppy);
+    await v.mkdir('/d');
+    await v.writeFile('/d/u', 'data');
+    const f = await v.open('/d/u', O_RDWR);
+    assert.equal((await v.getattr(f.nodeid)).nlink, 1);
+    await v.unlink('/d/u');
+    assert.equal((await v.getattr(f.nodeid)).nlink, 0, 'GETATTR of the unlinked open file');
+    const s = await v.setattr(f.nodeid, { mode: 0o600 });
+    assert.equal(s.nlink, 0, 'the SETATTR reply');
+    const d = await v.nodeid('/d');
+    await v.rmdir('/d');
+    assert.equal((await v.getattr(d)).nlink, 0, 'a removed directory');
+    await v.release(f.nodeid, f.fh);
+  });
+
   test('handle variants: fgetattr and ftruncate are preferred when the kernel names a handle', async () => {
     const calls: string[] = [];
     const mem = pathMemfs();
@@ -351,5 +370,24 @@ describe('path layer: cache options', { timeout: 60_000 }, () => {
     await v.writeFile('/o', '', 0o666);
     const a = await v.getattr('/o');
     assert.deepEqual([a.uid, a.gid, a.mode], [1234, 99, S_IFREG | 0o640]);
+  });
+
+  test('STATX shows what GETATTR shows: the inode number the layer shows, and the uid, gid and umask overrides', async () => {
+    const sx = (sec: number) => ({ tv_sec: sec, tv_nsec: 0 });
+    const fs: PathFilesystem = {
+      getattr: (p) => (p === '/' ? { mode: 0o040755 } : p === '/f' ? { mode: S_IFREG | 0o666, ino: 777, uid: 5, gid: 6, size: 3 } : new FuseError('ENOENT')),
+      statx: () => ({
+        stat: {
+          mask: 0xfff, blksize: 4096, attributes: 0, attributes_mask: 0, nlink: 1, uid: 5, gid: 6, mode: S_IFREG | 0o666, ino: 777, size: 3, blocks: 1,
+          atime: sx(1), btime: sx(2), ctime: sx(3), mtime: sx(4), rdev_major: 0, rdev_minor: 0, dev_major: 0, dev_minor: 0,
+        },
+      }),
+    };
+    for (const options of [{}, { useIno: false }, { uid: 1234, gid: 99, umask: 0o027 }]) {
+      const { v } = await start(fs, options);
+      const a = await v.getattr('/f');
+      const x = await v.statx('/f');
+      assert.deepEqual([x.ino, x.uid, x.gid, x.mode, Number(x.btime.tv_sec)], [a.ino, a.uid, a.gid, a.mode, 2], JSON.stringify(options));
+    }
   });
 });

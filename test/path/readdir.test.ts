@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { FuseError } from '../../src/api/errors';
 import { Opcode } from '../../src/protocol';
 import { pathMemfs } from '../../src/examples/path-memfs';
 import type { Vfs } from '../../src/testing/vfs';
@@ -178,5 +179,27 @@ describe('path layer: readdir', { timeout: 60_000 }, () => {
     const es = r.body?.kind === 'dirents' ? r.body.entries : [];
     assert.deepEqual(es.map((e) => [e.name, e.entry?.nodeid === 0, e.entry?.attr.size]), [['.', true, 0], ['..', true, 0], ['a', false, 2], ['b', false, 2]]);
     assert.deepEqual(v.k.ledgerProblems(), []);
+  });
+
+  test('"." and ".." show the filesystem\'s inode numbers, the root\'s asked for once when a listing needs it first', async () => {
+    const getattrs: string[] = [];
+    const fs = {
+      getattr(path: string) {
+        getattrs.push(path);
+        if (path === '/') return { mode: 0o040755, nlink: 3, ino: 1000 };
+        if (path === '/d') return { mode: 0o040755, nlink: 2, ino: 2000 };
+        throw new FuseError('ENOENT');
+      },
+      readdir: (path: string) => (path === '/' ? ['d'] : []),
+    };
+    const dots = async (v: Vfs, nodeid: number): Promise<number[]> => (await readdir(v, nodeid, await opendir(v, nodeid), 0)).slice(0, 2).map((e) => e.ino);
+    const a = await start(fs);
+    const d = (await a.v.lookup('/d')).nodeid;
+    assert.deepEqual(getattrs, ['/d'], 'no GETATTR of "/" yet');
+    assert.deepEqual(await dots(a.v, d), [2000, 1000]);
+    assert.deepEqual(await dots(a.v, 1), [1000, 1000]);
+    assert.deepEqual(getattrs, ['/d', '/'], 'the root asked once');
+    const b = await start(fs, { useIno: false });
+    assert.deepEqual(await dots(b.v, (await b.v.lookup('/d')).nodeid), [2, 1], 'without useIno: node ids');
   });
 });

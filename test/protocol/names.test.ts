@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeName, encodeName, nameByteLength, writeName } from '../../src/protocol';
+import { decodeName, decodeNameList, encodeName, hasEscapedBytes, nameByteLength, writeName } from '../../src/protocol';
 import { ODD_NAMES } from './fixtures';
 
 const decode = (b: Buffer): string => decodeName(b, 0, b.length);
@@ -107,5 +107,16 @@ describe('names: bytes → string → the same bytes', () => {
     assert.equal(decodeName(b, 1, 3), '\udc82\udcac', 'a sequence cut at start is escaped');
     assert.equal(decodeName(b, 3, 5), '\udce2\udc82', 'a sequence cut at end is escaped');
     assert.equal(decodeName(b, 2, 2), '');
+  });
+
+  test('hasEscapedBytes: true exactly when the bytes are not the UTF-8 of the string', () => {
+    for (const name of ['', 'plain', 'ümlaut', '😀', '\ufffd', '\ud800 a lone high surrogate']) assert.equal(hasEscapedBytes(name), false, JSON.stringify(name));
+    for (const name of ['\udc80', 'x\udcff', '\udcc3\udcbc']) assert.equal(hasEscapedBytes(name), true, JSON.stringify(name));
+  });
+
+  test('decodeNameList: NUL-separated names (listxattr), each decoded, empty ones skipped', () => {
+    const list = Buffer.concat([Buffer.from('user.a\0\0user.ü\0user.'), Buffer.from([0xff, 0]), Buffer.from('last')]);
+    assert.deepEqual(decodeNameList(list), ['user.a', 'user.ü', 'user.\udcff', 'last']);
+    assert.deepEqual(decodeNameList(Buffer.alloc(0)), []);
   });
 });

@@ -161,7 +161,7 @@ export function statfs(st: MemfsState): StatfsResult {
 }
 
 /** The kernel's new_encode_dev() format of fuse_attr.rdev, split back into major and minor. */
-function splitDev(dev: number): { major: number; minor: number } {
+export function splitDev(dev: number): { major: number; minor: number } {
   return { major: (dev & 0xfff00) >>> 8, minor: (dev & 0xff) | ((dev >>> 12) & 0xfff00) };
 }
 

@@ -52,7 +52,7 @@ export function ownerOrRoot(c: Caller, inode: Inode): boolean {
  * Root may read and write anything, and search directories, but executes a
  * file only if some x bit is set.
  */
-export function permits(c: Caller, inode: Inode, mask: number): boolean {
+export function permits(c: Caller, inode: Pick<Inode, 'isDir' | 'mode' | 'uid' | 'gid'>, mask: number): boolean {
   if (isRoot(c)) return !(mask & X_OK) || inode.isDir || (inode.mode & S_IXUGO) !== 0;
   const shift = c.uid === inode.uid ? 6 : inGroup(c, inode.gid) ? 3 : 0;
   const granted = (inode.mode >> shift) & 7;

@@ -8,7 +8,7 @@
  * and xattrs then apply to the link, chmod answers EOPNOTSUPP as lchmod
  * would), with no name lookup that a rename could race.
  */
-import { decodeName } from '../../protocol';
+import { decodeName, decodeNameList } from '../../protocol';
 import { FuseError } from '../../api/errors';
 import type { AttrReplyInput, RequestContext, SetattrChanges, StatfsResult, Timespec } from '../../api/filesystem';
 import type { Core } from './core';
@@ -116,7 +116,8 @@ export function access(c: Core, ctx: RequestContext, ino: number, mask: number):
   });
 }
 
-function permits(st: Stat, ctx: RequestContext, mask: number): boolean {
+/** Whether the mode bits of `st` grant `mask` to the caller (the path passthrough checks the same way). */
+export function permits(st: Pick<Stat, 'mode' | 'uid' | 'gid'>, ctx: RequestContext, mask: number): boolean {
   const want = mask & (R_OK | W_OK | X_OK);
   if (ctx.uid === 0) {
     // root: read and write always; execute if anyone may, or on a directory.
@@ -140,17 +141,7 @@ export function listxattr(c: Core, ino: number): MaybePromise<string[] | FuseErr
   const path = c.inodes.get(ino).proc;
   return then(
     sized(c, (b) => c.io.tryCall(c.L.listxattr, path, b, b ? b.length : 0)),
-    (list) => {
-      if (list instanceof FuseError) return list;
-      const names: string[] = [];
-      for (let s = 0; s < list.length; ) {
-        let e = list.indexOf(0, s);
-        if (e < 0) e = list.length;
-        if (e > s) names.push(decodeName(list, s, e));
-        s = e + 1;
-      }
-      return names;
-    },
+    (list) => (list instanceof FuseError ? list : decodeNameList(list)),
   );
 }
 
