@@ -18,6 +18,7 @@ import path from 'node:path';
 import { findFusermount3 } from '../../src/server/device/mount';
 import { readMountInfo } from '../../src/server/device/mountinfo';
 import { copyBuildForOtherUsers, privateFuseNamespace, type Namespace } from '../helpers/other-user';
+import { waitFor } from '../helpers/wait';
 
 const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const skip = process.getuid?.() !== 0 ? 'needs root (to create a user and a mount namespace)'
@@ -59,15 +60,6 @@ after(() => {
 });
 
 const mounted = (mp: string): boolean => readMountInfo(ns!.pid).some((m) => m.mountpoint === mp);
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return cond();
-}
 
 /** Runs a command as the test user in the namespace, to its end. */
 function asUser(argv: string[]): { status: number | null; stdout: string; stderr: string } {

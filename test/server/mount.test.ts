@@ -22,6 +22,7 @@ import { findFusermount3, mount, MountError, resolveMountpoint } from '../../src
 import { escapeMountInfo, readMountInfo, unescapeMountInfo, type MountInfo } from '../../src/server/device/mountinfo';
 import * as sys from '../../src/linux/sys';
 import { PRIVATE_DEV_FUSE, copyBuildForOtherUsers } from '../helpers/other-user';
+import { waitFor } from '../helpers/wait';
 
 const SERVER_DIR = path.resolve(__dirname, '../../src/server/device');
 const isRoot = process.getuid?.() === 0;
@@ -49,15 +50,6 @@ function mountpoint(owner?: number): string {
 }
 
 const at = (mp: string, table: MountInfo[] = readMountInfo()): MountInfo[] => table.filter((m) => m.mountpoint === mp);
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return cond();
-}
 
 function alive(pid: number): boolean {
   try {
