@@ -86,16 +86,14 @@ describe('devfuse mount', { skip: !canMount() && 'needs root and /dev/fuse' }, (
     const m = await start(['memfs', '$MNT', '--debug']);
     const d = path.join(m.dir, 'd');
     const reads = (): number => m.stderr().split('\n').filter((l) => /^→ \d+ READDIR(PLUS)? /.test(l)).length;
+    let marks = 0;
     const settle = async (): Promise<number> => {
-      // The debug lines reach us through a pipe: wait until the count stops moving.
-      let n = -1;
-      for (let same = 0; same < 3; ) {
-        await new Promise((r) => setTimeout(r, 30));
-        const now = reads();
-        same = now === n ? same + 1 : 0;
-        n = now;
-      }
-      return n;
+      // The debug lines reach us through a pipe, in the order the server read the requests:
+      // once the LOOKUP of a fresh name sent after the listing shows, every READDIR line before it has.
+      const name = `sync-${++marks}`;
+      assert.throws(() => fs.statSync(path.join(m.dir, name)), { code: 'ENOENT' });
+      while (!m.stderr().includes(`name="${name}"`)) await new Promise((r) => setTimeout(r, 10));
+      return reads();
     };
     try {
       fs.mkdirSync(d);
