@@ -12,7 +12,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { O_ASYNC, O_NONBLOCK } from '../../src/linux/constants';
+import { O_ASYNC } from '../../src/linux/constants';
+import { FakeDeviceFlags } from '../helpers/fake-device-flags';
 import { Errno } from '../../src/protocol/errno';
 import { InitFlags, KERNEL_MINOR_VERSION, Opcode, ROOT_ID } from '../../src/protocol/constants';
 import { readOutHeader } from '../../src/protocol/header';
@@ -43,11 +44,9 @@ interface Sent {
   signalled: boolean;
 }
 
-class FakeDevice implements DeviceIo {
+class FakeDevice extends FakeDeviceFlags implements DeviceIo {
   private readonly queue: Buffer[] = [];
   private err = 0;
-  flags = 0;
-  listener: (() => void) | null = null;
   readonly sent: Sent[] = [];
   readonly replies: { unique: number; error: number }[] = [];
   /** Called with each reply written (the scripted client). */
@@ -78,22 +77,6 @@ class FakeDevice implements DeviceIo {
     this.replies.push({ unique: Number(h.unique), error: h.error });
     this.onReply(Number(h.unique));
     return 0;
-  }
-  setAsync(_fd: number, on: boolean): void {
-    this.flags = on ? this.flags | O_NONBLOCK | O_ASYNC : this.flags & ~O_ASYNC;
-  }
-  getFlags(): number {
-    return this.flags;
-  }
-  setFlags(_fd: number, flags: number): number {
-    this.flags = flags;
-    return 0;
-  }
-  onSignal(listener: () => void): void {
-    this.listener = listener;
-  }
-  offSignal(): void {
-    this.listener = null;
   }
 }
 
