@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 'use strict';
 // The devfuse command. The TypeScript sources build to dist/ (npm ci / npm install runs the build).
-let main;
+let cli;
 try {
-  ({ main } = require('../dist/src/cli/main.js'));
+  ({ cli } = require('../dist/src/cli/main.js'));
 } catch (e) {
   if (e && e.code === 'MODULE_NOT_FOUND' && String(e.message).includes('dist/src/cli/main.js')) {
     process.stderr.write('devfuse: not built yet: run "npm ci" (or "npm run build") in the package directory\n');
@@ -11,10 +11,4 @@ try {
   }
   throw e;
 }
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    process.stderr.write(`devfuse: ${e && e.message ? e.message : String(e)}\n`);
-    process.exit(1);
-  },
-);
+cli(process.argv.slice(2));

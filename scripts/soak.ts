@@ -25,6 +25,12 @@
  *   - RSS at the end within 10% of RSS right after warm-up;
  *   - no p99 drift: the median p99 of the last 3 windows at most 1.25× that
  *     of the first 3.
+ *
+ * Then, for memfs, write-delete cycles (--cycles, default 5, of a
+ * --cycle-mib file, default 256): each writes the file in 1 MiB writes,
+ * deletes it and waits 2 s. Target: RSS 2 s after each deletion within
+ * max(32 MiB, 10% of the file) of RSS before the first cycle (memfs hands
+ * deleted data back: docs/memfs-memory.md).
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -67,6 +73,37 @@ interface SoakResult {
   p99Drift: number;
   rssOk: boolean;
   p99Ok: boolean;
+  cycles?: CycleResult;
+}
+
+interface CycleResult {
+  mib: number;
+  rssBeforeMiB: number;
+  /** Per cycle: RSS with the file written, and 2 s after its deletion. */
+  rows: { writtenMiB: number; deletedMiB: number }[];
+  ok: boolean;
+}
+
+/** Writes a `mib` MiB file in 1 MiB writes and deletes it, `cycles` times, sampling the server's RSS. */
+async function writeDeleteCycles(pid: number, dir: string, cycles: number, mib: number): Promise<CycleResult> {
+  const rssBefore = rssKiB(pid) / 1024;
+  const chunk = Buffer.alloc(1 << 20, 0x5a);
+  const rows: CycleResult['rows'] = [];
+  const file = path.join(dir, 'write-delete');
+  for (let c = 0; c < cycles; c++) {
+    const fd = fs.openSync(file, 'w');
+    try {
+      for (let i = 0; i < mib; i++) fs.writeSync(fd, chunk);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const writtenMiB = rssKiB(pid) / 1024;
+    fs.unlinkSync(file);
+    await sleep(2000);
+    rows.push({ writtenMiB, deletedMiB: rssKiB(pid) / 1024 });
+  }
+  const bound = rssBefore + Math.max(32, mib / 10);
+  return { mib, rssBeforeMiB: rssBefore, rows, ok: rows.every((r) => r.deletedMiB <= bound) };
 }
 
 function runClient(bin: string, dir: string, ops: number, seed: number, out: string, deadline = 0): Promise<void> {
@@ -95,6 +132,9 @@ interface SoakConfig {
   clients: number;
   warmupOps: number;
   warmupSeconds: number;
+  /** memfs write-delete cycles after the run, and the file size in MiB. */
+  cycles: number;
+  cycleMiB: number;
   io?: string;
   /** A bench peer id to soak instead of the default for `kind` (e.g. devfuse-coloc). */
   peer?: string;
@@ -130,6 +170,11 @@ async function soak(td: Teardown, kind: 'memfs' | 'passthrough', cfg: SoakConfig
   const endSample = rssKiB(server.pid) / 1024;
   await sleep(2000);
   const idle = rssKiB(server.pid) / 1024;
+  let cycles: CycleResult | undefined;
+  if (kind === 'memfs' && cfg.cycles > 0) {
+    process.stderr.write(`soak ${kind}: ${cfg.cycles} write-delete cycles of ${cfg.cycleMiB} MiB\n`);
+    cycles = await writeDeleteCycles(server.pid, mnt, cfg.cycles, cfg.cycleMiB);
+  }
   await server.stop();
 
   // Merge every client's records onto one timeline.
@@ -189,12 +234,15 @@ async function soak(td: Teardown, kind: 'memfs' | 'passthrough', cfg: SoakConfig
     p99Drift: late / early,
     rssOk: Math.abs(growth) <= 0.1,
     p99Ok: late / early <= 1.25,
+    ...(cycles ? { cycles } : {}),
   };
 }
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (it mounts)');
-  const { flags } = parseArgs(process.argv.slice(2), ['ops', 'clients', 'fs', 'io', 'peer', 'warmup', 'warmup-seconds'], 'usage: node dist/scripts/soak.js [--ops 1000000] [--clients 4] [--fs memfs,passthrough] [--io sync|async] [--peer devfuse-coloc] [--warmup 500000] [--warmup-seconds 30]');
+  const { flags } = parseArgs(process.argv.slice(2), ['ops', 'clients', 'fs', 'io', 'peer', 'warmup', 'warmup-seconds', 'cycles', 'cycle-mib'], 'usage: node dist/scripts/soak.js [--ops 1000000] [--clients 4] [--fs memfs,passthrough] [--io sync|async] [--peer devfuse-coloc] [--warmup 500000] [--warmup-seconds 30] [--cycles 5] [--cycle-mib 256]');
+  const cycles = Number(flags.get('cycles') ?? 5);
+  const cycleMiB = Number(flags.get('cycle-mib') ?? 256);
   const ops = Number(flags.get('ops') ?? 1_000_000);
   const clients = Number(flags.get('clients') ?? 4);
   const kinds = (flags.get('fs') ?? 'memfs,passthrough').split(',') as ('memfs' | 'passthrough')[];
@@ -211,7 +259,7 @@ async function main(): Promise<void> {
   td.add('unmount the tmpfs', () => forceUnmount(path.join(base, 'src')));
   const { soakclient } = compileTools(base, ['soakclient']);
   const results: SoakResult[] = [];
-  for (const k of kinds) results.push(await soak(td, k, { ops, clients, warmupOps, warmupSeconds, ...(io ? { io } : {}), ...(peer ? { peer } : {}) }, base, soakclient));
+  for (const k of kinds) results.push(await soak(td, k, { ops, clients, warmupOps, warmupSeconds, cycles, cycleMiB, ...(io ? { io } : {}), ...(peer ? { peer } : {}) }, base, soakclient));
 
   for (const r of results) {
     process.stdout.write(`\n${r.fs}: warm-up ${r.warmupOps} syscalls in ${fmt(r.warmupSeconds)} s, then ${r.ops} syscalls from ${clients} clients in ${fmt(r.seconds)} s (${fmt(r.ops / r.seconds / 1000)} k/s)\n`);
@@ -222,6 +270,12 @@ async function main(): Promise<void> {
         `max after warm-up ${fmt(r.rssMaxAfterWarmMiB)} MiB, idle 2 s later ${fmt(r.rssIdleAfterMiB)} MiB: ${r.rssOk ? 'within 10% — target met' : 'MISSED (target: within 10%)'}\n` +
         `p99, last 3 windows ÷ first 3: ${fmt(r.p99Drift)}×: ${r.p99Ok ? 'no drift — target met' : 'MISSED (drift above 1.25×)'}\n`,
     );
+    const c = r.cycles;
+    if (c) {
+      const rows = c.rows.map((x, i) => [String(i + 1), fmt(x.writtenMiB), fmt(x.deletedMiB)]);
+      process.stdout.write(`write-delete cycles of a ${c.mib} MiB file, RSS before ${fmt(c.rssBeforeMiB)} MiB:\n${table(['cycle', 'written MiB', 'deleted +2 s MiB'], rows)}\n` +
+        `${c.ok ? 'deleted data handed back — target met' : `MISSED (target: within ${fmt(Math.max(32, c.mib / 10))} MiB of the RSS before)`}\n`);
+    }
   }
   const out = path.join(REPO, 'bench-results');
   fs.mkdirSync(out, { recursive: true });

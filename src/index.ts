@@ -10,7 +10,7 @@
  * conformance kit are `devfuse/testing`.
  */
 export {
-  serve, resolveServeOptions, Session, DeviceChannel, MemoryChannel, mount, MountError, parseMountOptions, sessionOptionsFromMountOptions, INIT_POLICY,
+  serve, resolveServeOptions, Session, DeviceChannel, MemoryChannel, mount, MountError, parseMountOptions, sessionOptionsFromMountOptions, INIT_POLICY, releaseFreedMemory,
   type ServeOptions, type Served, type SessionEnd, type DeviceChannelOptions, type Channel, type RequestSink, type ChannelCloseReason,
   type MountedFuse, type MountControl, type MountOptions, type SessionOptions,
 } from './server/index';

@@ -3,7 +3,7 @@
  *  - its TypeScript examples compile against the package as a user imports
  *    it ('devfuse', 'devfuse/testing');
  *  - its command-line synopsis is what `devfuse --help` prints;
- *  - every option its table names is one the -o parsers accept;
+ *  - every option docs/options.md's table names is one the -o parsers accept;
  *  - its sample conformance failure is what the kit prints for that fault;
  *  - its relative links lead to files of the repository.
  */
@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { resolveServeOptions } from '../src/server/serve';
+import { OPTIONS } from '../src/server/options/table';
 import { memfs } from '../src/fs/memfs';
 import { formatReport, runConformance } from '../src/testing/conformance/kit';
 import { fencedBlocks } from './helpers/markdown';
@@ -54,8 +55,8 @@ test("the README's command synopsis is the usage `devfuse --help` prints", () =>
   assert.deepEqual(synopsis.trim().split('\n'), usage);
 });
 
-test('every option the README table names is accepted by the -o parsers', () => {
-  const section = readme.slice(readme.indexOf('### Options'), readme.indexOf('## The command line'));
+test('every option the table of docs/options.md names is accepted by the -o parsers', () => {
+  const section = fs.readFileSync(path.join(repo, 'docs', 'options.md'), 'utf8');
   const names = section
     .split('\n')
     .filter((l) => l.startsWith('| `'))
@@ -68,6 +69,20 @@ test('every option the README table names is accepted by the -o parsers', () => 
     const option = eq < 0 ? n : `${n.slice(0, eq)}=${sample(n.slice(eq + 1))}`;
     assert.doesNotThrow(() => resolveServeOptions({ options: option }), `-o ${option}`);
   }
+});
+
+test('docs/options.md names every -o option devfuse knows', () => {
+  const doc = fs.readFileSync(path.join(repo, 'docs', 'options.md'), 'utf8');
+  const named = new Set([...doc.matchAll(/`([a-z_0-9]+)(=[^`]*)?`/g)].map((m) => m[1]!));
+  assert.deepEqual(Object.keys(OPTIONS).filter((k) => !named.has(k)), []);
+});
+
+test("the README's conformance commands are ones docs/conformance.md runs (test/conformance/runner-docs.test.ts)", () => {
+  const command = (l: string): string => l.replace(/#.*$/, '').trim().replace(/\s+/g, ' ');
+  const ran = new Set(fencedBlocks(fs.readFileSync(path.join(repo, 'docs', 'conformance.md'), 'utf8'), 'sh').flatMap((b) => b.split('\n')).map(command));
+  const mine = blocks('sh').flatMap((b) => b.split('\n')).filter((l) => l.startsWith('node bin/devfuse.js conformance ') && !l.includes('--exec'));
+  assert.ok(mine.length >= 3, `found ${mine.length}`);
+  for (const l of mine) assert.ok(ran.has(command(l).replace('node bin/devfuse.js ', 'devfuse ')), l);
 });
 
 test("the README's sample conformance failure is what the kit prints for a filesystem that ignores RENAME_NOREPLACE", async () => {

@@ -3,6 +3,7 @@
  *
  *   node dist/scripts/bench/devfuse-server.js --fs passthrough|path|memfs|hello
  *        --mnt DIR [--source DIR] [--io sync|async] [--options a,b=c]
+ *        [--no-release-memory]   (memfs without releaseMemory, to compare)
  *
  * It mounts, prints "READY <pid>" on stdout, and serves until SIGTERM or
  * SIGINT, or (with --watch-stdin) until its stdin closes (the benchmark that started it died),
@@ -10,11 +11,11 @@
  * process that made a syscall on its own mount would wait for an answer
  * only it can give.
  */
-import { fromPathFilesystem, helloFs, memfs, passthrough, pathPassthrough, serve, type Filesystem } from '../../src';
+import { fromPathFilesystem, helloFs, memfs, passthrough, pathPassthrough, releaseFreedMemory, serve, type Filesystem } from '../../src';
 import { parseArgs, stopWhenAsked } from './util';
 
 async function main(): Promise<void> {
-  const { flags } = parseArgs(process.argv.slice(2), ['fs', 'io', 'mnt', 'no-xattr', 'options', 'source', 'watch-stdin']);
+  const { flags } = parseArgs(process.argv.slice(2), ['fs', 'io', 'mnt', 'no-release-memory', 'no-xattr', 'options', 'source', 'watch-stdin']);
   const kind = flags.get('fs') ?? 'passthrough';
   const mnt = flags.get('mnt');
   if (!mnt) throw new Error('--mnt is required');
@@ -31,7 +32,8 @@ async function main(): Promise<void> {
     if (!source) throw new Error('--source is required for path');
     fsys = fromPathFilesystem(pathPassthrough(source), { readdirplus: true });
   } else if (kind === 'memfs') {
-    fsys = memfs();
+    // As `devfuse mount memfs` does: deleted files' memory goes back to the OS.
+    fsys = memfs(flags.has('no-release-memory') ? {} : { releaseMemory: releaseFreedMemory });
   } else if (kind === 'hello') {
     fsys = helloFs();
   } else {

@@ -1,8 +1,13 @@
 /**
  * Command-line parsing shared by the subcommands: positional arguments,
  * repeated `-o a,b=c`, and a few flags. Deliberately small: the option
- * vocabulary lives in mount-options.ts and options.ts.
+ * vocabulary lives in src/server/options/ (table.ts).
  */
+/** A mistake on the command line: one line on stderr, exit status 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
 export interface Args {
   positional: string[];
   /** Every -o value, in order. */
@@ -23,7 +28,7 @@ export function parseArgs(argv: readonly string[], valued: readonly string[] = [
     const x = argv[i]!;
     if (x === '-o') {
       const v = argv[++i];
-      if (v === undefined) throw new Error('-o needs a value');
+      if (v === undefined) throw new UsageError('-o needs a value');
       a.options.push(v);
     } else if (x.startsWith('-o') && x.length > 2) {
       a.options.push(x.slice(2));
@@ -41,18 +46,24 @@ export function parseArgs(argv: readonly string[], valued: readonly string[] = [
       const name = x.slice(2, eq < 0 ? undefined : eq);
       if (valued.includes(name)) {
         const v = eq < 0 ? argv[++i] : x.slice(eq + 1);
-        if (v === undefined) throw new Error(`--${name} needs a value`);
+        if (v === undefined) throw new UsageError(`--${name} needs a value`);
         a.values.set(name, v);
       } else if (switches.includes(name)) {
-        if (eq >= 0) throw new Error(`--${name} takes no value`);
+        if (eq >= 0) throw new UsageError(`--${name} takes no value`);
         a.flags.add(name);
       } else {
         const known = [...valued, ...switches, 'debug', 'help'].map((k) => `--${k}`).join(', ');
-        throw new Error(`unknown flag --${name} (this command takes ${known})`);
+        throw new UsageError(`unknown flag --${name} (this command takes ${known})`);
       }
     } else {
       a.positional.push(x);
     }
   }
   return a;
+}
+
+/** `--help`: the command's usage on stdout, exit status 0. */
+export function printHelp(usage: string): number {
+  process.stdout.write(`${usage}\n`);
+  return 0;
 }

@@ -7,8 +7,8 @@
  */
 import fs from 'node:fs';
 import { formatTrace, readTrace, replayTrace } from '../testing/trace';
-import type { Args } from './args';
-import { UsageError } from '../testing/conformance/kit';
+import { printHelp, UsageError, type Args } from './args';
+import { UsageError as KitUsageError } from '../testing/conformance/kit';
 import { loadTarget } from '../testing/conformance/load';
 
 export const TRACE_USAGE = `usage:
@@ -16,13 +16,15 @@ export const TRACE_USAGE = `usage:
   devfuse trace replay <file> <memfs|module.js> [export]   replay it in the emulator and diff the replies`;
 
 export async function traceCommand(a: Args): Promise<number> {
+  if (a.flags.has('help')) return printHelp(TRACE_USAGE);
   const [verb, file, spec, exportName] = a.positional;
   if (file && (verb === 'show' || verb === 'replay') && !fs.existsSync(file)) {
     process.stderr.write(`devfuse trace: no such file ${file}\n`);
     return 2;
   }
-  if (verb === 'show' && file) {
-    for (const line of formatTrace(readTrace(file))) process.stdout.write(line + '\n');
+  if (verb === 'show' && file && !spec) {
+    // One write: the command exits once it is out (cli() in main.ts), however slowly the reader takes it.
+    process.stdout.write(`${formatTrace(readTrace(file)).join('\n')}\n`);
     return 0;
   }
   if (verb === 'replay' && file && spec) {
@@ -30,7 +32,7 @@ export async function traceCommand(a: Args): Promise<number> {
     try {
       target = await loadTarget(spec, exportName);
     } catch (e) {
-      if (!(e instanceof UsageError)) throw e;
+      if (!(e instanceof KitUsageError)) throw e;
       process.stderr.write(`devfuse trace: ${e.message}\n`);
       return 2;
     }
@@ -43,6 +45,6 @@ export async function traceCommand(a: Args): Promise<number> {
     process.stdout.write(`${r.requests} requests replayed, ${r.compared} replies compared (timestamps aside), ${r.differences.length} differ, ${r.violations.length} protocol violations\n`);
     return r.differences.length === 0 && r.violations.length === 0 ? 0 : 1;
   }
-  process.stderr.write(`${TRACE_USAGE}\n`);
-  return a.flags.has('help') ? 0 : 2;
+  if (verb !== 'show' && verb !== 'replay') throw new UsageError(verb === undefined ? 'show or replay?' : `unknown verb ${JSON.stringify(verb)} (show, replay)`);
+  throw new UsageError(verb === 'show' ? 'expected: trace show <file>' : 'expected: trace replay <file> <memfs|module.js> [export]');
 }

@@ -1,7 +1,8 @@
 /**
  * Every libc function devfuse calls, bound through koffi once, here: the
- * device channel's hot path, the mount layer, colocation's scheduler calls
- * and the passthrough's *at family all take theirs from libc().
+ * device channel's hot path, the mount layer, colocation's scheduler calls,
+ * releaseFreedMemory's malloc_trim and the passthrough's *at family all
+ * take theirs from libc().
  *
  * Bindings return the raw result (-1 with errno() set on failure), never
  * throw: EAGAIN ends every batch of device reads, and an exception each time
@@ -73,6 +74,8 @@ export interface Libc {
   sched_setaffinity: Native<[I, I, Buffer]>;
   timerfd_create: Native<[I, I]>;
   timerfd_settime: Native<[I, I, Buffer, null]>;
+  // memory (releaseFreedMemory: the heap's free pages back to the OS)
+  malloc_trim: Native<[I]>;
   // the passthrough's calls
   openat: Native<[I, CPath, I, I]>;
   statx: Native<[I, CPath, I, I, Buffer]>;
@@ -167,6 +170,7 @@ function bind(): Libc {
     sched_setaffinity: f('int sched_setaffinity(int pid, size_t size, void *mask)'),
     timerfd_create: f('int timerfd_create(int clockid, int flags)'),
     timerfd_settime: f('int timerfd_settime(int fd, int flags, void *value, void *old)'),
+    malloc_trim: f('int malloc_trim(size_t pad)'),
     openat: f('int openat(int dirfd, const char *path, int flags, unsigned int mode)'),
     statx: f('int statx(int dirfd, const char *path, int flags, unsigned int mask, void *buf)'),
     pread: f('long pread64(int fd, void *buf, size_t count, int64_t offset)'),

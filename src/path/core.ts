@@ -16,9 +16,8 @@ import { PathLocks, type Held, type LockPart } from './locks';
 import { NodeTable, type PathNode } from './nodes';
 import { mtimeKey, num, toAttr, type AttrOverrides } from './stat';
 import type { PathFilesystem, PathOptions, PathStat } from './types';
+import { S_IFMT, S_IFREG } from '../linux/constants';
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
 
 export type Settled<T> = T | FuseError | Promise<T | FuseError>;
 

@@ -20,9 +20,8 @@ import { UNKNOWN_INO, type PathNode } from './nodes';
 import { openResult } from './open';
 import { num } from './stat';
 import type { PathDirEntry, PathDirListing } from './types';
+import { S_IFMT, S_IFDIR } from '../linux/constants';
 
-const S_IFMT = 0o170000;
-const S_IFDIR = 0o040000;
 
 function item(e: PathDirEntry): Item {
   if (typeof e === 'string') return { name: e, stat: undefined };

@@ -12,12 +12,8 @@ import { opened, openResult, releaseQuietly } from './open';
 import type { PathNode } from './nodes';
 import { num } from './stat';
 import type { PathStat } from './types';
+import { S_IFMT, S_IFREG, O_WRONLY, O_CREAT, O_EXCL } from '../linux/constants';
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-const O_WRONLY = 0o1;
-const O_CREAT = 0o100;
-const O_EXCL = 0o200;
 const RENAME_EXCHANGE = 2;
 
 /** A FuseError is answered as it is; anything else thrown goes on being thrown. */

@@ -20,8 +20,8 @@
 import { FuseError } from '../api/errors';
 import type { AttrInput } from '../api/filesystem';
 import { ROOT_ID } from '../protocol';
+import { S_IFDIR } from '../linux/constants';
 
-const S_IFDIR = 0o040000;
 /** libfuse's FUSE_UNKNOWN_INO, never handed out as a node id. */
 export const UNKNOWN_INO = 0xffffffff;
 

@@ -10,6 +10,7 @@
  *   accelerate()       plugs busy-polling, splice, data workers in (accel/)
  *   mount()            mount(2) or fusermount3 (device/)
  *   options            the -o table, its parser, INIT_POLICY (options/)
+ *   releaseFreedMemory gc and malloc_trim, for filesystems that drop big buffers (memory.ts)
  *
  * How the parts fit: docs/design/server.md.
  */
@@ -28,3 +29,4 @@ export { splitOptions, escapeOption } from './options/syntax';
 export { defaultMountOptions, MountOptionError, type MountOptions } from './options/mount';
 export { resolveOptions, type SessionOptions, type ResolvedOptions } from './options/session';
 export { INIT_POLICY } from './options/init-policy';
+export { releaseFreedMemory } from './memory';

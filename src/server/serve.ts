@@ -47,6 +47,13 @@ export interface Served {
   readonly ended: Promise<SessionEnd>;
   /** Unmounts (lazily if the mount is busy) and waits for the session to end. */
   unmount(): Promise<SessionEnd>;
+  /**
+   * Forces the end: detaches the mount lazily if it is still there and
+   * closes the connection, which the kernel then aborts (requests waiting
+   * on it fail with ECONNABORTED, later access to a file still open with
+   * ENOTCONN). For a mount that unmount() left busy.
+   */
+  abort(): Promise<SessionEnd>;
 }
 
 /** Splits `-o` strings into mount options and session options; unknown names are an error. */
@@ -91,6 +98,15 @@ export async function serve(filesystem: Filesystem, mountpoint: string, o: Serve
         // busy: detach now, the kernel finishes when the last user leaves
         m.unmount({ lazy: true });
       }
+      return ended;
+    },
+    abort() {
+      try {
+        m.unmount({ lazy: true });
+      } catch {
+        // gone already, or someone mounted over it: closing the connection is what matters
+      }
+      session.close();
       return ended;
     },
   };

@@ -13,7 +13,7 @@
  *   minor (reply-decode.ts applies the kernel's own checks);
  * - errors are negative errnos in range, and carry no body;
  * - no reply at all for FORGET, BATCH_FORGET and NOTIFY_REPLY;
- * - dirents are 8-byte aligned with zeroed padding, within the size asked;
+ * - dirents are 8-byte aligned records within the size asked (their padding is not read, as by the kernel);
  * - attributes are sane: a file type in the mode, nsec fields below 1e9,
  *   entry/attr timeouts well formed, a nonzero nlink on live entries.
  *

@@ -18,6 +18,7 @@ import {
   type Attr, type DecodedReply, type EntryOut, type FileLock, type ReplyBody, type Statx,
 } from '../protocol';
 import type { Filesystem } from '../api/filesystem';
+import { O_DIRECTORY, O_RDONLY, O_WRONLY } from '../linux/constants';
 import { KernelEmulator, type EmulatorOptions, type InitParams } from './emulator';
 import { LimitExceeded } from './limits';
 
@@ -52,9 +53,6 @@ export interface SetattrInput {
   lockOwner?: bigint;
 }
 
-const O_RDONLY = 0;
-const O_WRONLY = 1;
-const O_DIRECTORY = 0o200000;
 
 export interface DirEntry {
   name: string;

@@ -24,8 +24,8 @@ test('an unknown flag is an error that names it and the flags the command takes'
   assert.throws(() => parseArgs(['-o']), /-o needs a value/);
 });
 
-test('devfuse mount with a mistyped flag exits 1 with the message before it tries to mount', () => {
+test('devfuse mount with a mistyped flag exits 2 (a usage error) with the message before it tries to mount', () => {
   const r = spawnSync(process.execPath, [BIN, 'mount', 'memfs', '/nonexistent-mountpoint', '--trce', 'x'], { encoding: 'utf8' });
-  assert.equal(r.status, 1);
-  assert.match(r.stderr, /devfuse: unknown flag --trce/);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^devfuse mount: unknown flag --trce/);
 });

@@ -19,7 +19,8 @@ after(() => {
   for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-async function waitFor(cond: () => boolean, what: string, ms = 90000): Promise<void> {
+// Generous hang guards, not timings: under TCG with other work on the CPUs a python start alone took over 30 s.
+async function waitFor(cond: () => boolean, what: string, ms = 300_000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -46,7 +47,7 @@ async function stop(child: ChildProcess): Promise<number | null> {
   return done;
 }
 
-function python(code: string, args: string[] = [], timeout = 30000): { status: number | null; stdout: string; stderr: string } {
+function python(code: string, args: string[] = [], timeout = 300_000): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync('python3', ['-c', code, ...args], { encoding: 'utf8', timeout });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

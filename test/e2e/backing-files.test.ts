@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { unwrapDebug } from '../../src/server/core/debug';
 import { canMount, withMount } from '../helpers/mounted';
 
 test('-o passthrough: data goes through the backing files; no READ or WRITE reaches the server', { skip: !canMount() && 'needs root and /dev/fuse' }, async () => {
@@ -16,7 +17,7 @@ test('-o passthrough: data goes through the backing files; no READ or WRITE reac
   process.env.DEVFUSE_PASSTHROUGH_SOURCE = src;
   try {
     await withMount('src/fs/passthrough/index.js', 'passthroughFromEnv', { options: 'passthrough', session: { debug: true } }, async ({ dir, stderr }) => {
-      assert.match(stderr(), /agreed 7\.\d+ .*PASSTHROUGH/, 'FUSE_PASSTHROUGH negotiated');
+      assert.match(unwrapDebug(stderr()), /agreed 7\.\d+ .*PASSTHROUGH/, 'FUSE_PASSTHROUGH negotiated');
       const data = crypto.randomBytes(3 << 20);
       fs.writeFileSync(`${dir}/f`, data);
       assert.ok(fs.readFileSync(`${src}/f`).equals(data), 'the bytes reached the source');

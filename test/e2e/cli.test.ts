@@ -65,13 +65,20 @@ describe('devfuse mount', { skip: !canMount() && 'needs root and /dev/fuse' }, (
     assert.match(r.stderr, /unknown option -o no_such_option/);
   });
 
-  test('--debug prints decoded requests and replies', async () => {
+  test('--debug prints requests and replies decoded: modes in octal, flags by name, long lines wrapped', async () => {
     const m = await start(['hello', '$MNT', '--debug']);
     fs.readFileSync(`${m.dir}/hello`);
     m.child.kill('SIGTERM');
     await m.exit;
-    assert.match(m.stderr(), /→ \d+ LOOKUP nodeid=1 .*name="hello"/);
-    assert.match(m.stderr(), /← \d+ READ OK 14 bytes \(\d+ µs\)/);
+    const err = m.stderr();
+    assert.match(err, /→ \d+ LOOKUP nodeid=1 .*name="hello"/);
+    assert.match(err, /← \d+ LOOKUP OK nodeid=2 generation=\d+ .*attr=\{ino=2 size=14 /);
+    assert.match(err, /mode=0100444 /);
+    assert.match(err, /→ \d+ OPEN nodeid=2 .*flags=O_RDONLY\|O_LARGEFILE /);
+    assert.match(err, /← \d+ READ OK 14 bytes "Hello, world!\\n" \(\d+ µs\)/);
+    assert.match(err, /^INIT: kernel 7\.\d+ offers ASYNC_READ\|/m);
+    const long = err.split('\n').filter((l) => l.length > 160);
+    assert.deepEqual(long, [], 'lines wrapped at 160 columns');
     fs.rmdirSync(m.dir);
   });
 

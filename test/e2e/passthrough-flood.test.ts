@@ -17,6 +17,8 @@ import { pyAsync } from '../helpers/syscalls';
 const CLIENTS = 5;
 const FILES = 150;
 const INFLIGHT = 48;
+/** A client or helper still running after this long has lost a reply: a hang guard, not a timing (15 s was once too short under load). */
+const HANG_MS = 120_000;
 
 /** One client: FILES files through a pool of INFLIGHT concurrent chains; prints a JSON summary. */
 const CLIENT = String.raw`
@@ -71,7 +73,7 @@ function client(dir: string, id: number): Promise<{ done: number; errors: string
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`client ${id} did not finish in time (a lost reply?): ${out} ${err}`));
-    }, 15000);
+    }, HANG_MS);
     child.on('exit', () => {
       clearTimeout(timer);
       try {
@@ -109,13 +111,11 @@ for (const [io, extra] of variants) {
       await withPassthrough(io, 'allow_other,default_permissions' + extra, async ({ dir, src, stderr }) => {
         log = stderr;
         fs.writeFileSync(path.join(dir, 'counter'), '');
-        const t0 = Date.now();
         const results = await Promise.all([
           ...[...Array(CLIENTS).keys()].map((i) => client(dir, i)),
-          ...[0, 1, 2, 3].map(() => pyAsync(LOCKER, [], { cwd: dir, timeout: 15000 })),
-          ...[0, 1].map(() => pyAsync(WALKER, [], { cwd: dir, timeout: 15000 })),
+          ...[0, 1, 2, 3].map(() => pyAsync(LOCKER, [], { cwd: dir, timeout: HANG_MS })),
+          ...[0, 1].map(() => pyAsync(WALKER, [], { cwd: dir, timeout: HANG_MS })),
         ]);
-        const elapsed = Date.now() - t0;
         for (const r of results.slice(0, CLIENTS) as { done: number; errors: string[]; left: number }[]) {
           assert.deepEqual(r.errors, []);
           assert.equal(r.done, FILES);
@@ -126,7 +126,6 @@ for (const [io, extra] of variants) {
         assert.equal(fs.readFileSync(path.join(src, 'counter'), 'utf8'), '100');
         for (let i = 0; i < CLIENTS; i++) assert.equal(fs.readdirSync(path.join(src, `c${i}`)).length, FILES / 2);
         assert.doesNotMatch(stderr(), /devfuse:/, 'the server logged no problem');
-        assert.ok(elapsed < 15000);
       });
       // With a data worker, it served READs/WRITEs and answered, on its own fd, requests it forwarded.
       if (extra) assert.match(log(), /data workers served [1-9]\d*, forwarded [1-9]/);

@@ -1,7 +1,7 @@
 /**
- * The examples of docs/path-api.md, docs/fuse-native.md and the README
- * section for the path API compile against the package as a user imports
- * it ('devfuse', 'devfuse/fuse-native'), so they cannot drift from the API.
+ * The examples of docs/path-api.md and docs/fuse-native.md compile against
+ * the package as a user imports it ('devfuse', 'devfuse/fuse-native'), so
+ * they cannot drift from the API (test/readme.test.ts does the README's).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 
 const repo = path.join(__dirname, '..', '..', '..');
-const DOCS = ['docs/path-api.md', 'docs/fuse-native.md', 'docs/readme-path-section.md'];
+const DOCS = ['docs/path-api.md', 'docs/fuse-native.md'];
 
 test('every ```ts block of the path and fuse-native docs type-checks; every ```js block parses', { timeout: 120_000 }, () => {
   const dir = fs.mkdtempSync(path.join(repo, 'dist', 'path-docs-'));

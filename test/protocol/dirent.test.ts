@@ -59,6 +59,20 @@ describe('DirentBuffer records', () => {
       assert.ok(!(r instanceof ProtocolError) && r.body?.kind === 'dirents' && r.body.entries.length === ENTRIES.length);
     });
 
+    test(`${v.name}: parseDirents reads records whose padding is not zero, as the kernel does`, () => {
+      const b = new DirentBuffer(65536);
+      ENTRIES.forEach((d, i) => assert.ok(v.add(b, d, i)));
+      const body = Buffer.from(b.finish());
+      let pos = 0;
+      for (const d of ENTRIES) {
+        const namelen = encodeName(d.name).length;
+        const rec = direntAlign(v.fixed + namelen);
+        body.fill(0xaa, pos + v.fixed + namelen, pos + rec); // stale bytes, as go-fuse leaves them
+        pos += rec;
+      }
+      assert.deepEqual(parseDirents(body, v.plus), ENTRIES.map((d, i) => (v.plus ? { ...d, entry: plusEntry(i) } : d)));
+    });
+
     test(`${v.name}: the size limit, at every size from 0 to all entries + 8`, () => {
       const ends: number[] = [0];
       for (const d of ENTRIES) ends.push(ends[ends.length - 1]! + direntAlign(v.fixed + encodeName(d.name).length));
@@ -111,7 +125,6 @@ describe('parseDirents rejects malformed records', () => {
     { name: 'namelen 0', body: rec(0, Buffer.alloc(0), Buffer.alloc(0)), match: /namelen 0/ },
     { name: 'namelen over FUSE_NAME_MAX', body: rec(1025, Buffer.alloc(1025, 0x61)), match: /namelen 1025/ },
     { name: 'a name running past the body', body: rec(9, Buffer.from('abc'), Buffer.alloc(5)), match: /needs/ },
-    { name: 'nonzero padding', body: rec(1, Buffer.from('a'), Buffer.from([0, 0, 0, 0, 0, 0, 1])), match: /padding/ },
     { name: "'/' in a name", body: rec(3, Buffer.from('a/b')), match: /'\/'/ },
     { name: 'NUL in a name', body: rec(3, Buffer.from('a\0b')), match: /NUL/ },
     { name: 'READDIR records read as READDIRPLUS', body: Buffer.concat([good, good]), plus: true, match: /fuse_direntplus/ },

@@ -21,6 +21,8 @@ import { escapeOption, splitOptions } from '../../src/server/options/syntax';
 import { findFusermount3, mount, MountError, resolveMountpoint } from '../../src/server/device/mount';
 import { escapeMountInfo, readMountInfo, unescapeMountInfo, type MountInfo } from '../../src/server/device/mountinfo';
 import * as sys from '../../src/linux/sys';
+import { PRIVATE_DEV_FUSE, copyBuildForOtherUsers } from '../helpers/other-user';
+import { waitFor } from '../helpers/wait';
 
 const SERVER_DIR = path.resolve(__dirname, '../../src/server/device');
 const isRoot = process.getuid?.() === 0;
@@ -48,15 +50,6 @@ function mountpoint(owner?: number): string {
 }
 
 const at = (mp: string, table: MountInfo[] = readMountInfo()): MountInfo[] => table.filter((m) => m.mountpoint === mp);
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return cond();
-}
 
 function alive(pid: number): boolean {
   try {
@@ -148,21 +141,11 @@ const childArgs = (mode: string, mp: string, opts: object = {}, control: object 
 
 let nobodyDir: string | null = null;
 
-/**
- * The compiled modules and koffi copied where uid 65534 can read them: a
- * checkout in a private directory (`mktemp -d` makes it 0700, as CI's fresh
- * clone is) is out of that user's reach. Copied once per run, removed after.
- */
+/** The build copied where uid 65534 can read it (see copyBuildForOtherUsers); once per run, removed after. */
 function nobodyServerDir(): string {
   if (nobodyDir) return nobodyDir;
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'devfuse-nobody-'));
+  const root = copyBuildForOtherUsers();
   made.push(root);
-  fs.chmodSync(root, 0o755);
-  fs.cpSync(path.resolve(SERVER_DIR, '../..'), path.join(root, 'dist', 'src'), { recursive: true });
-  // koffi and its native build, which comes in a platform package (@koromix/koffi-linux-x64 here).
-  for (const pkg of ['koffi', '@koromix']) {
-    fs.cpSync(path.resolve(SERVER_DIR, '../../../../node_modules', pkg), path.join(root, 'node_modules', pkg), { recursive: true });
-  }
   return (nobodyDir = path.join(root, 'dist', 'src', 'server', 'device'));
 }
 
@@ -178,7 +161,7 @@ const nobodyArgs = (mode: string, mp: string, opts: object = {}, control: object
 function asNobody(argv: string[]): [string, string[]] {
   const dev = fs.mkdtempSync(path.join(os.tmpdir(), 'devfuse-dev-'));
   made.push(dev);
-  const script = 'mount -t tmpfs devfuse-dev "$1" && mknod -m 666 "$1/fuse" c 10 229 && mount --bind "$1/fuse" /dev/fuse && ' +
+  const script = `${PRIVATE_DEV_FUSE} && ` +
     'shift && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"';
   return ['unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', dev, ...argv]];
 }
@@ -191,7 +174,8 @@ after(() => {
     }
     try { fs.rmSync(d, { recursive: true }); } catch { /* left for the OS */ }
   }
-  const left = fs.readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes('devfuse-mnt-'));
+  // Only this file's own mountpoints: other test files (and other checkouts) mount under /tmp/devfuse-mnt-* too.
+  const left = readMountInfo().filter((m) => made.includes(m.mountpoint)).map((m) => `${m.mountpoint} ${m.fstype} ${m.source}`);
   assert.deepEqual(left, [], 'mounts left behind');
 });
 
@@ -514,7 +498,7 @@ test('fusermount3 as an ordinary user (uid 65534): receives the fd, INIT on it, 
   const o = r.lines[0]!;
   assert.equal(o['method'], 'fusermount3', JSON.stringify(o));
   assert.equal(o['uid'], 65534);
-  assert.match(String(o['description']), /^fusermount3 \(.*fusermount3\) as uid 65534; auto_unmount by fusermount3 \(pid \d+\)$/);
+  assert.match(String(o['description']), /^fusermount3 \(.*fusermount3\) as uid 65534; auto_unmount by a watchdog \(\/bin\/sh, pid \d+\) and fusermount3 \(pid \d+\)$/);
   assert.deepEqual(o['warnings'], [`${fusermount3}: unsafe option suid ignored`]);
   const [e] = o['mounted'] as MountInfo[];
   assert.ok(e, 'mounted in its namespace');

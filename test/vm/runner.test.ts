@@ -1,3 +1,4 @@
+// run-tests: limit 700 s
 // The CUSE lane's VM runner (scripts/vm/run.sh): boots Debian's kernel in qemu
 // with the host's filesystem visible and checks what the CUSE tests rely on:
 // /dev/cuse exists, the host's node runs in the guest, the working directory is

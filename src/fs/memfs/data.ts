@@ -9,6 +9,13 @@
  * Invariant: every byte of an existing block at or past `size` is zero
  * (truncation zeroes the tail it cuts off, fallocate beyond EOF allocates
  * zeroed blocks), so growing the size never exposes old data.
+ *
+ * Memory: a block is its own 4 KiB buffer, or one of the blocks of a run
+ * (see allocateRun) sharing one buffer. A run whose blocks are partly freed
+ * is compacted (its survivors copied out, the run dropped) at the end of
+ * the operation that freed them, so the memory held is always the blocks
+ * counted against `size`, never more. Every buffer allocated or dropped is
+ * reported to Space.held (docs/memfs-memory.md has the measurements).
  */
 import { FuseError } from '../../api/errors';
 import { BLOCK_SIZE, MAX_FILE_SIZE } from './constants';
@@ -18,6 +25,14 @@ export interface Space {
   /** Takes `n` blocks from the budget; false (taking nothing) when they do not fit. */
   reserve(n: number): boolean;
   release(n: number): void;
+  /** File data buffers of `bytes` were allocated (> 0) or dropped (< 0): the memory memfs holds. Optional. */
+  held?(bytes: number): void;
+}
+
+/** A run of blocks in one buffer: where it starts in the file, how many of its blocks are still in use. */
+interface Run {
+  first: number;
+  live: number;
 }
 
 /** Reads that span more blocks than this are copied into one buffer rather than sent as views (IOV_MAX is 1024). */
@@ -29,6 +44,10 @@ const RUN_BLOCKS = 16;
 export class FileData {
   size = 0;
   private readonly blocks = new Map<number, Buffer>();
+  /** The runs (multi-block buffers) by their ArrayBuffer; a block outside this map is a buffer of its own. */
+  private readonly runs = new Map<ArrayBufferLike, Run>();
+  /** Runs that lost blocks during the current operation: compacted at its end (see settle). */
+  private readonly thinned = new Set<ArrayBufferLike>();
 
   constructor(private readonly space: Space) {}
 
@@ -92,6 +111,7 @@ export class FileData {
     if (newSize > MAX_FILE_SIZE) throw new FuseError('EFBIG');
     if (newSize <= this.size) this.dropFrom(newSize);
     this.size = newSize;
+    this.settle();
   }
 
   /** FALLOC_FL_PUNCH_HOLE|KEEP_SIZE: whole blocks in the range are freed, partial ones zeroed. */
@@ -112,6 +132,7 @@ export class FileData {
     } else {
       for (const i of [...this.blocks.keys()]) if (i >= firstWhole && i < lastWhole) this.freeBlock(i);
     }
+    this.settle();
   }
 
   /** fallocate mode 0 / KEEP_SIZE: allocates the missing blocks of the range, all or nothing. */
@@ -119,7 +140,7 @@ export class FileData {
     const end = this.checkRange(offset, length);
     this.reserveMissing(offset, end);
     this.forEachBlockIn(offset, end, (idx) => {
-      if (!this.blocks.has(idx)) this.blocks.set(idx, Buffer.alloc(BLOCK_SIZE));
+      if (!this.blocks.has(idx)) this.blocks.set(idx, this.newBlock());
     });
     if (!keepSize && end > this.size) this.size = end;
   }
@@ -131,7 +152,7 @@ export class FileData {
     this.forEachBlockIn(offset, end, (idx, at, n) => {
       const block = this.blocks.get(idx);
       if (block) block.fill(0, at, at + n);
-      else this.blocks.set(idx, Buffer.alloc(BLOCK_SIZE));
+      else this.blocks.set(idx, this.newBlock());
     });
     if (!keepSize && end > this.size) this.size = end;
   }
@@ -203,8 +224,20 @@ export class FileData {
   /** Frees every block (the inode is gone). */
   free(): void {
     this.space.release(this.blocks.size);
+    const bytes = this.heldBytes;
     this.blocks.clear();
+    this.runs.clear();
+    this.thinned.clear();
     this.size = 0;
+    if (bytes > 0) this.space.held?.(-bytes);
+  }
+
+  /** Bytes of buffers this file holds (tests check it against the blocks counted). */
+  get heldBytes(): number {
+    let bytes = 0;
+    for (const b of this.blocks.values()) if (!this.runs.has(b.buffer)) bytes += b.byteLength;
+    for (const ab of this.runs.keys()) bytes += ab.byteLength;
+    return bytes;
   }
 
   // ---- internals ------------------------------------------------------------
@@ -213,9 +246,15 @@ export class FileData {
     let block = this.blocks.get(idx);
     if (block) return block;
     if (!this.space.reserve(1)) return null;
-    block = Buffer.alloc(BLOCK_SIZE);
+    block = this.newBlock();
     this.blocks.set(idx, block);
     return block;
+  }
+
+  /** A zeroed block of its own; the caller has reserved it. */
+  private newBlock(): Buffer {
+    this.space.held?.(BLOCK_SIZE);
+    return Buffer.alloc(BLOCK_SIZE);
   }
 
   /**
@@ -223,20 +262,58 @@ export class FileData {
    * missing ones at the start of that run together, in one buffer of up to
    * RUN_BLOCKS blocks, unzeroed since the write fills them. Creating one
    * ArrayBuffer per 4 KiB block costs more than the copy itself; a run
-   * costs one. (Freed blocks of a run keep its memory until the last one
-   * goes: at most RUN_BLOCKS - 1 blocks, and only after partial punches or
-   * truncations of big sequential writes; the space budget counts blocks.)
+   * costs one. A run that loses some of its blocks is compacted (settle).
    */
   private allocateRun(idx: number, count: number): void {
     let k = 0;
     while (k < Math.min(count, RUN_BLOCKS) && !this.blocks.has(idx + k)) k++;
     if (k < 2 || !this.space.reserve(k)) return;
     const run = Buffer.allocUnsafeSlow(k * BLOCK_SIZE);
+    this.space.held?.(run.byteLength);
+    this.runs.set(run.buffer, { first: idx, live: k });
     for (let i = 0; i < k; i++) this.blocks.set(idx + i, run.subarray(i * BLOCK_SIZE, (i + 1) * BLOCK_SIZE));
   }
 
   private freeBlock(idx: number): void {
-    if (this.blocks.delete(idx)) this.space.release(1);
+    const b = this.blocks.get(idx);
+    if (!b) return;
+    this.blocks.delete(idx);
+    this.space.release(1);
+    const run = this.runs.get(b.buffer);
+    if (!run) {
+      this.space.held?.(-b.byteLength);
+    } else if (--run.live === 0) {
+      this.runs.delete(b.buffer);
+      this.thinned.delete(b.buffer);
+      this.space.held?.(-b.buffer.byteLength);
+    } else {
+      this.thinned.add(b.buffer);
+    }
+  }
+
+  /**
+   * Compacts the runs that lost blocks and still have some: their survivors
+   * are copied into buffers of their own and the run is dropped, so no
+   * freed block keeps memory. Runs only at the end of an operation: a
+   * truncation that frees whole runs copies nothing.
+   */
+  private settle(): void {
+    for (const ab of this.thinned) {
+      const run = this.runs.get(ab);
+      if (!run) continue;
+      const count = ab.byteLength / BLOCK_SIZE;
+      for (let i = run.first; i < run.first + count; i++) {
+        const b = this.blocks.get(i);
+        if (b?.buffer !== ab) continue;
+        const own = Buffer.allocUnsafeSlow(BLOCK_SIZE);
+        b.copy(own);
+        this.space.held?.(BLOCK_SIZE);
+        this.blocks.set(i, own);
+      }
+      this.runs.delete(ab);
+      this.space.held?.(-ab.byteLength);
+    }
+    this.thinned.clear();
   }
 
   private checkRange(offset: number, length: number): number {

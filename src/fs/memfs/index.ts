@@ -2,8 +2,8 @@
  * memfs: an in-memory filesystem with POSIX semantics, the filesystem
  * `devfuse mount memfs <mountpoint>` serves.
  *
- *   import { memfs } from 'devfuse/fs/memfs';
- *   await serve(memfs({ size: 512 * 1024 * 1024 }), '/mnt/scratch');
+ *   import { memfs, releaseFreedMemory, serve } from 'devfuse';
+ *   await serve(memfs({ size: 512 * 1024 * 1024, releaseMemory: releaseFreedMemory }), '/mnt/scratch');
  *
  * Everything lives in the serving process's memory and is gone when it
  * exits. Handlers answer synchronously (no promise per request), except a

@@ -33,6 +33,16 @@ export interface MemfsOptions {
   defaultPermissions?: boolean;
   /** Where timestamps come from (tests inject a fake). */
   clock?: Clock;
+  /**
+   * Called (from a timer, at most once a second) after memfs has dropped
+   * 4 MiB or more of file data, to hand that memory back to the operating
+   * system: until a garbage collection runs the buffers are still
+   * allocated, and glibc's malloc keeps what is freed. devfuse's
+   * `releaseFreedMemory` does both (the CLI passes it); without it a
+   * deleted file's memory comes back only when the process happens to
+   * collect and trim (docs/memfs-memory.md).
+   */
+  releaseMemory?: () => void;
 }
 
 export interface ResolvedMemfsOptions {
@@ -44,6 +54,7 @@ export interface ResolvedMemfsOptions {
   atime: 'relatime' | 'strictatime' | 'noatime';
   defaultPermissions: boolean;
   clock: Clock;
+  releaseMemory: (() => void) | undefined;
 }
 
 function nonNegativeInteger(v: unknown, what: string): number {
@@ -67,5 +78,6 @@ export function resolveMemfsOptions(o: MemfsOptions = {}): ResolvedMemfsOptions 
     atime,
     defaultPermissions: o.defaultPermissions ?? false,
     clock: o.clock ?? systemClock(),
+    releaseMemory: o.releaseMemory,
   };
 }

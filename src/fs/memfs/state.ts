@@ -32,6 +32,12 @@ export interface Handle {
 }
 
 const DAY_SEC = 24 * 60 * 60;
+/** releaseMemory runs once this much file data was dropped... */
+const RELEASE_AFTER_BYTES = 4 << 20;
+/** ...this long after the drop that crossed it... */
+const RELEASE_DELAY_MS = 100;
+/** ...and no sooner than this after the last run. */
+const RELEASE_INTERVAL_MS = 1000;
 
 export class MemfsState implements Space {
   readonly clock: Clock;
@@ -45,6 +51,12 @@ export class MemfsState implements Space {
   private nextFh = 1;
   /** Bytes taken from the `size` budget. */
   usedBytes = 0;
+  /** Bytes of file data buffers held (equal to the data blocks counted in usedBytes: data.ts compacts). */
+  dataBytes = 0;
+  /** Bytes of file data dropped since releaseMemory last ran. */
+  private freedBytes = 0;
+  /** A release is scheduled, or ran less than RELEASE_INTERVAL_MS ago. */
+  private releaseTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(readonly options: ResolvedMemfsOptions) {
     this.clock = options.clock;
@@ -153,6 +165,33 @@ export class MemfsState implements Space {
 
   releaseBytes(n: number): void {
     this.usedBytes -= n;
+  }
+
+  held(bytes: number): void {
+    this.dataBytes += bytes;
+    if (bytes >= 0 || !this.options.releaseMemory) return;
+    this.freedBytes -= bytes;
+    if (this.freedBytes >= RELEASE_AFTER_BYTES && !this.releaseTimer) this.scheduleRelease();
+  }
+
+  /**
+   * Dropped buffers are memory only once the garbage collector has run and
+   * malloc has given it back, neither of which happens by itself in an
+   * idle process: releaseMemory (see MemfsOptions) does both. After a
+   * short delay, so that an `rm -rf` is one call, and at most once a second.
+   */
+  private scheduleRelease(delay = RELEASE_DELAY_MS): void {
+    this.releaseTimer = setTimeout(() => {
+      this.freedBytes = 0;
+      this.options.releaseMemory?.();
+      // The quiet period: drops meanwhile wait for its end.
+      this.releaseTimer = setTimeout(() => {
+        this.releaseTimer = null;
+        if (this.freedBytes >= RELEASE_AFTER_BYTES) this.scheduleRelease(0);
+      }, RELEASE_INTERVAL_MS - RELEASE_DELAY_MS);
+      this.releaseTimer.unref?.();
+    }, delay);
+    this.releaseTimer.unref?.();
   }
 
   newFileData(): FileData {

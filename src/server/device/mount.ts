@@ -21,9 +21,13 @@
  * whether it is there.
  *
  * No dead mount left behind: with auto_unmount (the default) a watchdog
- * unmounts the mountpoint when this process dies, however it dies. On the
- * fusermount3 path fusermount3 itself is the watchdog. On the mount(2) path
- * it is a /bin/sh (see spawnWatchdog).
+ * unmounts the mountpoint when this process dies, however it dies: a /bin/sh
+ * of ours (see spawnWatchdog) on both paths. On the fusermount3 path,
+ * fusermount3's own auto_unmount is kept but not relied on: up to 3.14
+ * (Debian 12) its watchdog runs as root, is refused the mountpoint
+ * (EACCES: no allow_other) and exits leaving the dead mount (libfuse issue
+ * 586, fixed in 3.15). Ours runs as the user, and whichever comes second
+ * finds the mount gone and does nothing.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -131,6 +135,10 @@ export function mount(mountpoint: string, options: Partial<MountOptions> = {}, c
     throw new MountError(own.mountpoint, [], `cannot mount FUSE on ${own.mountpoint}: this process has a FUSE filesystem mounted there already; unmount it first`);
   }
   const target = resolveMountpoint(mountpoint, o.rootmode);
+  const top = topMountAt(target.path);
+  if (top && isFuseType(top.fstype) && !o.stack) {
+    throw new MountError(target.path, [], `cannot mount FUSE on ${target.path}: a FUSE filesystem (${top.fstype}, ${top.source}) is mounted there already; unmount it first, or pass -o stack to mount on top of it`);
+  }
   const attempts: MountAttempt[] = [];
 
   if (want !== 'fusermount3') {
@@ -159,6 +167,8 @@ export function mount(mountpoint: string, options: Partial<MountOptions> = {}, c
 }
 
 // --------------------------------------------------------------- mountpoint
+
+const isFuseType = (t: string): boolean => t === 'fuse' || t === 'fuseblk' || t.startsWith('fuse.') || t.startsWith('fuseblk.');
 
 /**
  * Checks the mountpoint before anyone mounts on it, so that the usual
@@ -227,7 +237,7 @@ function mountSys(target: string, rootmode: number, o: MountOptions): MountedFus
   let watchdog: Watchdog | undefined;
   if (o.auto_unmount) {
     try {
-      watchdog = spawnWatchdog(target, entry);
+      watchdog = spawnWatchdog(target, entry, umountCommand(target));
     } catch (e) {
       // Like libfuse: a mount we promised to clean up but cannot is undone.
       try { umount2(target, MNT_DETACH); } catch { /* gone already */ }
@@ -322,21 +332,37 @@ function mountFusermount(target: string, o: MountOptions, bin: string, timeout: 
   if (!o.auto_unmount) fs.closeSync(ours);
   const type = fsType(o);
   const entry = findNewMount(target, type, o.fsname);
-  const description = `fusermount3 (${bin}) as uid ${getuid()}; ` +
-    (o.auto_unmount ? `auto_unmount by fusermount3 (pid ${child.pid})` : 'no auto_unmount');
+  const unmount = (lazy: boolean): void => {
+    const r = spawnSync(bin, ['-u', ...(lazy ? ['-z'] : []), '--', target], {
+      stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout, cwd: '/',
+    });
+    if (r.status !== 0) throw new Error(`${bin} -u${lazy ? ' -z' : ''} ${target}: ${(r.stderr || r.error?.message || `status ${r.status}`).trim()}`);
+  };
   let socketOpen = o.auto_unmount;
+  const closeSocket = (): void => {
+    if (socketOpen) fs.closeSync(ours);
+    socketOpen = false;
+  };
+  let watchdog: Watchdog | undefined;
+  if (o.auto_unmount) {
+    try {
+      watchdog = spawnWatchdog(target, entry, [bin, '-u', '-z', '--', target]);
+    } catch (e) {
+      try { unmount(true); } catch { /* gone already */ }
+      closeSocket();
+      fs.closeSync(fd);
+      throw new Error(`mounted, but could not start the auto-unmount watchdog, so unmounted it again: ${(e as Error).message} (-o noauto_unmount mounts without one)`);
+    }
+  }
+  const description = `fusermount3 (${bin}) as uid ${getuid()}; ` +
+    (watchdog ? `auto_unmount by a watchdog (/bin/sh, pid ${watchdog.pid}) and fusermount3 (pid ${child.pid})` : 'no auto_unmount');
   return new Mounted(fd, target, 'fusermount3', o, type, entry, messages, {
     description,
-    unmount: (lazy) => {
-      const r = spawnSync(bin, ['-u', ...(lazy ? ['-z'] : []), '--', target], {
-        stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout, cwd: '/',
-      });
-      if (r.status !== 0) throw new Error(`${bin} -u${lazy ? ' -z' : ''} ${target}: ${(r.stderr || r.error?.message || `status ${r.status}`).trim()}`);
-    },
+    unmount,
     // Closing the socket lets fusermount3 go: it finds the mount gone and exits.
     dismiss: () => {
-      if (socketOpen) fs.closeSync(ours);
-      socketOpen = false;
+      closeSocket();
+      watchdog?.dismiss();
     },
   });
 }
@@ -402,12 +428,14 @@ interface Watchdog {
 }
 
 /*
- * The watchdog of the mount(2) path: a /bin/sh reading a pipe whose write end
+ * The watchdog: a /bin/sh reading a pipe whose write end
  * only this process holds (CLOEXEC, so no child of ours inherits it). A clean
  * unmount writes "exit". Any death of this process, SIGKILL included, closes
  * the pipe: the shell reads EOF and unmounts lazily, but only if the mount at
  * the mountpoint is still ours (same mount ID and device, and on top), so it
- * never unmounts something mounted there later.
+ * never unmounts something mounted there later. On the mount(2) path it runs
+ * umount(8); on the fusermount3 path `fusermount3 -u -z` as this user, the
+ * only way an ordinary user can unmount.
  *
  * Why a shell and not a Node child: a shell costs ~1 MB and a millisecond to
  * start, where a second Node process costs ~40 MB and ~50 ms for a job of four
@@ -423,18 +451,25 @@ top=
 while read -r id _ dev _ mp _; do
   [ "$mp" = "$2" ] && top="$id $dev"
 done < /proc/self/mountinfo
-[ "$top" = "$3" ] && exec "$4" -i -l -n -c -- "$1"
-exit 0
+[ "$top" = "$3" ] || exit 0
+shift 3
+exec "$@"
 `;
 
-function spawnWatchdog(target: string, entry: MountInfo | undefined): Watchdog {
-  if (!entry) throw new Error(`the new mount at ${target} is not in /proc/self/mountinfo`);
+/** The mount(2) path's lazy unmount: umount(8), which does not stat the (dead) mountpoint with -c. */
+function umountCommand(target: string): string[] {
   const umount = ['/usr/bin/umount', '/bin/umount', '/usr/sbin/umount', '/sbin/umount'].find((p) => fs.existsSync(p));
   if (!umount) throw new Error('umount(8) not found (Debian package mount)');
+  return [umount, '-i', '-l', '-n', '-c', '--', target];
+}
+
+/** Starts a watchdog that runs `unmount` (an argv) once this process is gone, if our mount is still on top. */
+function spawnWatchdog(target: string, entry: MountInfo | undefined, unmount: readonly string[]): Watchdog {
+  if (!entry) throw new Error(`the new mount at ${target} is not in /proc/self/mountinfo`);
   const [r, w] = pipe2(O_CLOEXEC);
   let child: ChildProcess;
   try {
-    child = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT, 'devfuse-watchdog', target, escapeMountInfo(target), `${entry.id} ${entry.dev}`, umount], {
+    child = spawn('/bin/sh', ['-c', WATCHDOG_SCRIPT, 'devfuse-watchdog', target, escapeMountInfo(target), `${entry.id} ${entry.dev}`, ...unmount], {
       stdio: [r, 'ignore', 'ignore'],
       detached: true,
       cwd: '/',

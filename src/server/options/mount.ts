@@ -62,6 +62,12 @@ export interface MountOptions {
   rootmode: number | undefined;
   /** Unmount when the server process dies (default on; `noauto_unmount` turns it off). */
   auto_unmount: boolean;
+  /**
+   * `stack`: mount even where a FUSE filesystem is mounted already, on top
+   * of it. Without it that is refused: mounting twice on one mountpoint is
+   * far more often a mistake (a second `devfuse mount`) than a plan.
+   */
+  stack: boolean;
 }
 
 export class MountOptionError extends Error {
@@ -89,6 +95,7 @@ export function defaultMountOptions(): MountOptions {
     blksize: undefined,
     rootmode: undefined,
     auto_unmount: true,
+    stack: false,
   };
 }
 

@@ -3,6 +3,7 @@
  * it) can be asked to do, with their defaults. Their `-o` names are in
  * table.ts; what they make devfuse ask of the kernel at INIT, init-policy.ts.
  */
+import { debugToStderr } from '../core/debug';
 
 /** The default largest busy-poll window, µs (busy_poll=; docs/design/polling.md). */
 export const DEFAULT_BUSY_POLL = 50;
@@ -70,7 +71,12 @@ export interface SessionOptions {
   directIoAllowMmap?: boolean;
   /** FUSE_CREATE_SUPP_GROUP: send the caller's matching supplementary group with creates (ctx.groups). */
   createSuppGroup?: boolean;
-  /** FUSE_REQUEST_TIMEOUT (7.43): seconds after which the kernel aborts the connection over an unanswered request. */
+  /**
+   * FUSE_REQUEST_TIMEOUT (7.43): seconds after which the kernel aborts the
+   * connection over an unanswered request. The kernel raises values below
+   * 15 to 15 and checks every 15 s: the abort comes max(S,15) to
+   * max(S,15)+15 s after the request (docs/cli.md).
+   */
   requestTimeout?: number;
   /**
    * Backing files, the kernel's FUSE_PASSTHROUGH (-o passthrough; kernel
@@ -148,7 +154,7 @@ export function resolveOptions(o: SessionOptions): ResolvedOptions {
   const maxBackground = o.maxBackground ?? 64;
   if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0 && o.workers <= 63)) throw new Error(`workers must be an integer from 0 to 63, not ${o.workers}`);
   return {
-    debug: o.debug === true ? stderr : typeof o.debug === 'function' ? o.debug : null,
+    debug: o.debug === true ? debugToStderr : typeof o.debug === 'function' ? o.debug : null,
     log: o.log ?? ((line) => stderr(`devfuse: ${line}`)),
     entryTimeout: o.entryTimeout ?? 1,
     attrTimeout: o.attrTimeout ?? 1,

@@ -125,6 +125,7 @@ export const OPTIONS: Readonly<Record<string, OptionDef>> = {
   default_permissions: mountFlag('default_permissions', true),
   auto_unmount: mountFlag('auto_unmount', true),
   noauto_unmount: mountFlag('auto_unmount', false),
+  stack: mountFlag('stack', true),
   fsname: { target: 'mount', set: (o, value, key) => void (o.fsname = str(key, value)) },
   subtype: {
     target: 'mount',
@@ -139,6 +140,7 @@ export const OPTIONS: Readonly<Record<string, OptionDef>> = {
   rootmode: mountUint('rootmode', 8),
   blkdev: mountRefused('-o blkdev: fuseblk mounts (a filesystem backed by a block device) are not supported by devfuse'),
   // Accepted for compatibility and ignored: libfuse 3 mounts over non-empty directories anyway.
+  // (It is not `stack`: a directory with files in it is not a FUSE mount.)
   nonempty: { target: 'mount', set: () => undefined },
   fd: reserved('fd'),
   user_id: reserved('user_id'),

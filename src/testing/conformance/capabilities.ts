@@ -12,6 +12,7 @@
  * missing when the filesystem did not negotiate it.
  */
 import { Errno, InitFlags, Opcode, ROOT_ID, errnoName, type DecodedReply } from '../../protocol';
+import { O_CREAT, O_DIRECTORY, O_RDONLY, O_RDWR, S_IFIFO, S_IFREG } from '../../linux/constants';
 import type { KernelEmulator } from '../emulator';
 import type { Capability, Scenario } from './kit';
 import type { ScenarioContext } from './context';
@@ -23,12 +24,6 @@ export const CAPABILITIES: readonly Capability[] = [
 
 const NOT_IMPLEMENTED = new Set<number>([Errno.ENOSYS, Errno.EROFS, Errno.EOPNOTSUPP, Errno.EPERM]);
 
-const O_RDONLY = 0;
-const O_RDWR = 2;
-const O_CREAT = 0o100;
-const O_DIRECTORY = 0o200000;
-const S_IFREG = 0o100000;
-const S_IFIFO = 0o010000;
 const DT_REG = 8;
 const SEEK_DATA = 3;
 const F_RDLCK = 0;

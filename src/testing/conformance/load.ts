@@ -36,8 +36,7 @@ export async function loadTarget(spec: string, exportName?: string): Promise<Loa
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ERR_REQUIRE_ESM') mod = await importModule(pathToFileURL(file).href);
-    else if (code === 'MODULE_NOT_FOUND' && String((e as Error).message).includes(file)) throw new UsageError(`cannot load ${spec}: ${(e as Error).message.split('\n')[0]}`);
-    else throw e;
+    else throw new UsageError(`cannot load ${spec}: ${whyNotLoaded(e, file)}`);
   }
   const exports = Object.keys(mod).filter((k) => typeof mod[k] === 'function' && k !== 'inspect');
   const pick = exportName ?? (typeof mod.default === 'function' ? 'default' : exports[0]);
@@ -81,4 +80,17 @@ function loadBuiltin(spec: string): LoadedTarget | null {
     default:
       return null;
   }
+}
+
+/**
+ * A module that failed to load, in one line: what Node says first (the
+ * missing module, with no require stack), the error's name, and for a
+ * syntax error the file and line it points at.
+ */
+function whyNotLoaded(e: unknown, file: string): string {
+  if (!(e instanceof Error)) return String(e);
+  const first = e.message.split('\n')[0]!.trim();
+  if ((e as { code?: string }).code === 'MODULE_NOT_FOUND') return first;
+  const at = e instanceof SyntaxError ? (e.stack?.split('\n')[0] ?? '') : '';
+  return `${e.name}: ${first}${at.startsWith(file) ? ` (${at})` : ''}`;
 }
