@@ -28,7 +28,7 @@ import path from 'node:path';
 import { ratioChart, type ChartGroup } from './bench/chart';
 import { parseMountOptions, sessionOptionsFromMountOptions } from '../src';
 import { compilePassthroughLl, compileTools, PASSTHROUGH_LL_SOURCE } from './bench/ctools';
-import { baselinePeer, binaries, optionVariant, PEERS, runsWorkload, Server, WORKLOADS, type PeerSpec, type WorkloadId } from './bench/peers';
+import { baselinePeers, binaries, optionVariant, PEERS, runsWorkload, Server, WORKLOADS, type PeerSpec, type WorkloadId } from './bench/peers';
 import {
   HALT_POLL_KNOB, REPO, Teardown, allCpusMask, describeMachine, dropCaches, fmt, forceUnmount, haltPollNs, have, machine, markdownTable, median,
   parseArgs, pinProcess, rssKiB, run, runOk, setKnob, sleep, table, tempDir,
@@ -122,7 +122,8 @@ const USAGE = `usage: node dist/scripts/bench.js [flags]  (npm run bench)
                         several separated by ";" (e.g. "noplus:readdirplus=no;mw128k:max_write=131072")
   --baseline DIR        also the peer "devfuse base" (id devfuse-base): the devfuse passthrough
                         as built in the checkout DIR (e.g. a git worktree of an older commit,
-                        npm ci'd there), so that one run compares a change with the code before it
+                        npm ci'd there), so that one run compares a change with the code before it;
+                        and "devfuse/fuse-native base" (devfuse-fuse-native-base) where DIR has it
   --halt-poll NS        a KVM guest's idle CPUs poll NS ns before halting, for the run
                         (haltpoll.guest_halt_poll_ns, restored at the end): figures as on
                         a machine whose idle CPUs wake cheaply (see docs/performance.md)`;
@@ -153,7 +154,7 @@ function variants(spec: string | undefined): PeerSpec[] {
 
 function config(): Config {
   const { flags } = parseArgs(process.argv.slice(2), ['rounds', 'workloads', 'peers', 'quick', 'no-install', 'out', 'cpu-prof', 'keep-page-reporting', 'halt-poll', 'variant', 'baseline'], USAGE);
-  if (flags.has('baseline')) PEERS.push(baselinePeer(path.resolve(flags.get('baseline')!)));
+  if (flags.has('baseline')) PEERS.push(...baselinePeers(path.resolve(flags.get('baseline')!)));
   const quick = flags.has('quick');
   const list = (k: string): string[] | null => (flags.has(k) ? flags.get(k)!.split(',').map((s) => s.trim()).filter(Boolean) : null);
   const workloads = (list('workloads') ?? WORKLOADS) as WorkloadId[];

@@ -6,6 +6,9 @@
  *
  *   statloop PATH SECONDS        statx(AT_STATX_FORCE_SYNC) of one file in a
  *                                tight loop: the request round trip
+ *   preadloop PATH SECONDS       4 KiB preads of an open file in a tight loop,
+ *                                walking its first MiB (open it direct_io so
+ *                                that each is a READ): the data round trip
  *   seqio write|read PATH MIB BS_KIB DIRECT DEADLINE_S
  *                                sequential I/O in BS_KIB blocks, stopping at
  *                                MIB or the deadline; write ends with fsync
@@ -75,6 +78,40 @@ int main(int argc, char **argv) {
     lat[n++] = (uint32_t)(t - t0 > 0xffffffffull ? 0xffffffffull : t - t0);
   }
   double total = (double)(t - start);
+  qsort(lat, n, sizeof *lat, cmp_u32);
+  printf("{\"calls\":%zu,\"mean_us\":%.4f,\"p50_us\":%.4f,\"p99_us\":%.4f}\n", n, total / n / 1000.0,
+         lat[n / 2] / 1000.0, lat[(size_t)(n * 0.99)] / 1000.0);
+  return 0;
+}
+`;
+
+const PREADLOOP = String.raw`
+/* preadloop PATH SECONDS: 4 KiB preads walking the first MiB of PATH (the
+   filesystem opens it direct_io, so that each one is a READ). 0.2 s of
+   warm-up first. */
+int main(int argc, char **argv) {
+  if (argc < 3) { fprintf(stderr, "usage: preadloop PATH SECONDS\n"); return 2; }
+  const char *p = argv[1];
+  double secs = atof(argv[2]);
+  static char buf[4096];
+  int fd = open(p, O_RDONLY);
+  if (fd < 0) die("open", p);
+  uint64_t i = 0;
+  uint64_t warm_end = now_ns() + 200000000ull;
+  while (now_ns() < warm_end)
+    if (pread(fd, buf, sizeof buf, (off_t)(i++ & 255) * 4096) != sizeof buf) die("pread", p);
+  size_t cap = 1 << 20, n = 0;
+  uint32_t *lat = malloc(cap * sizeof *lat);
+  uint64_t start = now_ns(), end = start + (uint64_t)(secs * 1e9), t = start;
+  while (t < end) {
+    uint64_t t0 = t;
+    if (pread(fd, buf, sizeof buf, (off_t)(i++ & 255) * 4096) != sizeof buf) die("pread", p);
+    t = now_ns();
+    if (n == cap) { cap *= 2; lat = realloc(lat, cap * sizeof *lat); }
+    lat[n++] = (uint32_t)(t - t0 > 0xffffffffull ? 0xffffffffull : t - t0);
+  }
+  double total = (double)(t - start);
+  close(fd);
   qsort(lat, n, sizeof *lat, cmp_u32);
   printf("{\"calls\":%zu,\"mean_us\":%.4f,\"p50_us\":%.4f,\"p99_us\":%.4f}\n", n, total / n / 1000.0,
          lat[n / 2] / 1000.0, lat[(size_t)(n * 0.99)] / 1000.0);
@@ -234,7 +271,7 @@ int main(int argc, char **argv) {
 }
 `;
 
-export const PROGRAMS = { statloop: STATLOOP, seqio: SEQIO, meta: META, soakclient: SOAKCLIENT } as const;
+export const PROGRAMS = { statloop: STATLOOP, preadloop: PREADLOOP, seqio: SEQIO, meta: META, soakclient: SOAKCLIENT } as const;
 export type Program = keyof typeof PROGRAMS;
 
 /** Compiles the named programs into `dir`; returns their paths. */

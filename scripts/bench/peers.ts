@@ -88,10 +88,23 @@ export function optionVariant(name: string, options: string): PeerSpec {
  * the devfuse column is (the passthrough, default options): the same run
  * measures a change against the code before it.
  */
-export function baselinePeer(root: string): PeerSpec {
+export function baselinePeers(root: string): PeerSpec[] {
   const server = script('devfuse-server', root);
   if (!fs.existsSync(server)) throw new Error(`--baseline ${root}: no ${path.relative(root, server)} there (build that checkout first: npm ci, or tsc)`);
-  return devfuse('devfuse-base', 'devfuse base', `devfuse passthrough as built in ${root} (--baseline), default options`, { root });
+  const peers = [devfuse('devfuse-base', 'devfuse base', `devfuse passthrough as built in ${root} (--baseline), default options`, { root })];
+  // And the fuse-native passthrough on that checkout's devfuse/fuse-native, where it has one.
+  const fn = script('fuse-native-server', root);
+  if (fs.existsSync(fn) && fs.existsSync(path.join(root, 'dist', 'src', 'fuse-native', 'index.js'))) {
+    peers.push({
+      id: 'devfuse-fuse-native-base',
+      label: 'devfuse/fuse-native base',
+      kind: 'baseline',
+      about: `the fuse-native passthrough on devfuse/fuse-native as built in ${root} (--baseline)`,
+      usesSource: true,
+      command: (source, mnt, rt) => ({ cmd: node, args: [fn, source, mnt, '--watch-stdin', '--devfuse', ...(rt ? ['--timeouts0'] : [])] }),
+    });
+  }
+  return peers;
 }
 
 /** Filled in by setup once passthrough_ll is compiled. */

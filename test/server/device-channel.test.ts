@@ -10,7 +10,8 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { describe, test } from 'node:test';
-import { O_ASYNC, O_NONBLOCK } from '../../src/linux/constants';
+import { O_ASYNC } from '../../src/linux/constants';
+import { FakeDeviceFlags } from '../helpers/fake-device-flags';
 import { Errno } from '../../src/protocol/errno';
 import { Opcode } from '../../src/protocol/constants';
 import { plugHooks } from '../../src/server/core/hooks';
@@ -35,17 +36,17 @@ class FakeClock implements PollClock {
 }
 
 /** A device whose requests arrive at given times on the fake clock, one whole request per read. */
-class FakeDevice implements DeviceIo {
+class FakeDevice extends FakeDeviceFlags implements DeviceIo {
   private readonly queue: { at: number; msg: Buffer }[] = [];
   private err = 0;
-  flags = 0;
-  listener: (() => void) | null = null;
   /** Set by the test while the channel polls. */
   polling = false;
   /** Reads made while polling, and those of them that found O_ASYNC on. */
   pollReads = 0;
   pollReadsWithSignal = 0;
-  constructor(private readonly clock: FakeClock) {}
+  constructor(private readonly clock: FakeClock) {
+    super();
+  }
 
   send(msg: Buffer, at: number): void {
     this.queue.push({ at, msg });
@@ -73,22 +74,6 @@ class FakeDevice implements DeviceIo {
   }
   write(): number {
     return 0;
-  }
-  setAsync(_fd: number, on: boolean): void {
-    this.flags = on ? this.flags | O_NONBLOCK | O_ASYNC : this.flags & ~O_ASYNC;
-  }
-  getFlags(): number {
-    return this.flags;
-  }
-  setFlags(_fd: number, flags: number): number {
-    this.flags = flags;
-    return 0;
-  }
-  onSignal(listener: () => void): void {
-    this.listener = listener;
-  }
-  offSignal(): void {
-    this.listener = null;
   }
 }
 

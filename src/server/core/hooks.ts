@@ -23,6 +23,12 @@ export interface ReadLoop {
   quiet(): void;
   /** Drains the queue soon (after other event-loop work), as a signal would. */
   wake(): void;
+  /**
+   * Drains the queue now (from a microtask: the last asynchronous answer was
+   * just written, the client's next request may already be queued), or
+   * soon as wake() does after a chain of such drains.
+   */
+  drainNow(): void;
 }
 
 /** readNext(): nothing queued (EAGAIN). */
@@ -68,6 +74,8 @@ export interface Hooks {
 
   /** INIT was answered: the mount is usable, what was agreed is known. */
   initialized?(agreed: Agreed): void;
+  /** The session is about to write the answer to the last request it had in flight (asynchronous ones only). */
+  settling?(): void;
   /** The session answered the last request it had in flight (a signal-free moment: the next request may be close). */
   settled?(): void;
   /** The highest unique read on other fds of the connection (data workers): an INTERRUPT for a lower one is no early one. */

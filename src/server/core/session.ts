@@ -266,10 +266,22 @@ export class Session implements SessionApi, DispatchHost {
       return;
     }
     ctx.done = true;
-    if (ctx.registered) {
-      this.inflight.delete(ctx.unique);
-      if (this.inflight.size === 0 && this.hooks.settled !== undefined) this.hooks.settled();
+    if (!ctx.registered) return this.answer(ctx, bytes);
+    this.inflight.delete(ctx.unique);
+    const h = this.hooks;
+    if (this.inflight.size !== 0 || h.settled === undefined) return this.answer(ctx, bytes);
+    // The last one in flight: polling keeps signals off across the write and drains right after it (the
+    // client's next request comes next); settled is called whatever the write does, or signals stay off.
+    if (h.settling !== undefined) h.settling();
+    try {
+      this.answer(ctx, bytes);
+    } finally {
+      h.settled();
     }
+  }
+
+  /** Writes the answer, gives back its buffers, counts or returns its lookups. */
+  private answer(ctx: Context, bytes: ReplyBytes): void {
     if (ctx.buf) {
       this.channel.release(ctx.buf);
       ctx.buf = null;

@@ -7,7 +7,10 @@
  * the callback drains the queue until read(2) says EAGAIN, BATCH requests at
  * a time with setImmediate between batches so timers and I/O are not
  * starved. Requests are decoded and dispatched on the thread that runs the
- * filesystem, with no thread hop. A drain that finds a second request turns
+ * filesystem, with no thread hop. After the last asynchronous answer in
+ * flight, polling drains at once from that microtask (drainNow), with the
+ * signal off; signals come back when the event loop next runs, and a chain
+ * of such drains yields to it after BATCH requests. A drain that finds a second request turns
  * O_ASYNC off until the queue is empty ("quiet"): under load the signals
  * only interrupt the server's own syscalls. Why this design, against the
  * others measured: docs/design/device-channel.md.
@@ -71,8 +74,19 @@ export class DeviceChannel implements Channel, ReadLoop {
   private readonly ownsFd: boolean;
   private readonly io: DeviceIo;
   private hooks: Hooks = NO_HOOKS;
-  private readonly onSignal = (): void => this.drain();
-  private readonly drainLater = (): void => this.drain();
+  /** Requests delivered by drains run from microtasks (drainNow) since the event loop last ran one. */
+  private chained = 0;
+  /** The drain running now was called from a microtask (drainNow), not by the event loop. */
+  private inChain = false;
+  private readonly onSignal = (): void => {
+    this.chained = 0;
+    this.drain();
+  };
+  private readonly drainLater = (): void => {
+    this.scheduled = false;
+    this.chained = 0;
+    this.drain();
+  };
 
   constructor(
     readonly fd: number,
@@ -134,7 +148,6 @@ export class DeviceChannel implements Channel, ReadLoop {
   }
 
   private drain(): void {
-    this.scheduled = false;
     this.draining = true;
     try {
       if (!this.drainBatch()) {
@@ -187,6 +200,15 @@ export class DeviceChannel implements Channel, ReadLoop {
         waited = true;
       }
       if (!this.quietNow) return false;
+      // Drained from a microtask, just after an answer: the requests in flight may be answered in microtasks
+      // too, each draining the next request. Signals stay off until the event loop runs (drainLater).
+      if (this.inChain) {
+        if (!this.scheduled) {
+          this.scheduled = true;
+          setImmediate(this.drainLater);
+        }
+        return false;
+      }
       // The burst is over: signals back on, then one more read for a request queued in between.
       this.setQuiet(false);
     }
@@ -208,6 +230,7 @@ export class DeviceChannel implements Channel, ReadLoop {
     const buf = this.buf;
     const h = this.hooks;
     const outside = h.outside !== undefined ? h.outside() : undefined;
+    this.chained++;
     if (h.arriving !== undefined) h.arriving(buf, n);
     try {
       if (this.sink!(buf, n, outside)) this.buf = this.takeBuffer();
@@ -224,6 +247,18 @@ export class DeviceChannel implements Channel, ReadLoop {
     if (this.draining || this.closed || this.scheduled || this.asyncFlags < 0) return;
     this.scheduled = true;
     setImmediate(this.drainLater);
+  }
+
+  drainNow(): void {
+    if (this.draining || this.closed || this.asyncFlags < 0) return;
+    // A chain of asynchronous answers, each draining the next request, never returns to the event loop: bound it.
+    if (this.chained >= BATCH) return this.wake();
+    this.inChain = true;
+    try {
+      this.drain();
+    } finally {
+      this.inChain = false;
+    }
   }
 
   private setQuiet(quiet: boolean): void {

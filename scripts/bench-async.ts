@@ -1,0 +1,144 @@
+/**
+ * What an asynchronous answer costs a request, side by side with a
+ * synchronous one: the same small filesystem (scripts/bench/async-server.ts)
+ * answering at once, from an async function, on process.nextTick or on
+ * setImmediate, on devfuse's inode API, the path API and devfuse/fuse-native.
+ *
+ *   npm run bench:async -- [--rounds 3] [--seconds 2] [--apis inode,path,fuse-native]
+ *        [--answers sync,promise,nexttick,immediate] [--pin] [--baseline DIR]
+ *
+ * A C client in another process (scripts/bench/ctools.ts) times, per call:
+ *   stat    statx(AT_STATX_FORCE_SYNC) of /hello, timeouts 0: LOOKUP + GETATTR
+ *   pread   a 4 KiB pread of /data, opened direct_io: one READ
+ * --pin puts the client and the server on CPU 0 (no cross-CPU wake-ups);
+ * --baseline DIR runs the same servers on DIR's build too (its dist/src), as
+ * peers in the same rounds. Servers are interleaved per round; medians shown.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { compileTools } from './bench/ctools';
+import { REPO, Teardown, describeMachine, fmt, forceUnmount, have, killAndWait, machine, median, parseArgs, run, sleep, table, tempDir, waitForMount } from './bench/util';
+
+const ANSWERS = ['sync', 'promise', 'nexttick', 'immediate'] as const;
+const APIS = ['inode', 'path', 'fuse-native'] as const;
+const WORKLOADS = [
+  { id: 'stat', tool: 'statloop', file: 'hello', what: 'µs per statx (LOOKUP + GETATTR)' },
+  { id: 'pread', tool: 'preadloop', file: 'data', what: 'µs per 4 KiB pread (READ, direct_io)' },
+] as const;
+
+interface Server {
+  id: string;
+  tree: string;
+  root: string;
+  api: string;
+  answer: string;
+}
+
+async function start(td: Teardown, s: Server, mnt: string, log: string, pin: boolean): Promise<{ child: ChildProcess; stop: () => void }> {
+  const out = fs.openSync(log, 'a');
+  const script = path.join(REPO, 'dist', 'scripts', 'bench', 'async-server.js');
+  const cmd = [process.execPath, script, '--mnt', mnt, '--api', s.api, '--answer', s.answer, '--root', s.root, '--watch-stdin'];
+  if (pin) cmd.unshift('taskset', '1');
+  const argv = have('setpriv') ? ['setpriv', '--pdeathsig', 'KILL', '--', ...cmd] : cmd;
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', out, out] });
+  fs.closeSync(out);
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  const stop = td.add(`stop ${s.id}`, () => {
+    forceUnmount(mnt);
+    if (child.pid !== undefined) killAndWait(child.pid, 2000);
+  });
+  try {
+    await waitForMount(mnt, 15000, () => !exited);
+    for (let i = 0; i < 300 && !fs.readFileSync(log, 'utf8').includes('READY'); i++) await sleep(10);
+    await sleep(100);
+  } catch (e) {
+    stop();
+    throw new Error(`${s.id}: ${(e as Error).message}\n${fs.readFileSync(log, 'utf8').slice(-800)}`);
+  }
+  return { child, stop };
+}
+
+function loop(bin: string, file: string, secs: number, pin: boolean): number | null {
+  const r = pin ? run('taskset', ['1', bin, file, String(secs)], { timeout: 60000 }) : run(bin, [file, String(secs)], { timeout: 60000 });
+  if (r.status !== 0) {
+    process.stderr.write(`${path.basename(bin)} failed: ${r.stderr.trim()}\n`);
+    return null;
+  }
+  return (JSON.parse(r.stdout) as { mean_us: number }).mean_us;
+}
+
+const USAGE = `usage: npm run bench:async -- [--rounds 3] [--seconds 2] [--apis ${APIS.join(',')}] [--answers ${ANSWERS.join(',')}] [--pin] [--baseline DIR]`;
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('run as root (it mounts)');
+  const { flags } = parseArgs(process.argv.slice(2), ['rounds', 'seconds', 'apis', 'answers', 'pin', 'baseline'], USAGE);
+  const rounds = Number(flags.get('rounds') ?? 3);
+  const secs = Number(flags.get('seconds') ?? 2);
+  const apis = (flags.get('apis') ?? APIS.join(',')).split(',');
+  const answers = (flags.get('answers') ?? ANSWERS.join(',')).split(',');
+  const pin = flags.has('pin');
+  const trees = [{ tree: 'this', root: REPO }];
+  const base = flags.get('baseline');
+  if (base !== undefined) {
+    const root = path.resolve(base);
+    if (!fs.existsSync(path.join(root, 'dist', 'src', 'index.js'))) throw new Error(`--baseline ${root}: build it first (no dist/src/index.js)`);
+    trees.push({ tree: 'base', root });
+  }
+  const servers: Server[] = [];
+  for (const t of trees) for (const api of apis) for (const answer of answers) servers.push({ id: `${api}-${answer}-${t.tree}`, ...t, api, answer });
+  const mach = machine();
+  process.stdout.write(`bench-async — ${describeMachine(mach)}${pin ? '; client and server on CPU 0' : '; unpinned'}\n`);
+  const td = new Teardown();
+  const dir = tempDir(td, 'devfuse-async-');
+  const tools = compileTools(dir, ['statloop', 'preadloop']);
+  const res = new Map<string, Record<string, number[]>>();
+  for (const s of servers) res.set(s.id, { stat: [], pread: [] });
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < servers.length; i++) {
+      const s = servers[(i + r) % servers.length]!;
+      process.stderr.write(`round ${r + 1}/${rounds} ${s.id}\n`);
+      const mnt = path.join(dir, `mnt-${s.id}`);
+      fs.mkdirSync(mnt, { recursive: true });
+      const srv = await start(td, s, mnt, path.join(dir, `${s.id}.log`), pin);
+      try {
+        for (const w of WORKLOADS) {
+          const us = loop(tools[w.tool], path.join(mnt, w.file), secs, pin);
+          if (us !== null) res.get(s.id)![w.id]!.push(us);
+        }
+      } finally {
+        srv.stop();
+      }
+    }
+  }
+  const med = (id: string, w: string): number => median(res.get(id)![w]!);
+  for (const w of WORKLOADS) {
+    const rows = trees.flatMap((t) =>
+      apis.map((api) => {
+        const sync = med(`${api}-sync-${t.tree}`, w.id);
+        const cells = answers.map((a) => fmt(med(`${api}-${a}-${t.tree}`, w.id)));
+        const ratios = answers.filter((a) => a !== 'sync').map((a) => fmt(med(`${api}-${a}-${t.tree}`, w.id) / sync));
+        return [trees.length > 1 ? `${api} (${t.tree})` : api, ...cells, ...ratios];
+      }),
+    );
+    const others = answers.filter((a) => a !== 'sync');
+    process.stdout.write(`\n${w.what}, medians of ${rounds} rounds of ${secs} s; ratios: ÷ sync of the same API\n`);
+    process.stdout.write(`${table(['api', ...answers, ...others.map((a) => `${a}/sync`)], rows)}\n`);
+    if (trees.length > 1) {
+      const cmp = apis.map((api) => [api, ...answers.map((a) => fmt(med(`${api}-${a}-this`, w.id) / med(`${api}-${a}-base`, w.id)))]);
+      process.stdout.write(`this ÷ base (below 1: this tree faster)\n${table(['api', ...answers], cmp)}\n`);
+    }
+  }
+  const outDir = path.join(REPO, 'bench-results');
+  fs.mkdirSync(outDir, { recursive: true });
+  const f = path.join(outDir, `async-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  fs.writeFileSync(f, `${JSON.stringify({ machine: mach, rounds, seconds: secs, pin, trees, results: Object.fromEntries(res) }, null, 1)}\n`);
+  process.stdout.write(`\nSaved ${path.relative(process.cwd(), f)}\n`);
+  td.run();
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench-async: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
