@@ -110,7 +110,10 @@ fcntl.flock(fd, fcntl.LOCK_EX)
 fcntl.lockf(fd, fcntl.LOCK_EX)
 out('locked')
 open('held', 'w').close()
-time.sleep(0.6)`, [], { cwd: dir });
+# Hold both locks until the other process has seen them busy (not for a time: a loaded machine outruns any).
+for _ in range(6000):
+    if os.path.exists('release'): break
+    time.sleep(0.01)`, [], { cwd: dir });
         for (let i = 0; i < 100 && !fs.existsSync(path.join(dir, 'held')); i++) await new Promise((r) => setTimeout(r, 20));
         assert.equal(
           py(`import fcntl, os, time
@@ -121,9 +124,10 @@ except BlockingIOError: say('flock busy')
 try:
     fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB); say('got lockf!')
 except OSError: say('lockf busy')
-t = time.time(); fcntl.flock(fd, fcntl.LOCK_EX); say('waited', time.time() - t > 0.1)
+open('release', 'w').close()
+fcntl.flock(fd, fcntl.LOCK_EX); say('flock granted once the holder let go')
 out(said())`, [], { cwd: dir }),
-          'flock busy\nlockf busy\nwaited True',
+          'flock busy\nlockf busy\nflock granted once the holder let go',
         );
         assert.equal(await holder, 'locked');
 
