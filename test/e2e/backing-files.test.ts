@@ -27,7 +27,9 @@ test('-o passthrough: data goes through the backing files; no READ or WRITE reac
       fs.writeSync(fd, Buffer.from('patch'), 0, 5, 1000);
       fs.closeSync(fd);
       assert.equal(fs.readFileSync(`${src}/f`).subarray(1000, 1005).toString(), 'patch');
-      await new Promise((r) => setTimeout(r, 300)); // let the server's debug lines arrive
+      // The server prints in the order it reads: once a later LOOKUP shows, every line before it has.
+      assert.throws(() => fs.statSync(`${dir}/sync-mark`), { code: 'ENOENT' });
+      while (!stderr().includes('name="sync-mark"')) await new Promise((r) => setTimeout(r, 10));
       const log = stderr();
       assert.match(log, / (CREATE|OPEN) .*\n← \d+ (CREATE|OPEN) OK/);
       assert.doesNotMatch(log, /→ \d+ (READ|WRITE) /, 'the kernel did the I/O itself');
