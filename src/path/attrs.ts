@@ -82,7 +82,10 @@ export function setattr(c: PathCore, ctx: RequestContext, ino: number, changes: 
       const size = changes.size;
       r = step(r, () => (h !== undefined && fs.ftruncate ? fs.ftruncate(path, h, size, ctx) : fs.truncate ? fs.truncate(path, size, h, ctx) : missing('truncate')));
     }
-    if (changes.atime !== undefined || changes.mtime !== undefined) {
+    // The kernel sends ftruncate(2) as SIZE with MTIME_NOW. On a file with no name left, a filesystem
+    // whose utimens goes by path (fuse-native's) would answer ENOENT: its truncate has set the mtime.
+    const truncateTime = changes.size !== undefined && changes.mtime === 'now' && changes.atime === undefined && node.nameless;
+    if ((changes.atime !== undefined || changes.mtime !== undefined) && !truncateTime) {
       const t = changes.atime === 'now' || changes.mtime === 'now' ? now() : undefined;
       const atime = changes.atime === 'now' ? t : changes.atime;
       const mtime = changes.mtime === 'now' ? t : changes.mtime;
