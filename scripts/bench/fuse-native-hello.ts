@@ -10,8 +10,7 @@
  * Prints "READY <pid>" once mounted; unmounts on SIGTERM/SIGINT.
  */
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { REPO, parseArgs, stopWhenAsked } from './util';
+import { REPO, parseArgs, fuseNativeOptions, mountForBench } from './util';
 
 type Cb = (err: number, value?: unknown) => void;
 interface FuseInstance {
@@ -41,22 +40,7 @@ function main(): void {
       process.nextTick(cb, part.length);
     },
   };
-  const opts: Record<string, unknown> = { timeout: false, fsname: 'bench-fuse-native-hello' };
-  if (flags.has('timeouts0')) {
-    opts.attrTimeout = '0';
-    opts.entryTimeout = '0';
-  }
-  new Fuse(mnt, ops, opts).mount((err) => {
-    if (err) {
-      process.stderr.write(`fuse-native-hello: mount failed: ${err.message}\n`);
-      process.exit(1);
-    }
-    process.stdout.write(`READY ${process.pid}\n`);
-  });
-  stopWhenAsked(() => {
-    spawnSync('umount', ['-l', mnt]);
-    process.exit(0);
-  }, flags.has('watch-stdin'));
+  mountForBench(new Fuse(mnt, ops, fuseNativeOptions('bench-fuse-native-hello', flags)), 'fuse-native-hello', mnt, flags.has('watch-stdin'));
 }
 
 main();

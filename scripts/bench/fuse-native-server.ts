@@ -28,9 +28,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import koffi from 'koffi';
-import { REPO, parseArgs, stopWhenAsked } from './util';
+import { REPO, parseArgs, fuseNativeOptions, mountForBench } from './util';
 
 type Cb<T = void> = [T] extends [void] ? (err: number) => void : (err: number, value?: T) => void;
 
@@ -155,24 +154,7 @@ function main(): void {
     ...(flags.has('no-xattr') ? {} : xattrOps(at)),
   };
 
-  const opts: Record<string, unknown> = { timeout: false, fsname: 'bench-fuse-native' };
-  if (flags.has('timeouts0')) {
-    opts.attrTimeout = '0';
-    opts.entryTimeout = '0';
-  }
-  const f = new Fuse(mnt, ops, opts);
-  f.mount((err) => {
-    if (err) {
-      process.stderr.write(`fuse-native-server: mount failed: ${err.message}\n`);
-      process.exit(1);
-    }
-    process.stdout.write(`READY ${process.pid}\n`);
-  });
-  stopWhenAsked(() => {
-    // fuse-native unmounts with fusermount (libfuse 2's), which may be absent: umount(8) works as root.
-    spawnSync('umount', ['-l', mnt]);
-    process.exit(0);
-  }, flags.has('watch-stdin'));
+  mountForBench(new Fuse(mnt, ops, fuseNativeOptions('bench-fuse-native', flags)), 'fuse-native-server', mnt, flags.has('watch-stdin'));
 }
 
 main();

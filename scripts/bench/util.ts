@@ -446,3 +446,32 @@ export function tempDir(td: Teardown, prefix: string): string {
   });
   return d;
 }
+
+/** fuse-native's options for a benchmark's server: no request timeout, its fsname, `--timeouts0` as 0 s caches. */
+export function fuseNativeOptions(fsname: string, flags: { has(name: string): boolean }): Record<string, unknown> {
+  const opts: Record<string, unknown> = { timeout: false, fsname };
+  if (flags.has('timeouts0')) {
+    opts.attrTimeout = '0';
+    opts.entryTimeout = '0';
+  }
+  return opts;
+}
+
+/**
+ * Mounts a fuse-native (or devfuse/fuse-native) instance for a benchmark: `READY <pid>` on
+ * stdout once mounted, exit 1 naming `name` if mounting fails, and when asked to stop a lazy
+ * umount(8) (fuse-native unmounts with libfuse 2's fusermount, which may be absent; root has umount).
+ */
+export function mountForBench(fuse: { mount(cb: (err: Error | null) => void): void }, name: string, mnt: string, watchStdin: boolean): void {
+  fuse.mount((err) => {
+    if (err) {
+      process.stderr.write(`${name}: mount failed: ${err.message}\n`);
+      process.exit(1);
+    }
+    process.stdout.write(`READY ${process.pid}\n`);
+  });
+  stopWhenAsked(() => {
+    spawnSync('umount', ['-l', mnt]);
+    process.exit(0);
+  }, watchStdin);
+}
