@@ -157,7 +157,9 @@ function toStatfs(s: StatFs): StatfsResult {
   return { bsize: s.bsize || 0, frsize: s.frsize || 0, blocks: s.blocks || 0, bfree: s.bfree || 0, bavail: s.bavail || 0, files: s.files || 0, ffree: s.ffree || 0, namelen: s.namemax || 0 };
 }
 
-const toMs = (t: Timespec): number => t.sec * 1000 + t.nsec / 1e6;
+// Whole milliseconds, as fuse-native made them (tv_sec * 1000 + tv_nsec / 1000000 in C): a program may
+// store them where a fraction does not fit (BigInt, an integer column, a varint).
+const toMs = (t: Timespec): number => t.sec * 1000 + Math.trunc(t.nsec / 1e6);
 const fd = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : 0);
 /** The root of a filesystem without getattr, as fuse-native shows it. */
 const DEFAULT_ROOT: StatLike = { mode: 0o040755, size: 4096, nlink: 1, atimeMs: 0, mtimeMs: 0, ctimeMs: 0 };
@@ -213,7 +215,7 @@ export function opsToPathFs(ops: Operations, timeoutOf: TimeoutOf, deadlines: De
     fs.utimens = (path, atime, mtime, fh) => {
       if (atime && mtime) return utimens(path, toMs(atime), toMs(mtime));
       // One time alone: the other as it is now (fuse-native can only set both).
-      return thenDo(statOf(path, fh), (st) => utimens(path, atime ? toMs(atime) : (st.atimeMs as number), mtime ? toMs(mtime) : (st.mtimeMs as number)));
+      return thenDo(statOf(path, fh), (st) => utimens(path, atime ? toMs(atime) : Math.floor(st.atimeMs as number), mtime ? toMs(mtime) : Math.floor(st.mtimeMs as number)));
     };
   }
   if (ops.open) fs.open = (path, flags) => call('open', (cb) => ops.open!(path, flags, cb as Callback<number>), (args) => openFd(args));
