@@ -71,9 +71,11 @@ export function translate(o: Options, envDebug: string | undefined): Translated 
     // fuse-native's stats in readdir gave entry types, never attributes (libfuse 2 had no READDIRPLUS).
     readdirplus: false,
   };
-  const fsname = typeof o.fsname === 'string' && o.fsname !== '' ? o.fsname : 'fuse-native';
+  // The mount's source as libfuse 2 made it, so that df and mount(8) show what they showed: fsname, else subtype, else /dev/fuse.
+  const subtype = typeof o.subtype === 'string' && o.subtype !== '' ? o.subtype : undefined;
+  const fsname = typeof o.fsname === 'string' && o.fsname !== '' ? o.fsname : (subtype ?? '/dev/fuse');
   const mount: ServeOptions['mount'] = { fsname };
-  if (typeof o.subtype === 'string' && o.subtype !== '') mount.subtype = o.subtype;
+  if (subtype) mount.subtype = subtype;
   return { serve: { options: flags, mount, session: debug ? { debug: true } : {} }, path };
 }
 

@@ -21,6 +21,12 @@ function mounted(dir: string): boolean {
   return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === dir);
 }
 
+/** The filesystem type and source of the mount at `dir`, as mountinfo has them after its " - ". */
+function typeAndSource(dir: string): string[] {
+  const line = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === dir)!;
+  return line.split(' - ')[1]!.split(' ').slice(0, 2);
+}
+
 after(() => {
   for (const d of used) assert.ok(!mounted(d), `${d} is still mounted`);
 });
@@ -70,6 +76,8 @@ async function withProgram(opts: Record<string, unknown>, body: (s: Served) => P
 describe('devfuse/fuse-native on a real mount', { skip, timeout: 120_000 }, () => {
   test('files and directories through callbacks: byte counts, fds, names, stat objects, errno constants', async () => {
     await withProgram({}, ({ dir, calls }) => {
+      // The source libfuse 2 gave a mount without fsname or subtype, as df and mount(8) show it.
+      assert.deepEqual(typeAndSource(dir), ['fuse', '/dev/fuse']);
       const p = (s: string): string => path.join(dir, s);
       fs.writeFileSync(p('a'), 'hello world');
       assert.equal(fs.readFileSync(p('a'), 'utf8'), 'hello world');
@@ -201,6 +209,14 @@ describe('devfuse/fuse-native on a real mount', { skip, timeout: 120_000 }, () =
       fs.linkSync(path.join(dir, 'c'), path.join(dir, 'c2'));
       fs.appendFileSync(path.join(dir, 'c2'), 'def');
       assert.equal(fs.statSync(path.join(dir, 'c')).size, 6);
+    });
+  });
+});
+
+describe('devfuse/fuse-native: the mount source', { skip, timeout: 60_000 }, () => {
+  test('with subtype and no fsname, the source is the subtype (libfuse 2), the type fuse.<subtype>', async () => {
+    await withProgram({ subtype: 'fntest' }, ({ dir }) => {
+      assert.deepEqual(typeAndSource(dir), ['fuse.fntest', 'fntest']);
     });
   });
 });
