@@ -2,9 +2,13 @@
  * What an asynchronous answer costs a request, side by side with a
  * synchronous one: the same small filesystem (scripts/bench/async-server.ts)
  * answering at once, from an async function, on process.nextTick or on
- * setImmediate, on devfuse's inode API, the path API and devfuse/fuse-native.
+ * setImmediate, on devfuse's inode API, the path API and devfuse/fuse-native; and, as
+ * peers, the same program on fuse-native itself (fuse-native-real: needs
+ * .bench/ from `npm run bench` and Debian's libfuse2) and libfuse's C
+ * hello_ll with its timeouts set to 0 (hello_ll: libfuse3-dev; stat only),
+ * the floor a server in any language stands on.
  *
- *   npm run bench:async -- [--rounds 3] [--seconds 2] [--apis inode,path,fuse-native]
+ *   npm run bench:async -- [--rounds 3] [--seconds 2] [--apis inode,path,fuse-native,fuse-native-real,hello_ll]
  *        [--answers sync,promise,nexttick,immediate] [--pin] [--baseline DIR]
  *
  * A C client in another process (scripts/bench/ctools.ts) times, per call:
@@ -17,11 +21,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { compileTools } from './bench/ctools';
+import { HELLO_LL_SOURCE, compileHelloLl, compileTools } from './bench/ctools';
 import { REPO, Teardown, describeMachine, fmt, forceUnmount, have, killAndWait, machine, median, parseArgs, run, sleep, table, tempDir, waitForMount } from './bench/util';
 
 const ANSWERS = ['sync', 'promise', 'nexttick', 'immediate'] as const;
 const APIS = ['inode', 'path', 'fuse-native'] as const;
+/** Peers that are not devfuse: the same in every tree, run once. */
+const PEERS = ['fuse-native-real', 'hello_ll'] as const;
+const isPeer = (api: string): boolean => (PEERS as readonly string[]).includes(api);
 const WORKLOADS = [
   { id: 'stat', tool: 'statloop', file: 'hello', what: 'µs per statx (LOOKUP + GETATTR)' },
   { id: 'pread', tool: 'preadloop', file: 'data', what: 'µs per 4 KiB pread (READ, direct_io)' },
@@ -35,10 +42,10 @@ interface Server {
   answer: string;
 }
 
-async function start(td: Teardown, s: Server, mnt: string, log: string, pin: boolean): Promise<{ child: ChildProcess; stop: () => void }> {
+async function start(td: Teardown, s: Server, mnt: string, log: string, pin: boolean, helloLl: string | null): Promise<{ child: ChildProcess; stop: () => void }> {
   const out = fs.openSync(log, 'a');
   const script = path.join(REPO, 'dist', 'scripts', 'bench', 'async-server.js');
-  const cmd = [process.execPath, script, '--mnt', mnt, '--api', s.api, '--answer', s.answer, '--root', s.root, '--watch-stdin'];
+  const cmd = s.api === 'hello_ll' && helloLl ? [helloLl, '-f', mnt] : [process.execPath, script, '--mnt', mnt, '--api', s.api, '--answer', s.answer, '--root', s.root, '--watch-stdin'];
   if (pin) cmd.unshift('taskset', '1');
   const argv = have('setpriv') ? ['setpriv', '--pdeathsig', 'KILL', '--', ...cmd] : cmd;
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', out, out] });
@@ -87,12 +94,21 @@ async function main(): Promise<void> {
     trees.push({ tree: 'base', root });
   }
   const servers: Server[] = [];
-  for (const t of trees) for (const api of apis) for (const answer of answers) servers.push({ id: `${api}-${answer}-${t.tree}`, ...t, api, answer });
+  for (const t of trees) {
+    for (const api of apis) {
+      if (isPeer(api) && t.tree !== 'this') continue;
+      // C answers at once: its one way to answer is 'sync'.
+      for (const answer of answers) if (api !== 'hello_ll' || answer === 'sync') servers.push({ id: `${api}-${answer}-${t.tree}`, ...t, api, answer });
+    }
+  }
+  if (apis.includes('fuse-native-real') && !fs.existsSync(path.join(REPO, '.bench', 'node_modules', 'fuse-native'))) throw new Error('fuse-native-real: run `npm run bench` once first (it installs fuse-native into .bench/), and apt-get install libfuse2');
+  if (apis.includes('hello_ll') && !fs.existsSync(HELLO_LL_SOURCE)) throw new Error(`hello_ll: ${HELLO_LL_SOURCE} is missing (apt-get install libfuse3-dev)`);
   const mach = machine();
   process.stdout.write(`bench-async — ${describeMachine(mach)}${pin ? '; client and server on CPU 0' : '; unpinned'}\n`);
   const td = new Teardown();
   const dir = tempDir(td, 'devfuse-async-');
   const tools = compileTools(dir, ['statloop', 'preadloop']);
+  const helloLl = apis.includes('hello_ll') ? compileHelloLl(dir) : null;
   const res = new Map<string, Record<string, number[]>>();
   for (const s of servers) res.set(s.id, { stat: [], pread: [] });
   for (let r = 0; r < rounds; r++) {
@@ -101,9 +117,10 @@ async function main(): Promise<void> {
       process.stderr.write(`round ${r + 1}/${rounds} ${s.id}\n`);
       const mnt = path.join(dir, `mnt-${s.id}`);
       fs.mkdirSync(mnt, { recursive: true });
-      const srv = await start(td, s, mnt, path.join(dir, `${s.id}.log`), pin);
+      const srv = await start(td, s, mnt, path.join(dir, `${s.id}.log`), pin, helloLl);
       try {
         for (const w of WORKLOADS) {
+          if (s.api === 'hello_ll' && w.id !== 'stat') continue; // hello_ll has no /data
           const us = loop(tools[w.tool], path.join(mnt, w.file), secs, pin);
           if (us !== null) res.get(s.id)![w.id]!.push(us);
         }
@@ -112,10 +129,10 @@ async function main(): Promise<void> {
       }
     }
   }
-  const med = (id: string, w: string): number => median(res.get(id)![w]!);
+  const med = (id: string, w: string): number => median(res.get(id)?.[w] ?? []);
   for (const w of WORKLOADS) {
     const rows = trees.flatMap((t) =>
-      apis.map((api) => {
+      apis.filter((api) => !isPeer(api) || t.tree === 'this').map((api) => {
         const sync = med(`${api}-sync-${t.tree}`, w.id);
         const cells = answers.map((a) => fmt(med(`${api}-${a}-${t.tree}`, w.id)));
         const ratios = answers.filter((a) => a !== 'sync').map((a) => fmt(med(`${api}-${a}-${t.tree}`, w.id) / sync));
@@ -125,6 +142,12 @@ async function main(): Promise<void> {
     const others = answers.filter((a) => a !== 'sync');
     process.stdout.write(`\n${w.what}, medians of ${rounds} rounds of ${secs} s; ratios: ÷ sync of the same API\n`);
     process.stdout.write(`${table(['api', ...answers, ...others.map((a) => `${a}/sync`)], rows)}\n`);
+    if (apis.includes('fuse-native-real')) {
+      // The issue's measure: fuse-native's time ÷ ours, the same program answering the same way (C: its one way).
+      const theirs = (a: string): number => med(`fuse-native-real-${a}-this`, w.id);
+      const vs = apis.filter((api) => api !== 'fuse-native-real').map((api) => [api, ...answers.map((a) => fmt(theirs(a) / med(`${api}-${api === 'hello_ll' ? 'sync' : a}-this`, w.id)))]);
+      process.stdout.write(`fuse-native ÷ each (above 1: faster than fuse-native answering the same way)\n${table(['api', ...answers], vs)}\n`);
+    }
     if (trees.length > 1) {
       const cmp = apis.map((api) => [api, ...answers.map((a) => fmt(med(`${api}-${a}-this`, w.id) / med(`${api}-${a}-base`, w.id)))]);
       process.stdout.write(`this ÷ base (below 1: this tree faster)\n${table(['api', ...answers], cmp)}\n`);

@@ -3,7 +3,7 @@
  * (1 MiB, opened with direct_io so every pread is a READ), its handlers
  * answering in one of several ways, on one of devfuse's APIs:
  *
- *   node dist/scripts/bench/async-server.js --mnt DIR --api inode|path|fuse-native
+ *   node dist/scripts/bench/async-server.js --mnt DIR --api inode|path|fuse-native|fuse-native-real
  *        --answer sync|promise|nexttick|immediate [--root TREE] [--watch-stdin]
  *
  *   sync       the value itself (fuse-native: the callback called at once)
@@ -11,7 +11,8 @@
  *   nexttick   a promise resolved on process.nextTick (fuse-native: cb on nextTick)
  *   immediate  a promise resolved on setImmediate (a macrotask later)
  *
- * --root loads devfuse from another checkout's dist/ (a baseline peer).
+ * --root loads devfuse from another checkout's dist/ (a baseline peer);
+ * fuse-native-real is the same program on fuse-native 2.2.6 itself.
  * Timeouts 0, so every statx reaches the server. Prints "READY <pid>".
  */
 import path from 'node:path';
@@ -119,11 +120,17 @@ async function main(): Promise<void> {
   if (!ANSWERS.includes(how)) throw new Error(`--answer must be one of ${ANSWERS.join(', ')}`);
   const root = flags.get('root') ?? REPO;
   const opts = 'attr_timeout=0,entry_timeout=0,fsname=bench-async';
-  if (api === 'fuse-native') {
+  if (api === 'fuse-native' || api === 'fuse-native-real') {
+    const real = api === 'fuse-native-real';
+    // The real one is the scratch install of scripts/bench.ts (.bench/, npm run bench installs it).
+    const where = real ? path.join(REPO, '.bench', 'node_modules', 'fuse-native') : path.join(root, 'dist', 'src', 'fuse-native');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const Fuse = require(path.join(root, 'dist', 'src', 'fuse-native')) as FuseCtor;
-    // direct_io for every file: fuse-native has no per-open flags.
-    const fuse = new Fuse(mnt, fuseNativeOps(Fuse, how), { attrTimeout: 0, entryTimeout: 0, directIo: true, fsname: 'bench-async' });
+    const Fuse = require(where) as FuseCtor;
+    // direct_io for every file: fuse-native has no per-open flags and no direct_io option, but it
+    // joins its options into one -o string, so libfuse 2's direct_io rides along after fsname.
+    // Its timeouts are strings: fuse-native drops a numeric 0.
+    const opts = real ? { attrTimeout: '0', entryTimeout: '0', fsname: 'bench-async,direct_io' } : { attrTimeout: 0, entryTimeout: 0, directIo: true, fsname: 'bench-async' };
+    const fuse = new Fuse(mnt, fuseNativeOps(Fuse, how), opts);
     await new Promise<void>((resolve, reject) => fuse.mount((e) => (e ? reject(e) : resolve())));
     process.stdout.write(`READY ${process.pid}\n`);
     stopWhenAsked(() => fuse.unmount(() => process.exit(0)), flags.has('watch-stdin'));

@@ -300,3 +300,19 @@ export function compilePassthroughLl(dir: string): string {
   runOk('gcc', ['-O2', '-w', `-I${path.dirname(PASSTHROUGH_LL_SOURCE)}`, '-o', bin, PASSTHROUGH_LL_SOURCE, ...flags, '-lpthread']);
   return bin;
 }
+
+export const HELLO_LL_SOURCE = '/usr/share/doc/libfuse3-dev/examples/hello_ll.c';
+
+/**
+ * libfuse 3's example/hello_ll.c with its 1 s timeouts set to 0, so that
+ * every statx reaches it as LOOKUP + GETATTR, as it does devfuse's servers
+ * in bench-async: the C floor of a round trip on this kernel.
+ */
+export function compileHelloLl(dir: string): string {
+  const src = path.join(dir, 'hello_ll0.c');
+  fs.writeFileSync(src, fs.readFileSync(HELLO_LL_SOURCE, 'utf8').replace(/\b1\.0\b/g, '0.0'));
+  const bin = path.join(dir, 'hello_ll0');
+  const flags = runOk('pkg-config', ['--cflags', '--libs', 'fuse3']).trim().split(/\s+/);
+  runOk('gcc', ['-O2', '-w', '-o', bin, src, ...flags]);
+  return bin;
+}
