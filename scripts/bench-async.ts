@@ -18,11 +18,10 @@
  * --baseline DIR runs the same servers on DIR's build too (its dist/src), as
  * peers in the same rounds. Servers are interleaved per round; medians shown.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { HELLO_LL_SOURCE, compileHelloLl, compileTools } from './bench/ctools';
-import { REPO, Teardown, describeMachine, fmt, forceUnmount, have, killAndWait, machine, median, parseArgs, run, sleep, table, tempDir, waitForMount } from './bench/util';
+import { REPO, Teardown, describeMachine, fmt, machine, median, parseArgs, startServer, table, tempDir, timeLoop, type StartedServer } from './bench/util';
 
 const ANSWERS = ['sync', 'promise', 'nexttick', 'immediate'] as const;
 const APIS = ['inode', 'path', 'fuse-native'] as const;
@@ -42,38 +41,11 @@ interface Server {
   answer: string;
 }
 
-async function start(td: Teardown, s: Server, mnt: string, log: string, pin: boolean, helloLl: string | null): Promise<{ child: ChildProcess; stop: () => void }> {
-  const out = fs.openSync(log, 'a');
+function start(td: Teardown, s: Server, mnt: string, log: string, pin: boolean, helloLl: string | null): Promise<StartedServer> {
   const script = path.join(REPO, 'dist', 'scripts', 'bench', 'async-server.js');
   const cmd = s.api === 'hello_ll' && helloLl ? [helloLl, '-f', mnt] : [process.execPath, script, '--mnt', mnt, '--api', s.api, '--answer', s.answer, '--root', s.root, '--watch-stdin'];
   if (pin) cmd.unshift('taskset', '1');
-  const argv = have('setpriv') ? ['setpriv', '--pdeathsig', 'KILL', '--', ...cmd] : cmd;
-  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', out, out] });
-  fs.closeSync(out);
-  let exited = false;
-  child.on('exit', () => (exited = true));
-  const stop = td.add(`stop ${s.id}`, () => {
-    forceUnmount(mnt);
-    if (child.pid !== undefined) killAndWait(child.pid, 2000);
-  });
-  try {
-    await waitForMount(mnt, 15000, () => !exited);
-    for (let i = 0; i < 300 && !fs.readFileSync(log, 'utf8').includes('READY'); i++) await sleep(10);
-    await sleep(100);
-  } catch (e) {
-    stop();
-    throw new Error(`${s.id}: ${(e as Error).message}\n${fs.readFileSync(log, 'utf8').slice(-800)}`);
-  }
-  return { child, stop };
-}
-
-function loop(bin: string, file: string, secs: number, pin: boolean): number | null {
-  const r = pin ? run('taskset', ['1', bin, file, String(secs)], { timeout: 60000 }) : run(bin, [file, String(secs)], { timeout: 60000 });
-  if (r.status !== 0) {
-    process.stderr.write(`${path.basename(bin)} failed: ${r.stderr.trim()}\n`);
-    return null;
-  }
-  return (JSON.parse(r.stdout) as { mean_us: number }).mean_us;
+  return startServer(td, s.id, cmd, mnt, log, { stdin: 'pipe', mountMs: 15000, readyMs: 3000 });
 }
 
 const USAGE = `usage: npm run bench:async -- [--rounds 3] [--seconds 2] [--apis ${APIS.join(',')}] [--answers ${ANSWERS.join(',')}] [--pin] [--baseline DIR]`;
@@ -121,8 +93,8 @@ async function main(): Promise<void> {
       try {
         for (const w of WORKLOADS) {
           if (s.api === 'hello_ll' && w.id !== 'stat') continue; // hello_ll has no /data
-          const us = loop(tools[w.tool], path.join(mnt, w.file), secs, pin);
-          if (us !== null) res.get(s.id)![w.id]!.push(us);
+          const r = timeLoop<{ mean_us: number }>(tools[w.tool], path.join(mnt, w.file), secs, pin);
+          if (r !== null) res.get(s.id)![w.id]!.push(r.mean_us);
         }
       } finally {
         srv.stop();

@@ -17,13 +17,13 @@
  * Designs are interleaved and repeated (medians shown); results also go to
  * bench-results/channel-<stamp>.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { compileTools } from './bench/ctools';
 import {
-  REPO, Teardown, allCpusMask, describeMachine, fmt, forceUnmount, have, killAndWait, machine, median, parseArgs, pinProcess,
-  run, setKnob, sleep, table, tempDir, waitForMount,
+  REPO, Teardown, allCpusMask, describeMachine, fmt, machine, median, parseArgs, pinProcess, setKnob, startServer, table, tempDir, timeLoop,
+  type StartedServer,
 } from './bench/util';
 
 interface DesignSpec {
@@ -56,44 +56,12 @@ const DESIGNS: DesignSpec[] = [
 
 const URING_KNOB = '/sys/module/fuse/parameters/enable_uring';
 
-interface Running {
-  child: ChildProcess;
-  mnt: string;
-  stop: () => void;
-}
-
-async function startDesign(td: Teardown, d: DesignSpec, mnt: string, log: string): Promise<Running> {
-  const out = fs.openSync(log, 'a');
+function startDesign(td: Teardown, d: DesignSpec, mnt: string, log: string): Promise<StartedServer> {
   const script = path.join(REPO, 'dist', 'scripts', 'bench', 'channel-server.js');
-  const cmd = [process.execPath, script, ...d.args, '--mnt', mnt];
-  const child = have('setpriv') ? spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...cmd], { stdio: ['ignore', out, out] }) : spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', out, out] });
-  fs.closeSync(out);
-  let exited = false;
-  child.on('exit', () => (exited = true));
-  const stop = td.add(`stop ${d.id}`, () => {
-    // Unmounting ends every design, the blocking one included (its read fails with ENODEV).
-    forceUnmount(mnt);
-    if (child.pid !== undefined) killAndWait(child.pid, 2000);
-  });
-  try {
-    await waitForMount(mnt, 10000, () => !exited);
-    for (let i = 0; i < 200 && !fs.readFileSync(log, 'utf8').includes('READY'); i++) await sleep(10);
-    await sleep(100);
-  } catch (e) {
-    stop();
-    throw new Error(`${d.id}: ${(e as Error).message}\n${fs.readFileSync(log, 'utf8').slice(-800)}`);
-  }
-  return { child, mnt, stop };
+  return startServer(td, d.id, [process.execPath, script, ...d.args, '--mnt', mnt], mnt, log, { stdin: 'ignore', mountMs: 10000, readyMs: 2000 });
 }
 
-function statloop(bin: string, file: string, secs: number, pinned: boolean): { mean_us: number; p99_us: number; calls: number } | null {
-  const r = pinned ? run('taskset', ['1', bin, file, String(secs)], { timeout: 60000 }) : run(bin, [file, String(secs)], { timeout: 60000 });
-  if (r.status !== 0) {
-    process.stderr.write(`statloop failed: ${r.stderr.trim()}\n`);
-    return null;
-  }
-  return JSON.parse(r.stdout) as { mean_us: number; p99_us: number; calls: number };
-}
+type Figures = { mean_us: number; p99_us: number; calls: number };
 
 /** Two clients at once: aggregate calls per second. */
 async function twoClients(bin: string, file: string, secs: number): Promise<number> {
@@ -144,10 +112,10 @@ async function main(): Promise<void> {
       const s = await startDesign(td, d, mnt, path.join(base, `${d.id}.log`));
       const file = path.join(mnt, 'hello');
       try {
-        const u = statloop(tools.statloop, file, secs, false);
+        const u = timeLoop<Figures>(tools.statloop, file, secs, false);
         if (u) res[d.id]!.unpinned.push(u.mean_us);
         pinProcess(s.child.pid!, '1');
-        const p = statloop(tools.statloop, file, secs, true);
+        const p = timeLoop<Figures>(tools.statloop, file, secs, true);
         pinProcess(s.child.pid!, allCpusMask());
         if (p) {
           res[d.id]!.pinned.push(p.mean_us);

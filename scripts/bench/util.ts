@@ -8,7 +8,7 @@
  * it also keeps its own syscalls off the mounts so that a wedged server
  * cannot wedge the process that has to clean up after it.
  */
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncOptions } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -475,3 +475,50 @@ export function mountForBench(fuse: { mount(cb: (err: Error | null) => void): vo
     process.exit(0);
   }, watchStdin);
 }
+
+export interface StartedServer {
+  child: ChildProcess;
+  stop: () => void;
+}
+
+/**
+ * Starts a benchmark's server, `cmd`, with its output appended to `log`:
+ * killed if the benchmark dies (setpriv --pdeathsig KILL), waited for until
+ * its mount is up (`mountMs`) and it printed READY (`readyMs` at most).
+ * `stop` unmounts and kills it; the teardown does so too if the run fails.
+ * `stdin: 'pipe'` keeps stdin open for servers that stop when it closes.
+ */
+export async function startServer(td: Teardown, id: string, cmd: readonly string[], mnt: string, log: string, o: { stdin: 'pipe' | 'ignore'; mountMs: number; readyMs: number }): Promise<StartedServer> {
+  const out = fs.openSync(log, 'a');
+  const argv = have('setpriv') ? ['setpriv', '--pdeathsig', 'KILL', '--', ...cmd] : [...cmd];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: [o.stdin, out, out] });
+  fs.closeSync(out);
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  const stop = td.add(`stop ${id}`, () => {
+    // Unmounting ends any server, one blocked in a read of the device included (ENODEV).
+    forceUnmount(mnt);
+    if (child.pid !== undefined) killAndWait(child.pid, 2000);
+  });
+  try {
+    await waitForMount(mnt, o.mountMs, () => !exited);
+    for (let i = 0; i < o.readyMs / 10 && !fs.readFileSync(log, 'utf8').includes('READY'); i++) await sleep(10);
+    await sleep(100);
+  } catch (e) {
+    stop();
+    throw new Error(`${id}: ${(e as Error).message}\n${fs.readFileSync(log, 'utf8').slice(-800)}`);
+  }
+  return { child, stop };
+}
+
+/** Runs one of ctools' timing loops on `file` for `secs` s (on CPU 0 when `pinned`): its JSON figures, or null with the reason on stderr. */
+export function timeLoop<T>(bin: string, file: string, secs: number, pinned: boolean): T | null {
+  const args = [file, String(secs)];
+  const r = pinned ? run('taskset', ['1', bin, ...args], { timeout: 60000 }) : run(bin, args, { timeout: 60000 });
+  if (r.status !== 0) {
+    process.stderr.write(`${path.basename(bin)} failed: ${r.stderr.trim()}\n`);
+    return null;
+  }
+  return JSON.parse(r.stdout) as T;
+}
+
